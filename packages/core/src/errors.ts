@@ -38,7 +38,7 @@ export class CcinferError extends Error {
     Object.defineProperty(this, BRAND, { value: Object.freeze(kinds), enumerable: false });
   }
 
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     const kinds = (value as Branded)[BRAND];
     return Array.isArray(kinds) && kinds.includes(this.kind);
