@@ -1,0 +1,136 @@
+/**
+ * Certificate path validation for the fixed, short chains of hardware vendors (RFC 5280 §6, the parts these
+ * profiles use): every certificate valid at `now`, each issued by the next (name linkage and signature), every
+ * issuer a CA allowed to sign certificates, no unknown critical extension, and the last certificate a
+ * self-signed root whose SubjectPublicKeyInfo SHA-256 is pinned. There is no switch that skips any of this.
+ */
+import { VerificationError, sha256, toHex, equalBytes, concat } from '@ccinfer/core';
+import type { Certificate } from './certificate.js';
+import { KNOWN_EXTENSIONS, OID } from './oids.js';
+import { verifySignature } from './signature.js';
+
+/** A root of trust, identified by the SHA-256 of its DER SubjectPublicKeyInfo (lowercase hex). */
+export interface TrustAnchor {
+  name: string;
+  spkiSha256: string;
+}
+
+export interface VerifyChainOptions {
+  anchors: readonly TrustAnchor[];
+  now: Date;
+  /** Extension OIDs this profile understands in addition to the RFC 5280 ones (may be critical). */
+  knownExtensions?: readonly string[];
+  /** Exact number of certificates the profile requires. */
+  length?: number;
+  /** Memoizes successful signature checks of identical chains (the validity window is still checked). */
+  cache?: ChainCache;
+}
+
+export interface ChainResult {
+  anchor: TrustAnchor;
+  /** Intersection of the certificates' validity windows. */
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Remembers chains whose signatures and pin already verified, keyed by a digest of their DER. */
+export class ChainCache {
+  private readonly map = new Map<string, { anchor: TrustAnchor; anchorsKey: string }>();
+  constructor(private readonly max = 256) {}
+  get(key: string, anchorsKey: string): TrustAnchor | undefined {
+    const hit = this.map.get(key);
+    return hit && hit.anchorsKey === anchorsKey ? hit.anchor : undefined;
+  }
+  set(key: string, anchorsKey: string, anchor: TrustAnchor): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, { anchor, anchorsKey });
+  }
+}
+
+export async function spkiSha256(cert: Certificate): Promise<string> {
+  return toHex(await sha256(cert.spki));
+}
+
+function checkValidity(cert: Certificate, now: Date, index: number): void {
+  const who = `certificate ${index} (${cert.subject.cn ?? 'no CN'})`;
+  if (now < cert.notBefore) {
+    throw new VerificationError('ERR_X509_NOT_YET_VALID', `${who} is not valid before ${cert.notBefore.toISOString()}`);
+  }
+  if (now > cert.notAfter) {
+    throw new VerificationError('ERR_X509_EXPIRED', `${who} expired ${cert.notAfter.toISOString()}`);
+  }
+}
+
+function checkCriticalExtensions(cert: Certificate, known: readonly string[]): void {
+  for (const ext of cert.extensions) {
+    if (ext.critical && !KNOWN_EXTENSIONS.has(ext.oid) && !known.includes(ext.oid)) {
+      throw new VerificationError('ERR_X509_CRITICAL_EXTENSION', `unknown critical extension ${ext.oid} in ${cert.subject.cn ?? 'certificate'}`);
+    }
+  }
+}
+
+/** RFC 5280 §4.2.1.9 / §4.2.1.3: an issuer must be a CA permitted to sign certificates, within its path length. */
+function checkIssuer(issuer: Certificate, below: number): void {
+  const bc = issuer.basicConstraints;
+  if (!bc?.ca) throw new VerificationError('ERR_X509_NOT_CA', `${issuer.subject.cn ?? 'issuer'} is not a CA`);
+  if (issuer.keyUsage && !issuer.keyUsage[5]) {
+    throw new VerificationError('ERR_X509_NOT_CA', `${issuer.subject.cn ?? 'issuer'} may not sign certificates (keyUsage)`);
+  }
+  if (bc.pathLen !== undefined && below > bc.pathLen) {
+    throw new VerificationError('ERR_X509_PATH_LENGTH', `${issuer.subject.cn ?? 'issuer'} allows ${bc.pathLen} intermediates, chain has ${below}`);
+  }
+}
+
+function checkNames(cert: Certificate, issuer: Certificate): void {
+  if (!equalBytes(cert.issuer.raw, issuer.subject.raw)) {
+    throw new VerificationError('ERR_X509_ISSUER_MISMATCH', `${cert.subject.cn ?? 'certificate'} is not issued by ${issuer.subject.cn ?? 'the next certificate'}`);
+  }
+}
+
+async function checkSignedBy(cert: Certificate, issuer: Certificate): Promise<void> {
+  if (!(await verifySignature(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature))) {
+    throw new VerificationError('ERR_X509_SIGNATURE_INVALID', `signature on ${cert.subject.cn ?? 'certificate'} by ${issuer.subject.cn ?? 'issuer'} does not verify`);
+  }
+}
+
+/**
+ * Verifies `chain` (leaf first, root last) at `now` to one of `anchors`. Returns the anchor and the window in
+ * which the whole chain is valid.
+ */
+export async function verifyChain(chain: readonly Certificate[], options: VerifyChainOptions): Promise<ChainResult> {
+  if (chain.length === 0) throw new VerificationError('ERR_X509_CHAIN_EMPTY', 'empty certificate chain');
+  if (options.length !== undefined && chain.length !== options.length) {
+    throw new VerificationError('ERR_X509_CHAIN_LENGTH', `chain has ${chain.length} certificates, the profile requires ${options.length}`);
+  }
+  const known = options.knownExtensions ?? [];
+  chain.forEach((c, i) => {
+    checkValidity(c, options.now, i);
+    checkCriticalExtensions(c, known);
+  });
+  for (let i = 1; i < chain.length; i++) {
+    checkIssuer(chain[i]!, i - 1);
+    checkNames(chain[i - 1]!, chain[i]!);
+  }
+  const root = chain[chain.length - 1]!;
+  const window = {
+    notBefore: new Date(Math.max(...chain.map((c) => c.notBefore.getTime()))),
+    notAfter: new Date(Math.min(...chain.map((c) => c.notAfter.getTime()))),
+  };
+
+  const anchorsKey = options.anchors.map((a) => a.spkiSha256).join(',');
+  const cacheKey = options.cache ? toHex(await sha256(concat(...chain.map((c) => c.raw)))) : '';
+  const cached = options.cache?.get(cacheKey, anchorsKey);
+  if (cached) return { anchor: cached, ...window };
+
+  const pin = await spkiSha256(root);
+  checkNames(root, root);
+  const anchor = options.anchors.find((a) => a.spkiSha256.toLowerCase() === pin);
+  if (!anchor) throw new VerificationError('ERR_X509_UNTRUSTED_ROOT', `root ${root.subject.cn ?? ''} (SPKI SHA-256 ${pin}) is not a pinned trust anchor`);
+  const checks: Promise<void>[] = [];
+  for (let i = 0; i < chain.length - 1; i++) checks.push(checkSignedBy(chain[i]!, chain[i + 1]!));
+  checks.push(checkSignedBy(root, root)); // self-signed root: proves possession of the pinned key
+  await Promise.all(checks);
+  options.cache?.set(cacheKey, anchorsKey, anchor);
+  return { anchor, ...window };
+}
+

@@ -1,0 +1,10 @@
+export { parseCertificate, parseCertificates, decodePem, parseAlgorithm, parseName } from './certificate.js';
+export type { Certificate, AlgorithmIdentifier, Name, Extension } from './certificate.js';
+export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerToP1363 } from './signature.js';
+export type { SignatureScheme, SpkiInfo } from './signature.js';
+export { verifyChain, spkiSha256, ChainCache } from './chain.js';
+export type { TrustAnchor, VerifyChainOptions, ChainResult } from './chain.js';
+export { parseCrl, verifyCrl, findRevoked } from './crl.js';
+export type { Crl, RevokedEntry } from './crl.js';
+export { OID, KNOWN_EXTENSIONS } from './oids.js';
+export type { X509ErrorCode } from './errors.js';
