@@ -1,0 +1,85 @@
+/**
+ * Small validators for the policy document (DESIGN.md §6). Each records every bad field path in `errs`
+ * instead of stopping at the first, so `parsePolicy` can report all of them at once. Absent fields return
+ * undefined: "not checked", never "anything goes" for security switches (their defaults live with the
+ * section that uses them).
+ */
+export type FieldErrors = string[];
+
+export function object(v: unknown, path: string, errs: FieldErrors, keys: readonly string[]): Record<string, unknown> | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    errs.push(`${path}: must be an object`);
+    return undefined;
+  }
+  for (const k of Object.keys(v)) if (!keys.includes(k)) errs.push(`${path}.${k}: unknown field`);
+  return v as Record<string, unknown>;
+}
+
+export function bool(v: unknown, path: string, errs: FieldErrors): boolean | undefined {
+  if (v === undefined || typeof v === 'boolean') return v;
+  errs.push(`${path}: must be true or false`);
+  return undefined;
+}
+
+export function int(v: unknown, path: string, errs: FieldErrors, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) return v;
+  errs.push(`${path}: must be an integer in ${min}..${max}`);
+  return undefined;
+}
+
+export function oneOf<T extends string>(v: unknown, path: string, errs: FieldErrors, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  errs.push(`${path}: must be one of ${allowed.join(', ')}`);
+  return undefined;
+}
+
+function list<T>(v: unknown, path: string, errs: FieldErrors, item: (x: unknown, p: string) => T | undefined): T[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0) {
+    errs.push(`${path}: must be a non-empty array (omit the field to leave it unchecked)`);
+    return undefined;
+  }
+  const out: T[] = [];
+  v.forEach((x, i) => {
+    const r = item(x, `${path}[${i}]`);
+    if (r !== undefined) out.push(r);
+  });
+  return out;
+}
+
+/** Lowercase hex strings of exactly `bytes` bytes. */
+export function hexList(v: unknown, path: string, errs: FieldErrors, bytes: number): string[] | undefined {
+  return list(v, path, errs, (x, p) => {
+    if (typeof x === 'string' && /^[0-9a-fA-F]*$/.test(x) && x.length === bytes * 2) return x.toLowerCase();
+    errs.push(`${p}: must be ${bytes} bytes of hex`);
+    return undefined;
+  });
+}
+
+export function enumList<T extends string>(v: unknown, path: string, errs: FieldErrors, allowed: readonly T[]): T[] | undefined {
+  return list(v, path, errs, (x, p) => oneOf(x, p, errs, allowed));
+}
+
+export function intList(v: unknown, path: string, errs: FieldErrors, min: number, max: number): number[] | undefined {
+  return list(v, path, errs, (x, p) => int(x, p, errs, min, max));
+}
+
+export function stringList(v: unknown, path: string, errs: FieldErrors): string[] | undefined {
+  return list(v, path, errs, (x, p) => {
+    if (typeof x === 'string' && x.length > 0) return x;
+    errs.push(`${p}: must be a non-empty string`);
+    return undefined;
+  });
+}
+
+/** A dotted version such as `1.55.0`. */
+export function version(v: unknown, path: string, errs: FieldErrors): [number, number, number] | undefined {
+  if (v === undefined) return undefined;
+  const m = typeof v === 'string' ? v.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/) : null;
+  if (m) return [Number(m[1]), Number(m[2]), Number(m[3])];
+  errs.push(`${path}: must be a version MAJOR.MINOR.BUILD`);
+  return undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * The appraisal policy document (DESIGN.md §6). `parsePolicy` validates the whole document and reports
+ * every bad field at once in a ConfigError (`fields`). Unknown fields are errors, not ignored: a misspelt
+ * allowlist must never silently turn into "not checked".
+ */
+import { ConfigError } from '@ccinfer/core';
+import { int, object, type FieldErrors } from './policy-schema.js';
+import { parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
+import { parseTdxPolicy, type TdxPolicy } from './tdx/policy.js';
+
+export interface FreshnessPolicy {
+  /** How long an attested session key may be used before re-attesting. Default 3600. */
+  maxEvidenceAgeSeconds?: number;
+  /** Accept collateral this many seconds past its nextUpdate. Default 0. */
+  collateralGraceSeconds?: number;
+}
+
+export interface Policy {
+  version: 1;
+  snp?: SnpPolicy;
+  tdx?: TdxPolicy;
+  freshness?: FreshnessPolicy;
+}
+
+type SectionParser = (v: unknown, path: string, errs: FieldErrors) => unknown;
+
+/** Section parsers by key; each TEE module contributes its own. */
+const SECTIONS: Record<string, SectionParser> = {
+  snp: parseSnpPolicy,
+  tdx: parseTdxPolicy,
+  freshness: (v, path, errs) => {
+    const o = object(v, path, errs, ['maxEvidenceAgeSeconds', 'collateralGraceSeconds']);
+    if (!o) return undefined;
+    const f: FreshnessPolicy = {};
+    const age = int(o['maxEvidenceAgeSeconds'], `${path}.maxEvidenceAgeSeconds`, errs, 1, 86_400 * 30);
+    const grace = int(o['collateralGraceSeconds'], `${path}.collateralGraceSeconds`, errs, 0, 86_400 * 30);
+    if (age !== undefined) f.maxEvidenceAgeSeconds = age;
+    if (grace !== undefined) f.collateralGraceSeconds = grace;
+    return f;
+  },
+};
+
+/** Validates a parsed JSON policy document. Throws ConfigError `ERR_POLICY_INVALID` listing every bad field. */
+export function parsePolicy(json: unknown): Policy {
+  const errs: FieldErrors = [];
+  const o = object(json, '$', errs, ['version', ...Object.keys(SECTIONS)]);
+  if (!o) throw new ConfigError('ERR_POLICY_INVALID', errs[0] ?? 'policy must be a JSON object', { fields: errs.length ? errs : ['$'] });
+  if (o['version'] !== 1) errs.push('$.version: must be 1');
+  const policy: Record<string, unknown> = { version: 1 };
+  for (const [key, parse] of Object.entries(SECTIONS)) {
+    const section = parse(o[key], `$.${key}`, errs);
+    if (section !== undefined) policy[key] = section;
+  }
+  if (errs.length) throw new ConfigError('ERR_POLICY_INVALID', `invalid policy: ${errs.join('; ')}`, { fields: errs });
+  return policy as unknown as Policy;
+}
+
+/** Parses policy JSON text (e.g. a `--policy FILE`). */
+export function parsePolicyText(text: string): Policy {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError('ERR_POLICY_INVALID', 'policy is not valid JSON', { cause, fields: ['$'] });
+  }
+  return parsePolicy(json);
+}

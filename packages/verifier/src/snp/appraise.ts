@@ -1,0 +1,215 @@
+/**
+ * SEV-SNP appraisal as a checklist: parse → endorsement key → product line → chain to the pinned ARK →
+ * revocation → leaf/report binding → report signature → (binding) → policy. Each step is recorded on the
+ * CheckList; the first failing step stops the appraisal (fail closed), except policy rules, which are all
+ * evaluated so the document lists every one that failed.
+ */
+import {
+  CcinferError,
+  CheckList,
+  CollateralError,
+  ConfigError,
+  VerificationError,
+  cachedFetch,
+  equalBytes,
+  fromUtf8,
+  systemClock,
+  toHex,
+  type Cache,
+  type CheckListener,
+  type Clock,
+  type Fetcher,
+  type VerificationDocument,
+} from '@ccinfer/core';
+import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
+import { parseCertificate, parseCertificates, parseCrl, type Certificate, type ChainCache } from '../x509/index.js';
+import { snpClaims } from './claims.js';
+import { KDS_BASE, certChainUrl, crlUrl, vcekUrl } from './collateral.js';
+import { parseEndorsementKey, type AmdEndorsementKey } from './endorsement.js';
+import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport } from './parse.js';
+import { evaluateSnpPolicy, type SnpPolicy } from './policy.js';
+import { checkLeafBinding, checkSnpRevocation, resolveProductLine, verifyReportSignature, verifySnpChain } from './verify.js';
+
+export interface SnpEvidence {
+  /** The 1184-byte ATTESTATION_REPORT. */
+  report: Uint8Array;
+  /** VCEK or VLEK, DER. Without it a VCEK is fetched from AMD KDS (a VLEK cannot be). */
+  leaf?: Uint8Array;
+  /** ASK/ASVK then ARK, as PEM text or DER certificates. Without it the KDS cert_chain is used. */
+  chain?: Uint8Array | string | Uint8Array[];
+  /** ARK-signed CRL (DER). Without it the KDS CRL is used. */
+  crl?: Uint8Array;
+}
+
+export interface SnpAppraisalOptions {
+  now: Date;
+  checks: CheckList;
+  policy?: SnpPolicy | undefined;
+  anchors?: TrustAnchors | undefined;
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
+  chainCache?: ChainCache | undefined;
+  kdsBase?: string | undefined;
+  /** REPORT_DATA the caller's binding scheme requires; checked as `snp.reportData` when given. */
+  expectedReportData?: Uint8Array | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface SnpAppraisal {
+  claims: Record<string, unknown>;
+  report: SnpReport;
+  productLine: SnpProductLine;
+}
+
+const DAY = 86_400_000;
+
+function certList(chain: SnpEvidence['chain']): Certificate[] {
+  if (chain === undefined) return [];
+  return Array.isArray(chain) ? chain.map(parseCertificate) : parseCertificates(chain);
+}
+
+/**
+ * Runs the SNP steps on `options.checks`, returning the claims. Throws the first failing step's error after
+ * recording it; `claims` gathered so far are written into `into` so a rejected document still shows them.
+ */
+export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOptions, into: Record<string, unknown> = {}): Promise<SnpAppraisal> {
+  const { checks, now } = options;
+  const anchors = options.anchors ?? PINNED_ANCHORS;
+  const kds = options.kdsBase ?? KDS_BASE;
+  const fetchOpts = { fetcher: options.fetcher, cache: options.cache, now, signal: options.signal };
+
+  const report = await checks.run('snp.parse', () => parseSnpReport(evidence.report), (r) => `report v${r.version}, ${r.signingKey.toUpperCase()}-signed, VMPL ${r.vmpl}`);
+  const cpuProduct = productFromCpuid(report.cpuid);
+
+  const leaf = await checks.run(
+    'snp.endorsementKey',
+    async (): Promise<AmdEndorsementKey> => {
+      let der = evidence.leaf;
+      if (!der) {
+        if (report.signingKey === 'vlek') throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'VLEK-signed report without its VLEK (VLEKs are not publicly fetchable)');
+        if (!cpuProduct) throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'v2 report without its VCEK: the product line (and so the KDS URL) is unknown');
+        const url = vcekUrl(cpuProduct, report.chipId, decodeTcb(report.reportedTcbRaw, cpuProduct), kds);
+        der = await cachedFetch(url, { ...optional(fetchOpts), now, missingCode: 'ERR_SNP_LEAF_UNAVAILABLE' });
+      }
+      return parseEndorsementKey(parseCertificate(der));
+    },
+    (k) => `${k.kind.toUpperCase()} for ${k.productName}${k.cspId ? ` (${k.cspId})` : ''}`,
+  );
+
+  const productLine = await checks.run('snp.productLine', () => resolveProductLine(cpuProduct, leaf), (p) => (cpuProduct ? `${p} (CPUID and endorsement key agree)` : `${p} (from the endorsement key; v2 report has no CPUID)`));
+  const tcbs = {
+    reported: decodeTcb(report.reportedTcbRaw, productLine),
+    current: decodeTcb(report.currentTcbRaw, productLine),
+    committed: decodeTcb(report.committedTcbRaw, productLine),
+    launch: decodeTcb(report.launchTcbRaw, productLine),
+  };
+  Object.assign(into, snpClaims(report, productLine, tcbs));
+
+  const { ask, ark } = await checks.run(
+    'snp.chain',
+    async () => {
+      let intermediates = certList(evidence.chain);
+      if (intermediates.length === 0) {
+        const pem = await cachedFetch(certChainUrl(productLine, leaf.kind, kds), { ...optional(fetchOpts), now, ttlMs: 7 * DAY, missingCode: 'ERR_SNP_CHAIN_UNAVAILABLE' });
+        intermediates = parseCertificates(fromUtf8(pem));
+      }
+      return verifySnpChain(leaf, intermediates, productLine, anchors.amd, now, options.chainCache);
+    },
+    (c) => `${leaf.kind.toUpperCase()} → ${c.ask.subject.cn} → ${c.ark.subject.cn} (pinned ${anchors.amd[productLine]?.name})`,
+  );
+
+  await revocation(evidence, options, productLine, leaf, ask, ark, kds, fetchOpts);
+
+  await checks.run('snp.tcbBinding', () => checkLeafBinding(report, leaf, productLine), () => (leaf.kind === 'vcek' ? 'leaf TCB == REPORTED_TCB, hwID == CHIP_ID' : 'leaf TCB == REPORTED_TCB (VLEK: no hwID)'));
+  await checks.run('snp.signature', () => verifyReportSignature(report, leaf.cert), () => 'ECDSA P-384/SHA-384 over bytes [0, 0x2A0)');
+
+  if (options.expectedReportData) {
+    const want = options.expectedReportData;
+    await checks.run('snp.reportData', () => {
+      if (!equalBytes(report.reportData, want)) {
+        throw new VerificationError('ERR_SNP_REPORT_DATA_MISMATCH', `REPORT_DATA ${toHex(report.reportData)} is not the expected ${toHex(want)}`);
+      }
+    });
+  }
+
+  const outcomes = evaluateSnpPolicy({ report, productLine, reportedTcb: tcbs.reported, currentTcb: tcbs.current, committedTcb: tcbs.committed }, options.policy);
+  let firstFailure: CcinferError | undefined;
+  for (const o of outcomes) {
+    if (o.error) {
+      firstFailure ??= o.error;
+      await checks.run(o.id, () => {
+        throw o.error;
+      }).catch(() => undefined);
+    } else if (o.skipped) {
+      checks.skip(o.id, o.skipped);
+      checks.warn(o.skipped);
+    } else checks.pass(o.id, o.detail);
+  }
+  if (firstFailure) throw firstFailure;
+  return { claims: into, report, productLine };
+}
+
+async function revocation(
+  evidence: SnpEvidence,
+  options: SnpAppraisalOptions,
+  product: SnpProductLine,
+  leaf: AmdEndorsementKey,
+  ask: Certificate,
+  ark: Certificate,
+  kds: string,
+  fetchOpts: { fetcher: Fetcher | undefined; cache: Cache | undefined; now: Date; signal: AbortSignal | undefined },
+): Promise<void> {
+  const mode = options.policy?.revocation ?? 'require';
+  let crlBytes = evidence.crl;
+  if (!crlBytes) {
+    try {
+      crlBytes = await cachedFetch(crlUrl(product, leaf.kind, kds), { ...optional(fetchOpts), now: options.now, ttlMs: 3_600_000, missingCode: 'ERR_SNP_CRL_UNAVAILABLE' });
+    } catch (err) {
+      const e = err instanceof CcinferError ? err : new CollateralError('ERR_SNP_CRL_UNAVAILABLE', 'CRL unavailable', { cause: err });
+      if (mode === 'allow-unavailable') {
+        const why = `AMD CRL unavailable (${e.code}); revocation NOT CHECKED, accepted by policy snp.revocation = allow-unavailable`;
+        options.checks.skip('snp.revocation', why);
+        options.checks.warn(why);
+        return;
+      }
+      await options.checks.run('snp.revocation', () => {
+        throw new CollateralError('ERR_SNP_CRL_UNAVAILABLE', `no AMD CRL could be obtained (${e.message}); policy snp.revocation = require`, { cause: e });
+      });
+      return;
+    }
+  }
+  const der = crlBytes;
+  await options.checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, options.now), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
+}
+
+/** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */
+function optional<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
+
+export interface VerifySnpOptions extends Omit<SnpAppraisalOptions, 'now' | 'checks'> {
+  /** Verification time; default the clock's now. */
+  now?: Date;
+  clock?: Clock;
+  onCheck?: CheckListener;
+}
+
+/**
+ * Verifies SEV-SNP evidence and returns the verification document. Evidence problems do not throw: they make
+ * `ok` false and are listed in `checks` and `errors`. Invalid options throw a ConfigError.
+ */
+export async function verifySnp(evidence: SnpEvidence, options: VerifySnpOptions = {}): Promise<VerificationDocument> {
+  if (!(evidence?.report instanceof Uint8Array)) throw new ConfigError('ERR_OPTIONS_INVALID', 'evidence.report must be a Uint8Array', { fields: ['report'] });
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const checks = new CheckList(options.onCheck);
+  const claims: Record<string, unknown> = {};
+  try {
+    await appraiseSnp(evidence, { ...options, now, checks }, claims);
+  } catch (err) {
+    if (!(err instanceof CcinferError)) throw err;
+    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
+  }
+  const doc = checks.document('snp', now, claims);
+  if ((options.anchors ?? PINNED_ANCHORS).simulated) doc.warnings.unshift('SIMULATED trust anchors: this is not evidence from AMD hardware');
+  return doc;
+}
