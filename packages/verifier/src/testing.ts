@@ -1,1 +1,62 @@
-export {};
+/**
+ * @ccinfer/verifier/testing — simulated vendor roots and evidence for tests, demos and the simulated pod.
+ * Everything minted here verifies only against the simulator's own anchors (`sim.anchors`), which mark the
+ * verification document as SIMULATED; the pinned vendor roots reject it.
+ */
+export {
+  generateKey,
+  mintCertificate,
+  mintCrl,
+  sign,
+  name,
+  extension,
+  algorithmIdentifier,
+  p1363ToDer,
+  toPem,
+  type KeyPair,
+  type KeyKind,
+  type SigAlg,
+  type CertificateSpec,
+  type CrlSpec,
+  type ExtensionSpec,
+} from './testing/x509.js';
+export {
+  createSimulatedAmd,
+  simulatedAmd,
+  mintSnpEvidence,
+  encodeReport,
+  encodeTcb,
+  signReport,
+  defaultChipId,
+  DEFAULT_TCB,
+  type SimulatedAmd,
+  type ReportFields,
+  type TcbSpec,
+  type LeafOptions,
+  type MintedSnpEvidence,
+} from './testing/snp.js';
+export {
+  mintIntelPki,
+  mintPck,
+  sgxExtensionDer,
+  mintTdxQuote,
+  mintTcbInfo,
+  mintQeIdentity,
+  mintTdxCollateral,
+  tcbInfoJson,
+  simulateTdx,
+  defaultTcbLevels,
+  defaultSgxComponents,
+  DEFAULT_FMSPC,
+  SIMULATED_NOW as TDX_SIMULATED_NOW,
+  type SimulatedIntelPki,
+  type PckSpec,
+  type TdxQuoteSpec,
+  type QeSpec,
+  type TcbInfoSpec,
+  type TcbLevelSpec,
+  type IdentityLevelSpec,
+  type QeIdentitySpec,
+  type TdxCollateralSpec,
+  type MintedTdxQuote,
+} from './testing/tdx.js';

@@ -6,7 +6,6 @@
  */
 import {
   CollateralError,
-  ParseError,
   VerificationError,
   bs,
   concat,
@@ -125,18 +124,13 @@ export function checkLeafBinding(report: SnpReport, leaf: AmdEndorsementKey, pro
  */
 export function snpSignatureToP1363(report: SnpReport): Uint8Array {
   if (!isZero(report.signatureR.subarray(48)) || !isZero(report.signatureS.subarray(48))) {
-    throw new ParseError('ERR_SNP_SIGNATURE_INVALID', 'signature R/S exceed 48 bytes', { offset: 0x2a0 });
+    throw new VerificationError('ERR_SNP_SIGNATURE_INVALID', 'signature R or S exceeds 48 bytes (the high 24 of 72 must be zero)');
   }
   return concat(reverse(report.signatureR.subarray(0, 48)), reverse(report.signatureS.subarray(0, 48)));
 }
 
 export async function verifyReportSignature(report: SnpReport, leaf: Certificate): Promise<void> {
-  let sig: Uint8Array;
-  try {
-    sig = snpSignatureToP1363(report);
-  } catch (cause) {
-    return fail('ERR_SNP_SIGNATURE_INVALID', 'report signature is malformed', cause);
-  }
+  const sig = snpSignatureToP1363(report);
   const key = await importVerifyKey(leaf.spki, { kind: 'ecdsa', hash: 'SHA-384' });
   if (key.algorithm.name !== 'ECDSA' || (key.algorithm as EcKeyAlgorithm).namedCurve !== 'P-384') {
     fail('ERR_SNP_SIGNATURE_INVALID', 'endorsement key is not an ECDSA P-384 key');
@@ -145,6 +139,3 @@ export async function verifyReportSignature(report: SnpReport, leaf: Certificate
   if (!ok) fail('ERR_SNP_SIGNATURE_INVALID', 'report signature does not verify with the endorsement key');
 }
 
-export function collateralMissing(code: ErrorCode, message: string, cause?: unknown): CollateralError {
-  return new CollateralError(code, message, cause === undefined ? undefined : { cause });
-}
