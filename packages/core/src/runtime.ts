@@ -100,7 +100,8 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions): Promise<
       if (opts.body) init.body = opts.body as Uint8Array<ArrayBuffer>;
       const res = await opts.fetcher(url, init);
       if (res.status === 429 || res.status >= 500) {
-        const ra = Number(res.headers.get('retry-after'));
+        const header = res.headers.get('retry-after');
+        const ra = header === null ? NaN : Number(header);
         if (Number.isFinite(ra) && ra >= 0) retryAfterMs = Math.min(ra * 1000, 8000);
         last = new TransportError('ERR_FETCH_HTTP_STATUS', `${url} answered HTTP ${res.status}`, { status: res.status });
         await res.body?.cancel().catch(() => undefined);
