@@ -142,7 +142,7 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
       }).catch(() => undefined);
     } else if (o.skipped) {
       checks.skip(o.id, o.skipped);
-      checks.warn(o.skipped);
+      if (o.warn) checks.warn(o.skipped);
     } else checks.pass(o.id, o.detail);
   }
   if (firstFailure) throw firstFailure;

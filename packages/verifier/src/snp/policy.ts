@@ -86,7 +86,7 @@ export interface SnpFacts {
 }
 
 /** One policy rule's outcome: passed, failed with a PolicyError, or skipped (no reference value configured). */
-export type RuleOutcome = { id: string; error?: PolicyError; skipped?: string; detail?: string };
+export type RuleOutcome = { id: string; error?: PolicyError; skipped?: string; detail?: string; warn?: boolean };
 
 const reject = (code: ErrorCode, field: string, message: string, expected: unknown, actual: unknown): PolicyError =>
   new PolicyError(code, message, { field, expected, actual });
@@ -103,7 +103,7 @@ export function evaluateSnpPolicy(f: SnpFacts, policy: SnpPolicy = {}): RuleOutc
   const rule = (id: string, fn: () => PolicyError | { skipped: string } | string | undefined): void => {
     const res = fn();
     if (res instanceof PolicyError) out.push({ id: `snp.policy.${id}`, error: res });
-    else if (typeof res === 'object') out.push({ id: `snp.policy.${id}`, skipped: res.skipped });
+    else if (typeof res === 'object') out.push({ id: `snp.policy.${id}`, skipped: res.skipped, warn: res.skipped.includes('NOT CHECKED') });
     else out.push(res === undefined ? { id: `snp.policy.${id}` } : { id: `snp.policy.${id}`, detail: res });
   };
   const allowlist = (id: string, code: ErrorCode, field: string, list: string[] | undefined, actual: Uint8Array): void =>

@@ -1,0 +1,78 @@
+/** Shared option parsing for the CLI commands (node:util parseArgs, strict: unknown flags are usage errors). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CcinferError, ConfigError, fromHex } from '@ccinfer/core';
+import { parseAnchors, parsePolicyText, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { UsageError, type CliIo } from './types.js';
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export function parse<T extends OptionSpec>(
+  args: string[],
+  options: T,
+  usage: string,
+  positionals = 0,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: positionals > 0, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nusage: ${usage}`);
+  }
+  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument ${parsed.positionals[positionals]}\nusage: ${usage}`);
+  return parsed;
+}
+
+export function required(value: string | undefined, flag: string, usage: string): string {
+  if (value === undefined || value === '') throw new UsageError(`missing ${flag}\nusage: ${usage}`);
+  return value;
+}
+
+export async function readInput(io: CliIo, path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await io.readFile(path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** `--at ISO`: the verification time; strict ISO-8601 with a time zone. */
+export function parseAt(at: string | undefined): Date | undefined {
+  if (at === undefined) return undefined;
+  const d = new Date(at);
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(at) || Number.isNaN(d.getTime())) {
+    throw new UsageError(`--at ${at} is not an ISO-8601 time such as 2025-06-01T00:00:00Z`);
+  }
+  return d;
+}
+
+export function parseHexFlag(value: string, flag: string, bytes?: number): Uint8Array {
+  try {
+    const b = fromHex(value.trim());
+    if (bytes !== undefined && b.length !== bytes) throw new Error(`${bytes} bytes expected`);
+    return b;
+  } catch {
+    throw new UsageError(`${flag} must be ${bytes !== undefined ? `${bytes} bytes of ` : ''}hex`);
+  }
+}
+
+export async function loadPolicy(io: CliIo, path: string | undefined): Promise<Policy | undefined> {
+  if (path === undefined) return undefined;
+  const text = new TextDecoder().decode(await readInput(io, path, 'policy'));
+  try {
+    return parsePolicyText(text);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`policy ${path} is invalid:\n  ${err.fields.join('\n  ')}`);
+    throw err;
+  }
+}
+
+export async function loadAnchors(io: CliIo, path: string | undefined): Promise<TrustAnchors> {
+  if (path === undefined) return PINNED_ANCHORS;
+  const text = new TextDecoder().decode(await readInput(io, path, 'anchors'));
+  try {
+    return parseAnchors(JSON.parse(text));
+  } catch (err) {
+    const detail = err instanceof ConfigError ? err.fields.join(', ') : err instanceof CcinferError ? err.message : 'not JSON';
+    throw new UsageError(`anchors ${path} are invalid: ${detail}`);
+  }
+}

@@ -1,0 +1,47 @@
+import { MemoryCache } from '@ccinfer/core';
+import { verifySnp } from '@ccinfer/verifier';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, required } from '../args.js';
+import { printDocument } from '../format.js';
+import type { Command } from '../types.js';
+
+const usage = 'ccinfer verify snp --report FILE --cert FILE [--chain PEM] [--crl FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+
+export const verifySnpCommand: Command = {
+  name: 'verify snp',
+  summary: 'verify an AMD SEV-SNP attestation report and its VCEK/VLEK',
+  usage,
+  async run(args, io) {
+    const { values } = parse(args, {
+      report: { type: 'string' },
+      cert: { type: 'string' },
+      chain: { type: 'string' },
+      crl: { type: 'string' },
+      at: { type: 'string' },
+      policy: { type: 'string' },
+      anchors: { type: 'string' },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+    }, usage);
+    const reportPath = required(values.report, '--report', usage);
+    const certPath = required(values.cert, '--cert', usage);
+    const now = parseAt(values.at);
+    const policy = await loadPolicy(io, values.policy);
+    const anchors = await loadAnchors(io, values.anchors);
+    const report = await readInput(io, reportPath, 'report');
+    const leaf = await readInput(io, certPath, 'certificate');
+    const chain = values.chain ? await readInput(io, values.chain, 'chain') : undefined;
+    const crl = values.crl ? await readInput(io, values.crl, 'CRL') : undefined;
+    const doc = await verifySnp(
+      { report, leaf, ...(chain ? { chain } : {}), ...(crl ? { crl } : {}) },
+      {
+        anchors,
+        policy: policy?.snp,
+        ...(now ? { now } : {}),
+        fetcher: values.offline ? undefined : io.fetcher,
+        cache: new MemoryCache(),
+        signal: io.signal,
+      },
+    );
+    return printDocument(doc, values.json ?? false, `ccinfer verify snp ${reportPath}`, io.stdout);
+  },
+};

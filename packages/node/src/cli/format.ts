@@ -1,0 +1,23 @@
+/** Human-readable rendering of a verification document: one line per check, then the verdict. */
+import type { Check, VerificationDocument } from '@ccinfer/core';
+
+const MARK: Record<Check['status'], string> = { passed: 'PASS', failed: 'FAIL', skipped: 'SKIP' };
+
+export function formatCheck(c: Check, width = 28): string {
+  const detail = c.status === 'failed' ? `${c.code}: ${c.detail ?? ''}` : c.detail ?? '';
+  return `  ${MARK[c.status]}  ${c.id.padEnd(width)} ${detail}`.trimEnd();
+}
+
+export function formatDocument(doc: VerificationDocument, title: string): string {
+  const width = Math.max(20, ...doc.checks.map((c) => c.id.length));
+  const lines = [title, ...doc.checks.map((c) => formatCheck(c, width))];
+  for (const w of doc.warnings) lines.push(`  warning: ${w}`);
+  for (const e of doc.errors.filter((e) => !doc.checks.some((c) => c.code === e.code))) lines.push(`  error: ${e.code}: ${e.message}`);
+  lines.push(doc.ok ? `ACCEPTED (${doc.tee}, verified at ${doc.verifiedAt})` : `REJECTED: ${[...new Set(doc.errors.map((e) => e.code))].join(', ')}`);
+  return lines.join('\n') + '\n';
+}
+
+export function printDocument(doc: VerificationDocument, json: boolean, title: string, out: (s: string) => void): number {
+  out(json ? JSON.stringify(doc, null, 2) + '\n' : formatDocument(doc, title));
+  return doc.ok ? 0 : 1;
+}

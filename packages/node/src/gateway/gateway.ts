@@ -1,0 +1,319 @@
+/**
+ * The pod gateway (DESIGN.md §3 "Pod", §4.4): a sidecar inside the confidential VM that
+ *  - holds the HPKE key pair in memory (generated at start, private half never extractable),
+ *  - answers `POST /.well-known/ccinfer/attest` with an evidence bundle bound to the client's nonce and key,
+ *  - opens chunked OHTTP requests on `POST /.well-known/ccinfer/ohttp`, forwards the inner request to the
+ *    upstream OpenAI-compatible server with undici, and seals the upstream response chunk by chunk as it
+ *    streams, so SSE tokens reach the client as they are produced,
+ *  - serves `GET /.well-known/ohttp-keys` (convenience; clients trust keys only from appraised bundles) and
+ *    `GET /healthz`.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request as undiciRequest, type Dispatcher } from 'undici';
+import {
+  CcinferError,
+  ChunkedRequestDecoder,
+  CHUNK_SIZE,
+  concat,
+  decapsulateRequest,
+  decodeAttestRequest,
+  decodeRequest,
+  encodeBundle,
+  encodeContentChunk,
+  encodeKeyConfigList,
+  encodeResponse,
+  encodeResponseEnd,
+  encodeResponseHead,
+  generateGatewayKey,
+  MEDIA_TYPE_CHUNKED_REQUEST,
+  MEDIA_TYPE_CHUNKED_RESPONSE,
+  MEDIA_TYPE_REQUEST,
+  MEDIA_TYPE_RESPONSE,
+  utf8,
+  type BhttpRequest,
+  type Fields,
+  type GatewayKey,
+} from '@ccinfer/core';
+import type { EvidenceProvider } from './evidence/provider.js';
+import { problemJson, sendProblem } from './problem.js';
+
+export interface GatewayOptions {
+  /** Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8000`. */
+  upstream: string;
+  evidence: EvidenceProvider;
+  /** Largest encapsulated request accepted. Default 8 MiB. */
+  maxRequestBytes?: number;
+  /** Time allowed to receive a whole request. Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Time allowed for the upstream's response head, and between upstream body chunks. Default 120 s. */
+  upstreamTimeoutMs?: number;
+  /** Time allowed to collect evidence. Default 30 s. */
+  evidenceTimeoutMs?: number;
+  /** Undici dispatcher for the upstream (tests, connection pools). */
+  dispatcher?: Dispatcher;
+  /** Logger for operational events; never receives plaintext. */
+  log?: (event: string, detail?: Record<string, unknown>) => void;
+}
+
+export interface Gateway {
+  readonly server: Server;
+  /** Current key (the one attest binds). */
+  readonly key: GatewayKey;
+  listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+  /**
+   * Replaces the key. With `keepPrevious`, requests to the old key still open (a grace period for requests
+   * in flight); without it they get `key-config-mismatch` and clients re-attest.
+   */
+  rotateKey(options?: { keepPrevious?: boolean }): Promise<GatewayKey>;
+  /** Counters for tests and metrics. */
+  readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number };
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+const ATTEST = '/.well-known/ccinfer/attest';
+const OHTTP = '/.well-known/ccinfer/ohttp';
+
+class TooLarge extends Error {}
+
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const upstream = new URL(options.upstream);
+  const maxRequestBytes = options.maxRequestBytes ?? 8 * 1024 * 1024;
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 120_000;
+  const evidenceTimeoutMs = options.evidenceTimeoutMs ?? 30_000;
+  const log = options.log ?? (() => undefined);
+  let nextKeyId = 1;
+  let current = await generateGatewayKey(nextKeyId++ & 0xff);
+  let previous: GatewayKey | undefined;
+  const stats = { attest: 0, ohttp: 0, ohttpBytes: 0, rejected: 0 };
+  const lookup = (id: number): GatewayKey | undefined => (id === current.config.keyId ? current : id === previous?.config.keyId ? previous : undefined);
+
+  async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      n += chunk.length;
+      if (n > max) throw new TooLarge();
+      parts.push(chunk);
+    }
+    return new Uint8Array(Buffer.concat(parts));
+  }
+
+  async function attest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.attest++;
+    let nonce: Uint8Array;
+    try {
+      nonce = decodeAttestRequest(await readBody(req, 256)).nonce;
+    } catch (err) {
+      return sendProblem(res, err instanceof TooLarge ? 413 : 400, err instanceof TooLarge ? 'too-large' : 'bad-request', 'not a ccinfer/1 attest request');
+    }
+    const key = current;
+    let bundle: Uint8Array;
+    try {
+      bundle = encodeBundle(
+        await withTimeout(options.evidence.collect({ nonce, keyConfig: key.encoded }), evidenceTimeoutMs, 'evidence collection timed out'),
+      );
+    } catch (err) {
+      log('evidence-failed', { code: err instanceof CcinferError ? err.code : 'unknown' });
+      return sendProblem(res, 503, 'evidence-unavailable', 'evidence could not be collected');
+    }
+    res.writeHead(200, { 'content-type': 'application/cbor', 'cache-control': 'no-store', 'content-length': bundle.length });
+    res.end(bundle);
+  }
+
+  /** Forwards the decrypted request; resolves with the upstream response or an inner problem response. */
+  async function forward(inner: BhttpRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData | { problem: { status: number; body: string } }> {
+    if (!inner.path.startsWith('/') || inner.path.startsWith('//')) {
+      return { problem: { status: 400, body: problemJson(400, 'bad-request', 'the inner request path must be origin-form') } };
+    }
+    const headers: Record<string, string> = {};
+    for (const [n, v] of inner.headers) if (!HOP_BY_HOP.has(n)) headers[n] = headers[n] === undefined ? v : `${headers[n]}, ${v}`;
+    try {
+      return await undiciRequest(new URL(inner.path, upstream.origin), {
+        method: inner.method as Dispatcher.HttpMethod,
+        headers,
+        ...(inner.content.length > 0 || !['GET', 'HEAD'].includes(inner.method) ? { body: Buffer.from(inner.content.buffer, inner.content.byteOffset, inner.content.byteLength) } : {}),
+        headersTimeout: upstreamTimeoutMs,
+        bodyTimeout: upstreamTimeoutMs,
+        signal,
+        ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+      });
+    } catch (err) {
+      log('upstream-failed', { error: (err as Error).name });
+      const timeout = (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
+      return { problem: { status: timeout ? 504 : 502, body: problemJson(timeout ? 504 : 502, timeout ? 'timeout' : 'upstream-unavailable', 'the model server is unavailable') } };
+    }
+  }
+
+  function responseFields(h: Dispatcher.ResponseData['headers']): Fields {
+    const out: Fields = [];
+    for (const [n, v] of Object.entries(h)) {
+      if (HOP_BY_HOP.has(n) || v === undefined) continue;
+      for (const x of Array.isArray(v) ? v : [v]) out.push([n, x]);
+    }
+    return out;
+  }
+
+  async function write(res: ServerResponse, bytes: Uint8Array): Promise<void> {
+    if (!res.write(bytes)) await once(res, 'drain');
+  }
+
+  async function ohttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.ohttp++;
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    if (type === MEDIA_TYPE_REQUEST) return ohttpSingle(req, res);
+    if (type !== MEDIA_TYPE_CHUNKED_REQUEST) return sendProblem(res, 415, 'unsupported-media-type', `expected ${MEDIA_TYPE_CHUNKED_REQUEST}`);
+    const decoder = new ChunkedRequestDecoder(lookup);
+    const plain: Uint8Array[] = [];
+    let n = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        n += chunk.length;
+        stats.ohttpBytes += chunk.length;
+        if (n > maxRequestBytes) throw new TooLarge();
+        plain.push(...(await decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))));
+      }
+      plain.push(await decoder.finish());
+    } catch (err) {
+      return refuse(res, err);
+    }
+    let inner: BhttpRequest;
+    try {
+      inner = decodeRequest(concat(...plain));
+    } catch (err) {
+      return refuse(res, err);
+    }
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
+    const encoder = await decoder.responseEncoder();
+    const up = await forward(inner, ac.signal);
+    res.writeHead(200, { 'content-type': MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', 'cache-control': 'no-store' });
+    res.flushHeaders();
+    try {
+      await write(res, encoder.header());
+      if ('problem' in up) {
+        const body = utf8(up.problem.body);
+        await write(res, await encoder.seal(encodeResponseHead(up.problem.status, [['content-type', 'application/problem+json']]), false));
+        await write(res, await encoder.seal(concat(encodeContentChunk(body), encodeResponseEnd()), true));
+        res.end();
+        return;
+      }
+      await write(res, await encoder.seal(encodeResponseHead(up.statusCode, responseFields(up.headers)), false));
+      // Each upstream piece is sealed and written as soon as it arrives (no buffering), split at CHUNK_SIZE.
+      for await (const piece of up.body as AsyncIterable<Buffer>) {
+        for (let at = 0; at < piece.length; at += CHUNK_SIZE) {
+          const part = new Uint8Array(piece.buffer, piece.byteOffset + at, Math.min(CHUNK_SIZE, piece.length - at));
+          await write(res, await encoder.seal(encodeContentChunk(part), false));
+        }
+      }
+      await write(res, await encoder.seal(encodeResponseEnd(), true));
+      res.end();
+    } catch (err) {
+      // Mid-stream failure: no final chunk is sent, so the client sees a truncated (rejected) response.
+      log('stream-failed', { error: (err as Error).name });
+      up && 'body' in up && up.body.destroy();
+      res.destroy();
+    }
+  }
+
+  /** Plain RFC 9458 (non-chunked) request: buffered both ways. */
+  async function ohttpSingle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let opened: Awaited<ReturnType<typeof decapsulateRequest>>;
+    let inner: BhttpRequest;
+    try {
+      const body = await readBody(req, maxRequestBytes);
+      stats.ohttpBytes += body.length;
+      opened = await decapsulateRequest(lookup, body);
+      inner = decodeRequest(opened.request);
+    } catch (err) {
+      return refuse(res, err);
+    }
+    const ac = new AbortController();
+    const up = await forward(inner, ac.signal);
+    let message: Uint8Array;
+    if ('problem' in up) {
+      message = encodeResponse({ informational: [], status: up.problem.status, headers: [['content-type', 'application/problem+json']], content: utf8(up.problem.body), trailers: [] });
+    } else {
+      const content = new Uint8Array(await up.body.arrayBuffer());
+      message = encodeResponse({ informational: [], status: up.statusCode, headers: responseFields(up.headers), content, trailers: [] });
+    }
+    const out = await opened.encapsulateResponse(message);
+    res.writeHead(200, { 'content-type': MEDIA_TYPE_RESPONSE, 'cache-control': 'no-store', 'content-length': out.length });
+    res.end(out);
+  }
+
+  function refuse(res: ServerResponse, err: unknown): void {
+    stats.rejected++;
+    if (err instanceof TooLarge) return sendProblem(res, 413, 'too-large', `requests are limited to ${maxRequestBytes} bytes`);
+    const code = err instanceof CcinferError ? err.code : 'unknown';
+    log('request-refused', { code });
+    if (code === 'ERR_OHTTP_KEY_ID' || code === 'ERR_OHTTP_SUITE') return sendProblem(res, 400, 'key-config-mismatch', 'the request is not encrypted to a current key config');
+    sendProblem(res, 400, 'bad-request', 'the request could not be decapsulated');
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === ATTEST || path === OHTTP) {
+      if (req.method !== 'POST') return sendProblem(res, 405, 'method-not-allowed', 'use POST');
+      return path === ATTEST ? attest(req, res) : ohttp(req, res);
+    }
+    if (path === '/.well-known/ohttp-keys' && req.method === 'GET') {
+      const body = encodeKeyConfigList([current.config]);
+      res.writeHead(200, { 'content-type': 'application/ohttp-keys', 'cache-control': 'no-store', 'content-length': body.length });
+      res.end(body);
+      return;
+    }
+    if (path === '/healthz' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('ok\n');
+      return;
+    }
+    sendProblem(res, 404, 'not-found', 'no such endpoint');
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log('internal-error', { error: (err as Error).name });
+      sendProblem(res, 500, 'bad-request', 'internal error');
+    });
+  });
+  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
+
+  return {
+    server,
+    get key() {
+      return current;
+    },
+    stats,
+    async listen(port = 0, host = '127.0.0.1') {
+      server.listen(port, host);
+      await once(server, 'listening');
+      const a = server.address() as AddressInfo;
+      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`, port: a.port };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+    async rotateKey(o = {}) {
+      const next = await generateGatewayKey(nextKeyId++ & 0xff);
+      previous = o.keepPrevious ? current : undefined;
+      current = next;
+      log('key-rotated', { keyId: next.config.keyId });
+      return next;
+    },
+  };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
