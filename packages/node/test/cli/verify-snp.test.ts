@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { simulatedAmd, mintSnpEvidence } from '@ccinfer/verifier/testing';
 import { cli } from './io.js';
-import { vectorsDir, vectorSets, readJson } from '../../../verifier/test/vectors.js';
+import { vectorsDir, vectorSets, readJson } from '../../../../test-support/vectors.js';
 
 const snp = vectorsDir('snp');
 const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-'));

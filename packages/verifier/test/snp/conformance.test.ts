@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSnpReport, verifySnp, parseCertificate, parseCertificates, verifyChain, PINNED_ANCHORS, parseEndorsementKey, type SnpPolicy } from '../../src/index.js';
 import { toHex } from '@ccinfer/core';
-import { vectorsDir, vectorSets, readBytes, readJson, readText } from '../vectors.js';
+import { vectorsDir, vectorSets, readBytes, readJson, readText } from '../../../../test-support/vectors.js';
 
 const dir = vectorsDir('snp');
 const sets = dir ? vectorSets(dir) : [];

@@ -4,7 +4,7 @@ import { ParseError, der, fromUtf8 } from '@ccinfer/core';
 import { verifySnp, parseSnpReport, parseCertTable, PINNED_ANCHORS, vcekUrl, decodeTcb, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
 import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
-import { expectCodeSync, flip } from '../helpers.js';
+import { expectCodeSync, flip } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 let genoa: SimulatedAmd;

@@ -1,0 +1,42 @@
+/**
+ * Locates the shared conformance vectors (`../shared/vectors` from the repository root, or `CCINFER_VECTORS`).
+ * They are read at test time and never copied into the repository. When absent, suites skip with one loud line.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const warned = new Set<string>();
+
+export function vectorsDir(tee?: string): string | undefined {
+  const base = process.env['CCINFER_VECTORS'] ?? join(repoRoot, '../shared/vectors');
+  const dir = tee ? join(base, tee) : base;
+  if (!existsSync(dir)) {
+    if (!warned.has(dir)) {
+      warned.add(dir);
+      console.warn(`\n!!! ccinfer conformance vectors not found at ${dir}: SKIPPING the ${tee ?? ''} conformance suite (set CCINFER_VECTORS)\n`);
+    }
+    return undefined;
+  }
+  return dir;
+}
+
+/** Sub-folders of a vector directory that hold an expected.json. */
+export function vectorSets(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => statSync(join(dir, n)).isDirectory() && existsSync(join(dir, n, 'expected.json')))
+    .sort();
+}
+
+export function readBytes(...parts: string[]): Uint8Array {
+  return new Uint8Array(readFileSync(join(...parts)));
+}
+
+export function readJson<T = any>(...parts: string[]): T {
+  return JSON.parse(readFileSync(join(...parts), 'utf8')) as T;
+}
+
+export function readText(...parts: string[]): string {
+  return readFileSync(join(...parts), 'utf8');
+}
