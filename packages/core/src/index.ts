@@ -79,3 +79,5 @@ export {
   type TeeKind,
   type VerificationDocument,
 } from './document.js';
+export * from './session/index.js';
+export * from './client/index.js';

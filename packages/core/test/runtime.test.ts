@@ -50,12 +50,13 @@ describe('bytes', () => {
   it('ByteReader bounds every read with the caller code and offset', () => {
     const r = new ByteReader(Uint8Array.of(1, 0, 0, 0, 2), 'ERR_T');
     expect(r.u32le()).toBe(1);
-    const e = (() => {
+    const e = ((): ParseError | undefined => {
       try {
         r.u32le();
       } catch (x) {
         return x as ParseError;
       }
+      return undefined;
     })();
     expect(e).toBeInstanceOf(ParseError);
     expect(e!.code).toBe('ERR_T');

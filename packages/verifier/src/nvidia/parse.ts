@@ -147,7 +147,11 @@ const TRUNC = 'ERR_NV_REPORT_TRUNCATED';
 const BAD = 'ERR_NV_REPORT_MALFORMED';
 const OPAQUE = 'ERR_NV_OPAQUE_MALFORMED';
 
-export function parseReport(report: Uint8Array): NvidiaReport {
+/**
+ * `kind` comes from the device certificate's subject (GSP vs FSP leaf) when the caller has it; without it,
+ * GPU_INFO decides. The kind selects how ambiguous TLVs are read (VBIOS binary vs text, type 22).
+ */
+export function parseReport(report: Uint8Array, kind?: DeviceKind): NvidiaReport {
   const r = new ByteReader(report, TRUNC);
   const request = parseRequest(r);
 
@@ -165,7 +169,7 @@ export function parseReport(report: Uint8Array): NvidiaReport {
   const nonce = r.bytesView(32, 'Nonce');
   const opaqueLength = r.u16le('OpaqueLength');
   const opaqueStart = r.offset;
-  const opaque = parseOpaqueData(r.bytesView(opaqueLength, 'OpaqueData'), opaqueStart);
+  const opaque = parseOpaqueData(r.bytesView(opaqueLength, 'OpaqueData'), opaqueStart, kind);
   const signedLength = r.offset;
   const signature = r.bytesView(SIGNATURE_LENGTH, 'Signature');
   const trailing = report.subarray(r.offset);
@@ -177,7 +181,7 @@ export function parseReport(report: Uint8Array): NvidiaReport {
     }
   }
   return {
-    kind: opaque.gpuInfo !== undefined ? 'gpu' : 'switch',
+    kind: kind ?? (opaque.gpuInfo !== undefined ? 'gpu' : 'switch'),
     request,
     response: { version, code, param1, param2, numberOfBlocks, measurementRecordLength, blocks, nonce, opaqueLength, opaque },
     signedBytes: report.subarray(0, signedLength),
@@ -227,7 +231,7 @@ function parseBlocks(r: ByteReader, count: number, base: number): MeasurementBlo
 }
 
 /** The opaque data: a list of `type:u16le, length:u16le, value`. Unknown types are kept, not fatal. */
-export function parseOpaqueData(bytes: Uint8Array, base = 0): OpaqueData {
+export function parseOpaqueData(bytes: Uint8Array, base = 0, kind?: DeviceKind): OpaqueData {
   const r = new ByteReader(bytes, OPAQUE);
   const out: OpaqueData = { fields: [] };
   const seen = new Set<number>();
@@ -241,9 +245,18 @@ export function parseOpaqueData(bytes: Uint8Array, base = 0): OpaqueData {
     seen.add(type);
     out.fields.push({ type, offset, value });
   }
-  const kindIsGpu = seen.has(OpaqueType.GPU_INFO);
-  for (const f of out.fields) interpret(out, f, kindIsGpu);
+  const gpu = kind === undefined ? seen.has(OpaqueType.GPU_INFO) : kind === 'gpu';
+  for (const f of out.fields) if (appliesTo(f.type, gpu)) interpret(out, f, gpu);
   return out;
+}
+
+/** GSP-only TLVs; an NVSwitch (FSP) report keeps them raw instead of interpreting them. */
+const GPU_ONLY = new Set<number>([3, 4, 5, 11, 13, 14, 15, 16, 17, 18, 19, 21, 32, 33, 35]);
+/** FSP-only TLVs. */
+const SWITCH_ONLY = new Set<number>([23, 24, 25, 26]);
+
+function appliesTo(type: number, gpu: boolean): boolean {
+  return gpu ? !SWITCH_ONLY.has(type) : !GPU_ONLY.has(type);
 }
 
 function interpret(o: OpaqueData, f: OpaqueField, gpu: boolean): void {

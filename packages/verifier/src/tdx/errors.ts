@@ -36,7 +36,7 @@ export type TdxErrorCode =
   // tcb.ts — Intel TCB evaluation (VerificationError)
   | 'ERR_TDX_TCB_NOT_SUPPORTED' // no TCB level matches (platform, module or QE)
   | 'ERR_TDX_MODULE_MISMATCH' // no TDX_xx identity, MRSIGNERSEAM or SEAMATTRIBUTES differ
-  // policy.ts (PolicyError; ConfigError for the policy document itself)
+  // policy.ts (PolicyError; the policy document itself is ERR_POLICY_INVALID from ../policy.ts)
   | 'ERR_TDX_TCB_STATUS' // status not in acceptedTcbStatus
   | 'ERR_TDX_DEBUG'
   | 'ERR_TDX_SEPT_VE_DISABLE'
@@ -47,7 +47,6 @@ export type TdxErrorCode =
   | 'ERR_TDX_MROWNER_MISMATCH'
   | 'ERR_TDX_MRSEAM_MISMATCH'
   | 'ERR_TDX_INITDATA_MISMATCH' // MRCONFIGID != SHA-384(initdata)
-  | 'ERR_TDX_POLICY_INVALID'
   // eventlog.ts
   | 'ERR_TDX_EVENTLOG_MALFORMED' // ParseError
   | 'ERR_TDX_EVENTLOG_MISMATCH'; // VerificationError: replay does not reach the quote's RTMRs

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VerificationError } from '@ccinfer/core';
 import { parseCertificate, parseCertificates, verifyChain, spkiSha256, ChainCache } from '../../src/x509/index.js';
-import { vectorsDir, readBytes, readText } from '../vectors.js';
-import { expectCode } from '../helpers.js';
+import { vectorsDir, readBytes, readText } from '../../../../test-support/vectors.js';
+import { expectCode } from '../../../../test-support/helpers.js';
 
 const snp = vectorsDir('snp');
 const AT = new Date('2025-01-01T00:00:00Z');
