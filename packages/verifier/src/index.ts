@@ -10,6 +10,8 @@ export {
   parseCrl,
   verifyCrl,
   ChainCache,
+  clearKeyCache,
+  ecdsaDerToP1363,
   type Certificate,
   type TrustAnchor,
   type Crl,
@@ -20,3 +22,27 @@ export { vcekUrl, certChainUrl, crlUrl, parseCertTable, CERT_TABLE_GUID, KDS_BAS
 export { evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
 export { appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions } from './snp/appraise.js';
 export type { SnpErrorCode } from './snp/errors.js';
+export { parseTdxQuote, hasTdAttribute, TD_ATTR, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader } from './tdx/parse.js';
+export { parseSgxExtension, pckExtension, SGX_EXTENSION_OID, type SgxExtension } from './tdx/pck.js';
+export {
+  tcbInfoUrl,
+  qeIdentityUrl,
+  pckCrlUrl,
+  decodeIssuerChainHeader,
+  parseTcbInfoResponse,
+  parseQeIdentityResponse,
+  normalizeCrl,
+  PCS_BASE,
+  ROOT_CA_CRL_URL,
+  type TdxCollateral,
+  type TcbInfo,
+  type QeIdentity,
+  type TcbLevel,
+  type UpdateType,
+} from './tdx/collateral.js';
+export { fetchTdxCollateral, type FetchTdxCollateralOptions } from './tdx/fetch.js';
+export { evaluateTdxTcb, type TdxTcbStatus, type TdxTcbFailure, type TcbEvaluation } from './tdx/tcb.js';
+export { parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
+export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
+export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions } from './tdx/appraise.js';
+export type { TdxErrorCode } from './tdx/errors.js';

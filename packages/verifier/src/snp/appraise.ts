@@ -96,6 +96,11 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
     (k) => `${k.kind.toUpperCase()} for ${k.productName}${k.cspId ? ` (${k.cspId})` : ''}`,
   );
 
+  // The report signature needs only the leaf key: start it now so it runs alongside the chain checks. Its
+  // result is used only in the `snp.signature` step, after the chain has been accepted.
+  const signature = verifyReportSignature(report, leaf.cert);
+  signature.catch(() => undefined);
+
   const productLine = await checks.run('snp.productLine', () => resolveProductLine(cpuProduct, leaf), (p) => (cpuProduct ? `${p} (CPUID and endorsement key agree)` : `${p} (from the endorsement key; v2 report has no CPUID)`));
   const tcbs = {
     reported: decodeTcb(report.reportedTcbRaw, productLine),
@@ -121,7 +126,7 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
   await revocation(evidence, options, productLine, leaf, ask, ark, kds, fetchOpts);
 
   await checks.run('snp.tcbBinding', () => checkLeafBinding(report, leaf, productLine), () => (leaf.kind === 'vcek' ? 'leaf TCB == REPORTED_TCB, hwID == CHIP_ID' : 'leaf TCB == REPORTED_TCB (VLEK: no hwID)'));
-  await checks.run('snp.signature', () => verifyReportSignature(report, leaf.cert), () => 'ECDSA P-384/SHA-384 over bytes [0, 0x2A0)');
+  await checks.run('snp.signature', () => signature, () => 'ECDSA P-384/SHA-384 over bytes [0, 0x2A0)');
 
   if (options.expectedReportData) {
     const want = options.expectedReportData;

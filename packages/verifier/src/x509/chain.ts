@@ -122,14 +122,18 @@ export async function verifyChain(chain: readonly Certificate[], options: Verify
   const cached = options.cache?.get(cacheKey, anchorsKey);
   if (cached) return { anchor: cached, ...window };
 
-  const pin = await spkiSha256(root);
   checkNames(root, root);
-  const anchor = options.anchors.find((a) => a.spkiSha256.toLowerCase() === pin);
-  if (!anchor) throw new VerificationError('ERR_X509_UNTRUSTED_ROOT', `root ${root.subject.cn ?? ''} (SPKI SHA-256 ${pin}) is not a pinned trust anchor`);
+  // Signatures run concurrently with the pin lookup; the pin is decided first, so an unpinned root is
+  // reported as such even when its signatures are also bad.
   const checks: Promise<void>[] = [];
   for (let i = 0; i < chain.length - 1; i++) checks.push(checkSignedBy(chain[i]!, chain[i + 1]!));
   checks.push(checkSignedBy(root, root)); // self-signed root: proves possession of the pinned key
-  await Promise.all(checks);
+  const signatures = Promise.all(checks);
+  signatures.catch(() => undefined);
+  const pin = await spkiSha256(root);
+  const anchor = options.anchors.find((a) => a.spkiSha256.toLowerCase() === pin);
+  if (!anchor) throw new VerificationError('ERR_X509_UNTRUSTED_ROOT', `root ${root.subject.cn ?? ''} (SPKI SHA-256 ${pin}) is not a pinned trust anchor`);
+  await signatures;
   options.cache?.set(cacheKey, anchorsKey, anchor);
   return { anchor, ...window };
 }

@@ -1,6 +1,6 @@
 export { parseCertificate, parseCertificates, decodePem, parseAlgorithm, parseName } from './certificate.js';
 export type { Certificate, AlgorithmIdentifier, Name, Extension } from './certificate.js';
-export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerToP1363 } from './signature.js';
+export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerToP1363, clearKeyCache } from './signature.js';
 export type { SignatureScheme, SpkiInfo } from './signature.js';
 export { verifyChain, spkiSha256, ChainCache } from './chain.js';
 export type { TrustAnchor, VerifyChainOptions, ChainResult } from './chain.js';

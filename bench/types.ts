@@ -1,0 +1,14 @@
+/** A benchmark case: timed with tinybench (median of the samples), or a measured value such as a size. */
+export interface BenchCase {
+  /** JSON case name, e.g. `snp.cold`. */
+  name: string;
+  /** What is measured, for the table. */
+  title: string;
+  fn?: () => unknown | Promise<unknown>;
+  /** For non-timed cases (sizes): the value and its unit. */
+  measure?: () => Promise<{ value: number; unit: string }>;
+  /** Budget in ms (median), checked and printed. */
+  budgetMs?: number;
+  /** Name of the case this one is compared to (ratio printed as this / other). */
+  compareTo?: string[];
+}
