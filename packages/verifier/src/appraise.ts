@@ -1,0 +1,234 @@
+/**
+ * Appraisal of a ccinfer/1 evidence bundle (DESIGN.md §5): the checklist that decides whether a pod may be
+ * sent anything. In order:
+ *   bundle.decode → nonce.echo → CPU (snp.* | tdx.*) → binding.reportData → initdata.digest →
+ *   gpu[i].* / switch[j].* (each with the client's nonce) → topology.ppcie → gpu policy → result.
+ * The first failing step stops the appraisal: later steps are never reported as passed. The document is
+ * returned in every case; `ok` decides.
+ */
+import {
+  CcinferError,
+  CheckList,
+  ConfigError,
+  VerificationError,
+  ccinferV1Binding,
+  decodeBundle,
+  equalBytes,
+  fromHex,
+  isZero,
+  sha256,
+  sha384,
+  sha512,
+  systemClock,
+  toHex,
+  utf8,
+  type BindingScheme,
+  type Cache,
+  type CheckListener,
+  type Clock,
+  type EvidenceBundle,
+  type Fetcher,
+  type VerificationDocument,
+} from '@ccinfer/core';
+import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
+import { earFromDocument, type EarClaims } from './ear.js';
+import { appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
+import { evaluateSystemPolicy } from './nvidia/policy.js';
+import { checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
+import type { Policy } from './policy.js';
+import { appraiseSnp } from './snp/appraise.js';
+import { appraiseTdxQuote } from './tdx/appraise.js';
+import type { TdxCollateral } from './tdx/collateral.js';
+import { ChainCache } from './x509/index.js';
+
+export interface AppraiseOptions {
+  /** The 32-byte nonce this client sent. Required: freshness comes from it, never from the pod. */
+  nonce: Uint8Array;
+  policy?: Policy | undefined;
+  now?: Date | undefined;
+  clock?: Clock | undefined;
+  anchors?: TrustAnchors | undefined;
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
+  /** Reuse verified certificate chains across appraisals (validity is still checked each time). */
+  chainCache?: ChainCache | undefined;
+  /** Default ccinfer/1 (DESIGN.md §4.2). */
+  binding?: BindingScheme | undefined;
+  onCheck?: CheckListener | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Appraisal {
+  document: VerificationDocument;
+  /** EAR claims with submods cpu0, gpu0.., nvswitch0.. */
+  ear: EarClaims;
+  /** The decoded bundle (undefined when it did not decode). */
+  bundle: EvidenceBundle | undefined;
+  /** The attested key config: use it only when `document.ok`. */
+  keyConfig: Uint8Array | undefined;
+}
+
+/**
+ * CoCo initdata digest (confidential-containers "initdata" spec): the TOML's `algorithm` (sha256, sha384,
+ * sha512; default sha384) over the document's bytes, zero-padded or truncated to the register size (32-byte
+ * HOST_DATA on SNP, 48-byte MRCONFIGID on TDX).
+ */
+export async function initdataDigest(initdata: string, size: number): Promise<Uint8Array> {
+  const alg = initdata.match(/^\s*algorithm\s*=\s*"(sha256|sha384|sha512)"\s*$/m)?.[1] ?? 'sha384';
+  const d = await (alg === 'sha256' ? sha256 : alg === 'sha384' ? sha384 : sha512)(utf8(initdata));
+  const out = new Uint8Array(size);
+  out.set(d.subarray(0, size));
+  return out;
+}
+
+/** Appraises an evidence bundle (CBOR bytes or decoded) for a client that sent `options.nonce`. */
+export async function appraise(input: Uint8Array | EvidenceBundle, options: AppraiseOptions): Promise<Appraisal> {
+  if (!(options?.nonce instanceof Uint8Array) || options.nonce.length !== 32) {
+    throw new ConfigError('ERR_OPTIONS_INVALID', 'options.nonce must be the 32-byte nonce the client sent', { fields: ['nonce'] });
+  }
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const anchors = options.anchors ?? PINNED_ANCHORS;
+  const scheme = options.binding ?? ccinferV1Binding;
+  const policy = options.policy;
+  const chainCache = options.chainCache ?? new ChainCache();
+  const checks = new CheckList(options.onCheck);
+  const claims: Record<string, unknown> = { binding: scheme.name };
+  const components: { submod: string; prefix: string }[] = [];
+  let bundle: EvidenceBundle | undefined;
+  const common = { now, checks, fetcher: options.fetcher, cache: options.cache, chainCache, signal: options.signal };
+
+  try {
+    bundle = await checks.run('bundle.decode', () => (input instanceof Uint8Array ? decodeBundle(input) : input), (b) => `${b.cpu.tee.toUpperCase()} + ${b.gpus.length} GPU(s) + ${b.switches.length} NVSwitch(es)`);
+    const b = bundle;
+    await checks.run('nonce.echo', () => {
+      if (!equalBytes(b.nonce, options.nonce)) throw new VerificationError('ERR_BUNDLE_NONCE_MISMATCH', 'the bundle does not echo this client’s nonce (stale or replayed evidence)');
+    });
+
+    // CPU
+    let reportData: Uint8Array;
+    let hostRegister: Uint8Array;
+    components.push({ submod: 'cpu0', prefix: b.cpu.tee });
+    if (b.cpu.tee === 'snp') {
+      const cpuClaims: Record<string, unknown> = {};
+      claims['cpu'] = cpuClaims;
+      const snp = await appraiseSnp(
+        { report: b.cpu.report, leaf: b.cpu.leaf, ...(b.cpu.chain?.length ? { chain: b.cpu.chain } : {}), ...(b.collateral?.snp ? { crl: b.collateral.snp.crl } : {}) },
+        { ...common, anchors, policy: policy?.snp },
+        cpuClaims,
+      );
+      reportData = snp.report.reportData;
+      hostRegister = snp.report.hostData;
+    } else {
+      const cpuClaims: Record<string, unknown> = {};
+      claims['cpu'] = cpuClaims;
+      const tdx = await appraiseTdxQuote(b.cpu.quote, {
+        ...stripUndefined(common),
+        anchors: anchors.intel,
+        ...(policy?.tdx ? { policy: policy.tdx } : {}),
+        ...(b.collateral?.tdx ? { collateral: tdxCollateral(b.collateral.tdx) } : {}),
+        ...(b.eventLog ? { eventLog: b.eventLog } : {}),
+        ...(policy?.freshness?.collateralGraceSeconds ? { collateralGraceMs: policy.freshness.collateralGraceSeconds * 1000 } : {}),
+        claims: cpuClaims,
+      });
+      reportData = fromHex(tdx.reportData);
+      hostRegister = fromHex(tdx.mrConfigId);
+    }
+
+    await checks.run('binding.reportData', async () => {
+      const expected = await scheme.compute({ nonce: b.nonce, keyConfig: b.keyConfig, gpuReports: b.gpus.map((g) => g.report), switchReports: b.switches.map((s) => s.report) });
+      const got = reportData.subarray(0, scheme.length);
+      if (!equalBytes(expected, got) || !isZero(reportData.subarray(scheme.length))) {
+        throw new VerificationError('ERR_BINDING_MISMATCH', `REPORT_DATA ${toHex(reportData)} is not the ${scheme.name} binding of this bundle (${toHex(expected)}): the evidence is not about this session key and these devices`);
+      }
+    }, () => `REPORT_DATA = ${scheme.name}(nonce, key config, ${b.gpus.length} GPU + ${b.switches.length} switch reports)`);
+
+    if (b.initdata !== undefined) {
+      const init = b.initdata;
+      await checks.run('initdata.digest', async () => {
+        const want = await initdataDigest(init, hostRegister.length);
+        if (!equalBytes(want, hostRegister)) {
+          throw new VerificationError('ERR_INITDATA_MISMATCH', `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} ${toHex(hostRegister)} is not the digest of the bundle's initdata (${toHex(want)})`);
+        }
+        claims['initdataDigest'] = toHex(want);
+      }, () => `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
+    } else {
+      checks.skip('initdata.digest', 'the bundle carries no initdata document');
+    }
+
+    // GPUs and NVSwitches, each bound to the client's nonce.
+    const devices = async (list: EvidenceBundle['gpus'], kind: 'gpu' | 'switch'): Promise<GpuClaims[]> => {
+      const out: GpuClaims[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const id = `${kind}${i}`;
+        components.push({ submod: kind === 'gpu' ? `gpu${i}` : `nvswitch${i}`, prefix: id });
+        const into: Partial<GpuClaims> = {};
+        (claims[kind === 'gpu' ? 'gpus' : 'switches'] as unknown[]).push(into);
+        out.push(
+          await appraiseNvidiaDevice(list[i]!, {
+            ...common,
+            id,
+            expectedNonce: options.nonce,
+            anchors,
+            policy: policy?.gpu,
+            rims: [...(b.collateral?.nvidia?.rims?.values() ?? [])],
+            ocspResponses: b.collateral?.nvidia?.ocsp ?? [],
+          }, into),
+        );
+      }
+      return out;
+    };
+    claims['gpus'] = [];
+    claims['switches'] = [];
+    const gpus = await devices(b.gpus, 'gpu');
+    const switches = await devices(b.switches, 'switch');
+
+    let ppcie = false;
+    if (switches.length > 0) {
+      const topo = await checks.run('topology.ppcie', () => checkPpcieTopology(gpus, switches), (t) => `${gpus.length} GPUs see the same ${t.switchPdis.length} NVSwitches; every switch lists the same ${t.gpuPdis.length} GPUs`);
+      claims['topology'] = topo;
+      ppcie = true;
+    } else if (gpus.length > 1) {
+      await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
+    }
+    for (const o of evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu)) {
+      if (o.error) {
+        const err = o.error;
+        await checks.run(o.id, () => {
+          throw err;
+        });
+      } else if (o.skipped) checks.skip(o.id, o.skipped);
+      else checks.pass(o.id, o.detail);
+    }
+  } catch (err) {
+    if (!(err instanceof CcinferError)) throw err;
+    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
+  }
+
+  const document = checks.document('bundle', now, claims);
+  if (anchors.simulated) document.warnings.unshift('SIMULATED trust anchors: this is not evidence from vendor hardware');
+  const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], options.nonce);
+  return { document, ear, bundle, keyConfig: document.ok ? bundle?.keyConfig : undefined };
+}
+
+function tdxCollateral(m: Map<string, Uint8Array>): TdxCollateral {
+  const need = (k: string): Uint8Array => {
+    const v = m.get(k);
+    if (!v) throw new VerificationError('ERR_TDX_COLLATERAL_MISSING', `bundle collateral lacks tdx.${k}`);
+    return v;
+  };
+  const c: TdxCollateral = {
+    tcbInfo: need('tcbInfo'),
+    tcbInfoIssuerChain: need('tcbInfoIssuerChain'),
+    qeIdentity: need('qeIdentity'),
+    qeIdentityIssuerChain: need('qeIdentityIssuerChain'),
+    pckCrl: need('pckCrl'),
+    rootCaCrl: need('rootCaCrl'),
+  };
+  const chain = m.get('pckCrlIssuerChain');
+  if (chain) c.pckCrlIssuerChain = chain;
+  return c;
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}

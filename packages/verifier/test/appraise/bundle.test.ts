@@ -1,0 +1,133 @@
+/** Bundle appraisal (DESIGN.md §5): the whole checklist on simulated pods, and each kind of tampering refused. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, type EvidenceBundle } from '@ccinfer/core';
+import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
+import { mintBundle, simulatedPodMaterial } from '../../src/testing.js';
+import { expectCode, flip } from '../../../../test-support/helpers.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+// Simulated GPUs carry no RIMs or OCSP responders: this policy names that explicitly (the default requires both).
+const lab = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
+let keyConfig: Uint8Array;
+let anchors: TrustAnchors;
+
+beforeAll(async () => {
+  keyConfig = (await generateGatewayKey(1)).encoded;
+  anchors = (await simulatedPodMaterial()).anchors;
+});
+
+async function pod(gpus = 1, switches = 0, extra: Partial<Parameters<typeof mintBundle>[0]> = {}) {
+  const nonce = randomBytes(32);
+  const { bundle } = await mintBundle({ nonce, keyConfig, gpus, switches, ...extra });
+  return { nonce, bundle };
+}
+
+function failed(doc: { ok: boolean; checks: { id: string; status: string; code?: string }[] }, id: string, code: string): void {
+  expect(doc.ok).toBe(false);
+  const f = doc.checks.find((c) => c.status === 'failed');
+  expect(f?.id).toBe(id);
+  expect(f?.code).toBe(code);
+  // Nothing after a failed step is reported as passed.
+  const at = doc.checks.indexOf(f as never);
+  expect(doc.checks.slice(at + 1).filter((c) => c.status === 'passed' && !c.id.includes('.policy.'))).toEqual([]);
+}
+
+describe('appraise: accepted pods', () => {
+  it('SNP + 1 GPU: every step in order, key config released, EAR affirming/warning per component', async () => {
+    const { nonce, bundle } = await pod(1);
+    const ids: string[] = [];
+    const r = await appraise(encodeBundle(bundle), { nonce, anchors, policy: lab, now: NOW, onCheck: (c) => ids.push(c.id) });
+    expect(r.document.errors).toEqual([]);
+    expect(r.document.ok).toBe(true);
+    expect(r.keyConfig).toEqual(keyConfig);
+    const order = ['bundle.decode', 'nonce.echo', 'snp.parse', 'snp.chain', 'snp.signature', 'binding.reportData', 'initdata.digest', 'gpu0.parse', 'gpu.policy.count'];
+    const pos = order.map((id) => ids.indexOf(id));
+    expect(pos.every((p) => p >= 0)).toBe(true);
+    expect([...pos].sort((a, b) => a - b)).toEqual(pos);
+    expect(Object.keys(r.ear.submods)).toEqual(['cpu0', 'gpu0']);
+    expect(r.ear.submods['cpu0']!['ear.status']).toBe('warning'); // no measurement allowlist
+    expect(r.document.warnings[0]).toMatch(/SIMULATED/);
+  });
+
+  it('PPCIe: 8 GPUs + 4 NVSwitches, topology checked', async () => {
+    const { nonce, bundle } = await pod(8, 4);
+    const r = await appraise(bundle, { nonce, anchors, policy: parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', mode: 'ppcie', count: { min: 8, max: 8 } } }), now: NOW });
+    expect(r.document.errors).toEqual([]);
+    expect(r.document.checks.find((c) => c.id === 'topology.ppcie')?.status).toBe('passed');
+    expect(Object.keys(r.ear.submods)).toHaveLength(13);
+  });
+
+  it('initdata digest checked against HOST_DATA', async () => {
+    const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
+    const hostData = await initdataDigest(initdata, 32);
+    const { nonce, bundle } = await pod(0, 0, { initdata, report: { hostData } });
+    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
+    const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
+    failed((await appraise(other.bundle, { nonce: other.nonce, anchors, policy: lab, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
+  });
+});
+
+describe('appraise: refused pods', () => {
+  it('pinned vendor roots refuse the simulated pod', async () => {
+    const { nonce, bundle } = await pod(1);
+    failed((await appraise(bundle, { nonce, anchors: PINNED_ANCHORS, policy: lab, now: NOW })).document, 'snp.chain', 'ERR_X509_UNTRUSTED_ROOT');
+  });
+
+  it('a bundle for another nonce (replay) is refused at nonce.echo', async () => {
+    const { bundle } = await pod(1);
+    failed((await appraise(bundle, { nonce: randomBytes(32), anchors, policy: lab, now: NOW })).document, 'nonce.echo', 'ERR_BUNDLE_NONCE_MISMATCH');
+  });
+
+  it('a swapped key config (MITM) breaks the binding', async () => {
+    const { nonce, bundle } = await pod(1);
+    const other = (await generateGatewayKey(2)).encoded;
+    const r = await appraise({ ...bundle, keyConfig: other }, { nonce, anchors, policy: lab, now: NOW });
+    failed(r.document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
+    expect(r.keyConfig).toBeUndefined();
+  });
+
+  it('a GPU report swapped for another valid one breaks the binding', async () => {
+    const { nonce, bundle } = await pod(2);
+    const swapped: EvidenceBundle = { ...bundle, gpus: [bundle.gpus[1]!, bundle.gpus[0]!] };
+    failed((await appraise(swapped, { nonce, anchors, policy: lab, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
+  });
+
+  it('a dropped GPU breaks the binding', async () => {
+    const { nonce, bundle } = await pod(2);
+    failed((await appraise({ ...bundle, gpus: [bundle.gpus[0]!] }, { nonce, anchors, policy: lab, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
+  });
+
+  it('GPU evidence answering another nonce is refused even when bound', async () => {
+    const { nonce, bundle } = await pod(1, 0, { gpuNonce: randomBytes(32) });
+    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    expect(r.document.ok).toBe(false);
+    expect(r.document.checks.find((c) => c.status === 'failed')?.id).toMatch(/^gpu0\./);
+  });
+
+  it('a flipped CPU report byte fails the SNP signature', async () => {
+    const { nonce, bundle } = await pod(0);
+    const cpu = bundle.cpu as Extract<EvidenceBundle['cpu'], { tee: 'snp' }>;
+    failed((await appraise({ ...bundle, cpu: { ...cpu, report: flip(cpu.report, 0x90) } }, { nonce, anchors, policy: lab, now: NOW })).document, 'snp.signature', 'ERR_SNP_SIGNATURE_INVALID');
+  });
+
+  it('a debug VM is refused by the default policy', async () => {
+    const { nonce, bundle } = await pod(0, 0, { report: { policy: 0x30000n | (1n << 19n) } });
+    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    expect(r.document.errors.map((e) => e.code)).toContain('ERR_SNP_POLICY_DEBUG');
+    expect(r.ear.submods['cpu0']!['ear.status']).toBe('contraindicated');
+  });
+
+  it('the default GPU policy requires RIMs (simulated GPUs ship none)', async () => {
+    const { nonce, bundle } = await pod(1);
+    const r = await appraise(bundle, { nonce, anchors, now: NOW });
+    expect(r.document.ok).toBe(false);
+    expect(r.document.checks.find((c) => c.status === 'failed')?.id).toMatch(/^gpu0\./);
+  });
+
+  it('undecodable bytes fail at bundle.decode; a bad nonce option is a ConfigError', async () => {
+    const r = await appraise(Uint8Array.of(0xa0), { nonce: randomBytes(32), anchors, now: NOW });
+    expect(r.document.checks[0]).toMatchObject({ id: 'bundle.decode', status: 'failed' });
+    await expectCode(appraise(Uint8Array.of(0xa0), { nonce: new Uint8Array(16), now: NOW }), ConfigError, 'ERR_OPTIONS_INVALID');
+  });
+});
