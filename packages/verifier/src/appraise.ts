@@ -42,8 +42,13 @@ import type { TdxCollateral } from './tdx/collateral.js';
 import { ChainCache } from './x509/index.js';
 
 export interface AppraiseOptions {
-  /** The 32-byte nonce this client sent. Required: freshness comes from it, never from the pod. */
-  nonce: Uint8Array;
+  /** The 32-byte nonce this client sent: freshness comes from it, never from the pod. */
+  nonce?: Uint8Array | undefined;
+  /**
+   * Audit a saved bundle without the nonce it answered: `nonce.echo` is recorded as skipped (freshness NOT
+   * established) and devices are checked against the bundle's own nonce. Never for deciding to send data.
+   */
+  audit?: boolean | undefined;
   policy?: Policy | undefined;
   now?: Date | undefined;
   clock?: Clock | undefined;
@@ -83,9 +88,11 @@ export async function initdataDigest(initdata: string, size: number): Promise<Ui
 
 /** Appraises an evidence bundle (CBOR bytes or decoded) for a client that sent `options.nonce`. */
 export async function appraise(input: Uint8Array | EvidenceBundle, options: AppraiseOptions): Promise<Appraisal> {
-  if (!(options?.nonce instanceof Uint8Array) || options.nonce.length !== 32) {
-    throw new ConfigError('ERR_OPTIONS_INVALID', 'options.nonce must be the 32-byte nonce the client sent', { fields: ['nonce'] });
+  const audit = options?.audit === true && options.nonce === undefined;
+  if (!audit && (!(options?.nonce instanceof Uint8Array) || options.nonce.length !== 32)) {
+    throw new ConfigError('ERR_OPTIONS_INVALID', 'options.nonce must be the 32-byte nonce the client sent (or audit: true without one)', { fields: ['nonce'] });
   }
+  let nonce = options.nonce ?? new Uint8Array(32);
   const now = options.now ?? (options.clock ?? systemClock).now();
   const anchors = options.anchors ?? PINNED_ANCHORS;
   const scheme = options.binding ?? ccinferV1Binding;
@@ -100,9 +107,16 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
   try {
     bundle = await checks.run('bundle.decode', () => (input instanceof Uint8Array ? decodeBundle(input) : input), (b) => `${b.cpu.tee.toUpperCase()} + ${b.gpus.length} GPU(s) + ${b.switches.length} NVSwitch(es)`);
     const b = bundle;
-    await checks.run('nonce.echo', () => {
-      if (!equalBytes(b.nonce, options.nonce)) throw new VerificationError('ERR_BUNDLE_NONCE_MISMATCH', 'the bundle does not echo this client’s nonce (stale or replayed evidence)');
-    });
+    if (audit) {
+      nonce = b.nonce;
+      const why = 'audit of a saved bundle: no client nonce given, freshness NOT established';
+      checks.skip('nonce.echo', why);
+      checks.warn(why);
+    } else {
+      await checks.run('nonce.echo', () => {
+        if (!equalBytes(b.nonce, nonce)) throw new VerificationError('ERR_BUNDLE_NONCE_MISMATCH', 'the bundle does not echo this client’s nonce (stale or replayed evidence)');
+      });
+    }
 
     // CPU
     let reportData: Uint8Array;
@@ -167,7 +181,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
           await appraiseNvidiaDevice(list[i]!, {
             ...common,
             id,
-            expectedNonce: options.nonce,
+            expectedNonce: nonce,
             anchors,
             policy: policy?.gpu,
             rims: [...(b.collateral?.nvidia?.rims?.values() ?? [])],
@@ -206,7 +220,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
 
   const document = checks.document('bundle', now, claims);
   if (anchors.simulated) document.warnings.unshift('SIMULATED trust anchors: this is not evidence from vendor hardware');
-  const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], options.nonce);
+  const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
   return { document, ear, bundle, keyConfig: document.ok ? bundle?.keyConfig : undefined };
 }
 

@@ -1,0 +1,40 @@
+import { MemoryCache } from '@ccinfer/core';
+import { appraise } from '@ccinfer/verifier';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput } from '../args.js';
+import { printDocument } from '../format.js';
+import { UsageError, type Command } from '../types.js';
+
+const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+
+export const verifyBundleCommand: Command = {
+  name: 'verify bundle',
+  summary: 'appraise a ccinfer/1 evidence bundle (CPU + GPUs + NVSwitches + binding)',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parse(args, {
+      nonce: { type: 'string' },
+      at: { type: 'string' },
+      policy: { type: 'string' },
+      anchors: { type: 'string' },
+      offline: { type: 'boolean' },
+      json: { type: 'boolean' },
+    }, usage, 1);
+    const file = positionals[0];
+    if (!file) throw new UsageError(`missing FILE\nusage: ${usage}`);
+    const nonce = values.nonce !== undefined ? parseHexFlag(values.nonce, '--nonce', 32) : undefined;
+    const now = parseAt(values.at);
+    const policy = await loadPolicy(io, values.policy);
+    const anchors = await loadAnchors(io, values.anchors);
+    const bytes = await readInput(io, file, 'bundle');
+    const { document } = await appraise(bytes, {
+      ...(nonce ? { nonce } : { audit: true }),
+      policy,
+      anchors,
+      now,
+      fetcher: values.offline ? undefined : io.fetcher,
+      cache: new MemoryCache(),
+      signal: io.signal,
+    });
+    return printDocument(document, values.json ?? false, `ccinfer verify bundle ${file}${nonce ? '' : ' (audit: no --nonce, freshness not established)'}`, io.stdout);
+  },
+};
