@@ -9,6 +9,7 @@
 import {
   CcinferError,
   CheckList,
+  CollateralError,
   ConfigError,
   VerificationError,
   ccinferV1Binding,
@@ -227,7 +228,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
 function tdxCollateral(m: Map<string, Uint8Array>): TdxCollateral {
   const need = (k: string): Uint8Array => {
     const v = m.get(k);
-    if (!v) throw new VerificationError('ERR_TDX_COLLATERAL_MISSING', `bundle collateral lacks tdx.${k}`);
+    if (!v) throw new CollateralError('ERR_TDX_COLLATERAL_MISSING', `bundle collateral lacks tdx.${k}`);
     return v;
   };
   const c: TdxCollateral = {

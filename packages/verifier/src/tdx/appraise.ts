@@ -1,0 +1,263 @@
+/**
+ * Appraisal of an Intel TDX quote (DESIGN.md §5): every step recorded on the CheckList with a `tdx.*` id, in
+ * Intel QVL's order, failing closed at the first failure. Claims are filled in as they become known, so a
+ * rejected quote still reports what was verified (the TCB status and advisories in particular, DESIGN §7).
+ *
+ * Independent signature checks are started together and awaited in order: WebCrypto runs them in parallel,
+ * the record keeps the QVL order.
+ */
+import { CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+import { PINNED_ANCHORS } from '../anchors.js';
+import type { ChainCache, TrustAnchor } from '../x509/chain.js';
+import type { TdxCollateral, UpdateType } from './collateral.js';
+import { verifyEventLog, type CcelEvent } from './eventlog.js';
+import { fetchTdxCollateral } from './fetch.js';
+import { TD_ATTR, hasTdAttribute, parseTdxQuote, type TdxQuote } from './parse.js';
+import { pckCaType } from './pck.js';
+import {
+  checkInitdata,
+  checkTdxAttributes,
+  checkTdxMeasurements,
+  checkTdxTcbStatus,
+  resolveTdxPolicy,
+  type TdxPolicy,
+  type TdxPolicyInput,
+} from './policy.js';
+import { evaluateTdxTcb, moduleMismatch, qeIdentityMismatch, qeTcbLevel, type TcbEvaluation, type TdxTcbFailure, type TdxTcbStatus } from './tcb.js';
+import {
+  checkCasNotRevoked,
+  parsePckChain,
+  verifyPckChain,
+  verifyPckCrl,
+  verifyQeIdentity,
+  verifyQeReportData,
+  verifyQeReportSignature,
+  verifyQuoteSignature,
+  verifyRootCrl,
+  verifyTcbInfo,
+  type CollateralOptions,
+  type PckChain,
+} from './verify.js';
+
+/** DESIGN.md §7 tdx claims (bytes as lowercase hex), plus the TCB evaluation details. */
+export interface TdxClaims {
+  quoteVersion: number;
+  bodyType: number;
+  mrTd: string;
+  rtmrs: [string, string, string, string];
+  mrConfigId: string;
+  mrOwner: string;
+  mrOwnerConfig: string;
+  mrSeam: string;
+  mrSignerSeam: string;
+  reportData: string;
+  /** TDATTRIBUTES, 8 bytes as in the report (little-endian). */
+  tdAttributes: string;
+  xfam: string;
+  teeTcbSvn: string;
+  teeTcbSvn2?: string;
+  mrServiceTd?: string;
+  debug: boolean;
+  septVeDisable: boolean;
+  fmspc?: string;
+  pceId?: string;
+  /** Intel's status, or the QVL failure (`TCB_NOT_SUPPORTED`, `TDX_MODULE_MISMATCH`) when none applies. */
+  tcbStatus?: TdxTcbStatus | TdxTcbFailure;
+  advisoryIds?: string[];
+  tcbDate?: string;
+  tcbEvaluationDataNumber?: number;
+  platformTcbStatus?: string;
+  tdxModule?: { id: string; tcbStatus: string | undefined };
+  qeTcbStatus?: string;
+  trailingBytes: number;
+  /** Events of the CCEL, when one was supplied and replayed. */
+  eventLog?: { mrIndex: number; eventType: number; digest: string }[];
+}
+
+export interface AppraiseTdxOptions {
+  now: Date;
+  checks: CheckList;
+  /** Collateral as served by PCS (from the bundle or a collateral directory). Fetched when absent. */
+  collateral?: TdxCollateral;
+  fetcher?: Fetcher;
+  cache?: Cache;
+  update?: UpdateType;
+  pcsBase?: string;
+  /** Intel SGX Root CA pins; default the real one. */
+  anchors?: readonly TrustAnchor[];
+  chainCache?: ChainCache;
+  policy?: TdxPolicy;
+  /** Accept TCB Info / QE Identity this long after nextUpdate (policy `freshness.collateralGraceSeconds`). */
+  collateralGraceMs?: number;
+  /** CCEL log area: when given, RTMR0..3 must replay from it. */
+  eventLog?: Uint8Array;
+  /** CoCo initdata document: when given, MRCONFIGID must be its SHA-384. */
+  initdata?: Uint8Array;
+  /** Receives claims as they become known (also when the appraisal then fails). */
+  claims?: Partial<TdxClaims>;
+}
+
+/** Starts a promise now; the returned thunk awaits it later without an unhandled rejection in between. */
+function started<T>(p: Promise<T>): () => Promise<T> {
+  p.catch(() => undefined);
+  return () => p;
+}
+
+function quoteClaims(q: TdxQuote): TdxClaims {
+  const b = q.body;
+  const c: TdxClaims = {
+    quoteVersion: q.header.version,
+    bodyType: b.bodyType,
+    mrTd: toHex(b.mrTd),
+    rtmrs: b.rtmrs.map(toHex) as TdxClaims['rtmrs'],
+    mrConfigId: toHex(b.mrConfigId),
+    mrOwner: toHex(b.mrOwner),
+    mrOwnerConfig: toHex(b.mrOwnerConfig),
+    mrSeam: toHex(b.mrSeam),
+    mrSignerSeam: toHex(b.mrSignerSeam),
+    reportData: toHex(b.reportData),
+    tdAttributes: toHex(b.tdAttributes),
+    xfam: toHex(b.xfam),
+    teeTcbSvn: toHex(b.teeTcbSvn),
+    debug: hasTdAttribute(b, TD_ATTR.DEBUG),
+    septVeDisable: hasTdAttribute(b, TD_ATTR.SEPT_VE_DISABLE),
+    trailingBytes: q.trailingBytes,
+  };
+  if (b.teeTcbSvn2) c.teeTcbSvn2 = toHex(b.teeTcbSvn2);
+  if (b.mrServiceTd) c.mrServiceTd = toHex(b.mrServiceTd);
+  return c;
+}
+
+function tcbClaims(e: TcbEvaluation, claims: Partial<TdxClaims>): void {
+  claims.tcbStatus = e.status;
+  claims.advisoryIds = e.advisoryIds;
+  if (e.tcbDate !== undefined) claims.tcbDate = e.tcbDate;
+  if (e.tdxLevel) claims.platformTcbStatus = e.tdxLevel.tcbStatus;
+  if (e.module) claims.tdxModule = { id: e.module.id, tcbStatus: e.module.level?.tcbStatus };
+  if (e.qeLevel) claims.qeTcbStatus = e.qeLevel.tcbStatus;
+}
+
+/**
+ * Appraises a TDX quote v4/v5 at `now`. Resolves with the claims when every check passed and the policy
+ * accepts them; otherwise throws the first failure's CcinferError (recorded on `checks`, claims so far in
+ * `options.claims`).
+ */
+export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: AppraiseTdxOptions): Promise<TdxClaims> {
+  const { now, checks } = options;
+  const claims: Partial<TdxClaims> = options.claims ?? {};
+  const anchors = options.anchors ?? PINNED_ANCHORS.intel;
+  if (anchors.length === 0) throw new ConfigError('ERR_ANCHORS_INVALID', 'no Intel SGX Root CA trust anchor configured', { fields: ['anchors'] });
+  const policy = resolveTdxPolicy(options.policy);
+  // A private copy: the caller's buffer may change while signatures are being checked.
+  const quote = await checks.run('tdx.quote.parse', () => {
+    const q = parseTdxQuote(quoteBytes.slice());
+    Object.assign(claims, quoteClaims(q));
+    if (q.trailingBytes > 0) checks.warn(`tdx: ${q.trailingBytes} bytes after the quote's signature data ignored (not signed)`);
+    return q;
+  }, (q) => `v${q.header.version}, body type ${q.body.bodyType}`);
+
+  // Start the evidence signatures now; they do not depend on collateral.
+  const quoteSig = started(verifyQuoteSignature(quote));
+  const qeData = started(verifyQeReportData(quote));
+
+  const chain: PckChain = await checks.run('tdx.pck.parse', () => parsePckChain(quote), (c) => `FMSPC ${c.extension.fmspc}, PCEID ${c.extension.pceId}`);
+  claims.fmspc = chain.extension.fmspc;
+  claims.pceId = chain.extension.pceId;
+  const chainOpts = options.chainCache ? { anchors, now, cache: options.chainCache } : { anchors, now };
+  const pckChainOk = started(verifyPckChain(chain, chainOpts));
+  const qeSig = started(verifyQeReportSignature(quote, chain.leaf));
+
+  const collateral: TdxCollateral = await checks.run('tdx.collateral', async () => {
+    if (options.collateral) return options.collateral;
+    const ca = pckCaType(chain.leaf);
+    if (!ca) throw new VerificationError('ERR_TDX_PCK_CERT', `PCK leaf issuer ${chain.leaf.issuer.cn ?? ''} is neither the Platform nor the Processor CA`);
+    const o: Parameters<typeof fetchTdxCollateral>[0] = { fmspc: chain.extension.fmspc, ca, now };
+    if (options.fetcher) o.fetcher = options.fetcher;
+    if (options.cache) o.cache = options.cache;
+    if (options.update) o.update = options.update;
+    if (options.pcsBase) o.base = options.pcsBase;
+    return fetchTdxCollateral(o);
+  }, () => (options.collateral ? 'supplied' : 'fetched'));
+
+  const collOpts: CollateralOptions = { ...chainOpts, signers: [], ...(options.collateralGraceMs ? { graceMs: options.collateralGraceMs } : {}) };
+  const tcbInfoP = started(verifyTcbInfo(collateral.tcbInfo, collateral.tcbInfoIssuerChain, chain.extension, collOpts));
+  const qeIdP = started(verifyQeIdentity(collateral.qeIdentity, collateral.qeIdentityIssuerChain, collOpts));
+  const pckCrlP = started(verifyPckCrl(collateral.pckCrl, chain, now));
+  const rootCrlP = started(verifyRootCrl(collateral.rootCaCrl, chain.root, now));
+
+  await checks.run('tdx.pck.chain', pckChainOk, () => chain.leaf.issuer.cn);
+  await checks.run('tdx.pck.crl', pckCrlP);
+  const tcbInfo = await checks.run('tdx.collateral.tcbInfo', async () => (await tcbInfoP()).tcbInfo, (t) => `eval #${t.tcbEvaluationDataNumber}, next update ${t.nextUpdate.toISOString()}`);
+  claims.tcbEvaluationDataNumber = tcbInfo.tcbEvaluationDataNumber;
+  if (now > tcbInfo.nextUpdate) checks.warn(`tdx: TCB Info expired ${tcbInfo.nextUpdate.toISOString()}; accepted within the collateral grace period`);
+  const qeIdentity = await checks.run('tdx.collateral.qeIdentity', async () => (await qeIdP()).qeIdentity, (q) => `eval #${q.tcbEvaluationDataNumber}`);
+  if (now > qeIdentity.nextUpdate) checks.warn(`tdx: QE Identity expired ${qeIdentity.nextUpdate.toISOString()}; accepted within the collateral grace period`);
+  await checks.run('tdx.collateral.rootCrl', async () => {
+    const [ti, qi, crl] = [await tcbInfoP(), await qeIdP(), await rootCrlP()];
+    checkCasNotRevoked(crl, [chain.intermediate, ...ti.signer.slice(0, -1), ...qi.signer.slice(0, -1)]);
+  });
+  await checks.run('tdx.qe.signature', qeSig);
+  await checks.run('tdx.qe.reportData', qeData);
+  const qeLevel = await checks.run('tdx.qe.identity', () => {
+    const m = qeIdentityMismatch(quote.qeReport, qeIdentity);
+    if (m) throw new VerificationError('ERR_TDX_QE_IDENTITY_MISMATCH', `QE report ${m} does not match the TD_QE identity`);
+    return qeTcbLevel(quote.qeReport, qeIdentity);
+  }, (l) => `ISVSVN ${quote.qeReport.isvSvn}: ${l?.tcbStatus ?? 'no level'}`);
+  await checks.run('tdx.quote.signature', quoteSig);
+  await checks.run('tdx.module', () => {
+    const m = moduleMismatch(quote.body, tcbInfo);
+    if (m === 'TCB_INFO_MISMATCH') throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', 'TCB Info has no TDX module identity for this quote');
+    if (m) {
+      claims.tcbStatus = m;
+      claims.advisoryIds = [];
+      throw new VerificationError('ERR_TDX_MODULE_MISMATCH', 'MRSIGNERSEAM / SEAMATTRIBUTES do not match the TDX module identity');
+    }
+  });
+  const evaluation = await checks.run('tdx.tcb', () => {
+    const e = evaluateTdxTcb({ tcbInfo, pck: chain.extension, body: quote.body, qeLevel });
+    tcbClaims(e, claims);
+    if (e.status === 'TCB_NOT_SUPPORTED') throw new VerificationError('ERR_TDX_TCB_NOT_SUPPORTED', 'no TCB level of the TCB Info matches this platform (TCB_NOT_SUPPORTED)');
+    if (e.status === 'TDX_MODULE_MISMATCH') throw new VerificationError('ERR_TDX_MODULE_MISMATCH', 'the TDX module has no identity in the TCB Info');
+    return e;
+  }, (e) => `${e.status}${e.advisoryIds.length ? ` (${e.advisoryIds.join(', ')})` : ''}`);
+
+  if (options.eventLog) {
+    const events: CcelEvent[] = await checks.run('tdx.eventLog', () => verifyEventLog(options.eventLog!, quote.body.rtmrs), (ev) => `${ev.length} events`);
+    claims.eventLog = events.map((e) => ({ mrIndex: e.mrIndex, eventType: e.eventType, digest: toHex(e.digest) }));
+  }
+
+  const input: TdxPolicyInput = {
+    tcbStatus: evaluation.status as TdxTcbStatus,
+    debug: claims.debug!,
+    septVeDisable: claims.septVeDisable!,
+    mrServiceTd: quote.body.mrServiceTd,
+    mrTd: quote.body.mrTd,
+    rtmrs: quote.body.rtmrs,
+    mrConfigId: quote.body.mrConfigId,
+    mrOwner: quote.body.mrOwner,
+    mrSeam: quote.body.mrSeam,
+  };
+  await checks.run('tdx.policy.tcbStatus', () => checkTdxTcbStatus(input.tcbStatus, policy), () => input.tcbStatus);
+  await checks.run('tdx.policy.attributes', () => checkTdxAttributes(input, policy));
+  await checks.run('tdx.policy.measurements', () => {
+    const unchecked = checkTdxMeasurements(input, policy);
+    if (unchecked.length) checks.warn(`tdx: no policy for ${unchecked.join(', ')}; not checked`);
+    return unchecked;
+  }, (u) => (u.length ? `not checked: ${u.join(', ')}` : undefined));
+  if (options.initdata) await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, options.initdata!));
+  return claims as TdxClaims;
+}
+
+/** Runs {@link appraiseTdxQuote} and returns the verification document; never throws for evidence failures. */
+export async function verifyTdxQuote(quote: Uint8Array, options: Omit<AppraiseTdxOptions, 'checks' | 'claims'> & { checks?: CheckList }): Promise<VerificationDocument> {
+  const checks = options.checks ?? new CheckList();
+  const claims: Partial<TdxClaims> = {};
+  try {
+    await appraiseTdxQuote(quote, { ...options, checks, claims });
+  } catch (err) {
+    // Evidence failures are recorded on the CheckList by the step that failed; anything else is the caller's.
+    if (!checks.errors.length) throw err;
+  }
+  // DESIGN §7: tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
+  return checks.document('tdx', options.now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
+}

@@ -1,0 +1,203 @@
+/** Every verification, collateral and policy error code of the TDX appraisal, minted with the simulator. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CheckList, CollateralError, ConfigError, ParseError, PolicyError, VerificationError, fromHex, sha384, toHex, utf8, type CcinferError } from '@ccinfer/core';
+import {
+  SIMULATED_NOW,
+  mintIntelPki,
+  mintTdxCollateral,
+  mintTdxQuote,
+  type SimulatedIntelPki,
+  type TdxCollateralSpec,
+  type TdxQuoteSpec,
+} from '../../src/testing/tdx.js';
+import { appraiseTdxQuote, verifyTdxQuote, type AppraiseTdxOptions, type TdxClaims } from '../../src/tdx/appraise.js';
+import type { TdxPolicy } from '../../src/tdx/policy.js';
+import { parseTdxQuote } from '../../src/tdx/parse.js';
+import { verifyQuoteSignature } from '../../src/tdx/verify.js';
+import { PINNED_ANCHORS } from '../../src/anchors.js';
+import { parsePolicy } from '../../src/policy.js';
+import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
+
+let pki: SimulatedIntelPki;
+beforeAll(async () => {
+  pki = await mintIntelPki();
+});
+
+async function appraise(
+  spec: { quote?: TdxQuoteSpec; collateral?: TdxCollateralSpec; policy?: TdxPolicy; now?: Date; options?: Partial<AppraiseTdxOptions> } = {},
+): Promise<{ result: Promise<TdxClaims>; checks: CheckList; claims: Partial<TdxClaims> }> {
+  const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki, spec.quote), mintTdxCollateral(pki, spec.collateral)]);
+  const checks = new CheckList();
+  const claims: Partial<TdxClaims> = {};
+  const opts: AppraiseTdxOptions = { now: spec.now ?? SIMULATED_NOW, collateral, anchors: pki.anchors, checks, claims, ...spec.options };
+  if (spec.policy) opts.policy = spec.policy;
+  const result = appraiseTdxQuote(quote, opts);
+  result.catch(() => undefined);
+  return { result, checks, claims };
+}
+
+async function fails(spec: Parameters<typeof appraise>[0], cls: abstract new (...a: any[]) => CcinferError, code: string): Promise<Partial<TdxClaims>> {
+  const { result, checks, claims } = await appraise(spec);
+  await expectCode(result, cls, code);
+  expect(checks.checks.at(-1)?.code).toBe(code);
+  return claims;
+}
+
+describe('appraiseTdxQuote (simulated)', () => {
+  it('accepts a well-formed simulated quote under the default policy and records every step', async () => {
+    const { result, checks } = await appraise();
+    const claims = await result;
+    expect(claims.tcbStatus).toBe('UpToDate');
+    expect(claims.quoteVersion).toBe(4);
+    expect(claims.debug).toBe(false);
+    expect(claims.rtmrs).toHaveLength(4);
+    expect(checks.checks.every((c) => c.status === 'passed')).toBe(true);
+    expect(checks.checks.map((c) => c.id)).toContain('tdx.policy.measurements');
+    expect(checks.warnings.some((w) => w.includes('mrTd'))).toBe(true);
+  });
+
+  it('the pinned Intel root rejects the simulator', async () => {
+    await fails({ options: { anchors: PINNED_ANCHORS.intel } }, VerificationError, 'ERR_X509_UNTRUSTED_ROOT');
+  });
+
+  it('an empty anchor list is a ConfigError', async () => {
+    const { quote } = await mintTdxQuote(pki);
+    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: [], checks: new CheckList() }), ConfigError, 'ERR_ANCHORS_INVALID');
+  });
+
+  it('signature and binding failures', async () => {
+    await fails({ quote: { corruptQuoteSignature: true } }, VerificationError, 'ERR_TDX_QUOTE_SIGNATURE');
+    await fails({ quote: { corruptQeReportSignature: true } }, VerificationError, 'ERR_TDX_QE_REPORT_SIGNATURE');
+    await fails({ quote: { corruptQeReportData: true } }, VerificationError, 'ERR_TDX_QE_REPORT_DATA');
+  });
+
+  it('an attestation key that is not a P-256 point', async () => {
+    const { quote } = await mintTdxQuote(pki);
+    const q = parseTdxQuote(quote);
+    await expectCode(verifyQuoteSignature({ ...q, attestationKey: new Uint8Array(64).fill(0xff) }), VerificationError, 'ERR_TDX_ATTESTATION_KEY');
+  });
+
+  it('revocation', async () => {
+    await fails({ collateral: { revokedPck: [0x1234] } }, VerificationError, 'ERR_TDX_PCK_REVOKED');
+    await fails({ collateral: { revokedCa: [2] } }, VerificationError, 'ERR_TDX_CA_REVOKED');
+    await fails({ collateral: { revokedCa: [3] } }, VerificationError, 'ERR_TDX_CA_REVOKED');
+    await fails({ collateral: { pckCrlIssuerCn: 'Intel SGX PCK Processor CA' } }, VerificationError, 'ERR_TDX_CRL_ISSUER');
+    await fails({ collateral: { crlNextUpdate: new Date('2025-07-10T00:00:00Z') } }, CollateralError, 'ERR_TDX_COLLATERAL_EXPIRED');
+    await fails({ collateral: { crlThisUpdate: new Date('2025-07-20T00:00:00Z') } }, CollateralError, 'ERR_TDX_COLLATERAL_NOT_YET_VALID');
+  });
+
+  it('PCK certificate validity', async () => {
+    await fails({ quote: { pck: { notAfter: new Date('2025-01-01T00:00:00Z') } } }, VerificationError, 'ERR_X509_EXPIRED');
+  });
+
+  it('collateral missing, malformed, expired, not yet valid, badly signed', async () => {
+    const { quote } = await mintTdxQuote(pki);
+    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList() }), CollateralError, 'ERR_TDX_COLLATERAL_MISSING');
+    const c = await mintTdxCollateral(pki);
+    await expectCode(
+      appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList(), collateral: { ...c, tcbInfo: utf8('{"tcbInfo":{') } }),
+      ParseError,
+      'ERR_TDX_COLLATERAL_MALFORMED',
+    );
+    await fails({ now: new Date('2025-08-01T00:00:00Z') }, CollateralError, 'ERR_TDX_COLLATERAL_EXPIRED');
+    await fails({ now: new Date('2025-06-15T00:00:00Z') }, CollateralError, 'ERR_TDX_COLLATERAL_NOT_YET_VALID');
+    await fails({ collateral: { tcbInfo: { corruptSignature: true } } }, VerificationError, 'ERR_TDX_TCB_INFO_SIGNATURE');
+    await fails({ collateral: { qeIdentity: { corruptSignature: true } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_SIGNATURE');
+  });
+
+  it('a collateral grace period accepts expired TCB Info / QE Identity', async () => {
+    const { result, checks } = await appraise({ now: new Date('2025-08-01T00:00:00Z'), options: { collateralGraceMs: 7 * 86_400_000 } });
+    await expect(result).resolves.toMatchObject({ tcbStatus: 'UpToDate' });
+    expect(checks.warnings.filter((w) => w.includes('grace period'))).toHaveLength(2);
+  });
+
+  it('TCB Info and QE Identity that do not fit the quote', async () => {
+    await fails({ collateral: { tcbInfo: { id: 'SGX' } } }, VerificationError, 'ERR_TDX_TCB_INFO_MISMATCH');
+    await fails({ collateral: { tcbInfo: { version: 2 } } }, VerificationError, 'ERR_TDX_TCB_INFO_MISMATCH');
+    await fails({ collateral: { tcbInfo: { fmspc: '00906ed50000' } } }, VerificationError, 'ERR_TDX_TCB_INFO_MISMATCH');
+    await fails({ collateral: { tcbInfo: { pceId: '0100' } } }, VerificationError, 'ERR_TDX_TCB_INFO_MISMATCH');
+    await fails({ collateral: { tcbInfo: { tdxModuleIdentities: null } } }, VerificationError, 'ERR_TDX_TCB_INFO_MISMATCH');
+    await fails({ collateral: { qeIdentity: { id: 'QE' } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_MISMATCH');
+    await fails({ collateral: { qeIdentity: { mrSigner: new Uint8Array(32) } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_MISMATCH');
+    await fails({ collateral: { qeIdentity: { isvProdId: 1 } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_MISMATCH');
+    await fails({ quote: { qe: { attributes: new Uint8Array(16) } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_MISMATCH');
+    await fails({ quote: { qe: { miscSelect: 1 } } }, VerificationError, 'ERR_TDX_QE_IDENTITY_MISMATCH');
+  });
+
+  it('TDX module identity mismatches', async () => {
+    const c1 = await fails({ quote: { mrSignerSeam: new Uint8Array(48).fill(1) } }, VerificationError, 'ERR_TDX_MODULE_MISMATCH');
+    expect(c1.tcbStatus).toBe('TDX_MODULE_MISMATCH');
+    await fails({ quote: { seamAttributes: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0) } }, VerificationError, 'ERR_TDX_MODULE_MISMATCH');
+    await fails({ quote: { teeTcbSvn: [4, 3, 7] } }, VerificationError, 'ERR_TDX_MODULE_MISMATCH');
+    // TDX 1.0 module (major 0): tdxModule's signer applies.
+    await fails({ quote: { teeTcbSvn: [5, 0, 7], mrSignerSeam: new Uint8Array(48).fill(2) } }, VerificationError, 'ERR_TDX_MODULE_MISMATCH');
+  });
+
+  it('no matching TCB level (platform, module, QE) is TCB_NOT_SUPPORTED and still reported', async () => {
+    const c = await fails({ quote: { pck: { sgxTcbComponents: [1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0] } } }, VerificationError, 'ERR_TDX_TCB_NOT_SUPPORTED');
+    expect(c.tcbStatus).toBe('TCB_NOT_SUPPORTED');
+    expect(c.advisoryIds).toEqual([]);
+    await fails({ quote: { teeTcbSvn: [4, 1, 2] } }, VerificationError, 'ERR_TDX_TCB_NOT_SUPPORTED');
+    await fails({ quote: { teeTcbSvn: [1, 1, 7] } }, VerificationError, 'ERR_TDX_TCB_NOT_SUPPORTED');
+    await fails({ quote: { qe: { isvSvn: 3 } } }, VerificationError, 'ERR_TDX_TCB_NOT_SUPPORTED');
+  });
+
+  it('policy: TCB status, debug, SEPT_VE_DISABLE, service TD', async () => {
+    const out = await fails({ quote: { teeTcbSvn: [2, 1, 7] } }, PolicyError, 'ERR_TDX_TCB_STATUS');
+    expect(out.tcbStatus).toBe('OutOfDate');
+    await fails({ quote: { tdAttributes: 1n | (1n << 28n) } }, PolicyError, 'ERR_TDX_DEBUG');
+    await fails({ quote: { tdAttributes: 0n } }, PolicyError, 'ERR_TDX_SEPT_VE_DISABLE');
+    await fails({ quote: { version: 5, mrServiceTd: new Uint8Array(48).fill(3) } }, PolicyError, 'ERR_TDX_MRSERVICETD');
+    const { result } = await appraise({ quote: { tdAttributes: 1n, version: 5, mrServiceTd: new Uint8Array(48).fill(3) }, policy: { allowDebug: true, requireSeptVeDisable: false, allowServiceTd: true } });
+    await expect(result).resolves.toMatchObject({ debug: true, septVeDisable: false });
+  });
+
+  it('policy: measurement allowlists', async () => {
+    const x = (b: number): string => toHex(new Uint8Array(48).fill(b));
+    await fails({ policy: { mrTd: [x(1)] } }, PolicyError, 'ERR_TDX_MRTD_MISMATCH');
+    await fails({ policy: { rtmr2: [x(1)] } }, PolicyError, 'ERR_TDX_RTMR_MISMATCH');
+    await fails({ policy: { mrConfigId: [x(1)] } }, PolicyError, 'ERR_TDX_MRCONFIGID_MISMATCH');
+    await fails({ policy: { mrOwner: [x(1)] } }, PolicyError, 'ERR_TDX_MROWNER_MISMATCH');
+    await fails({ policy: { mrSeam: [x(1)] } }, PolicyError, 'ERR_TDX_MRSEAM_MISMATCH');
+    const all = { mrTd: [x(0xd0)], rtmr0: [x(0)], rtmr1: [x(0)], rtmr2: [x(0)], rtmr3: [x(1), x(0)], mrConfigId: [x(0)], mrOwner: [x(0)], mrSeam: [x(0x5e)] };
+    const { result, checks } = await appraise({ policy: all });
+    await expect(result).resolves.toBeDefined();
+    expect(checks.warnings.some((w) => w.includes('not checked'))).toBe(false);
+  });
+
+  it('CoCo initdata bound in MRCONFIGID (SHA-384)', async () => {
+    const initdata = utf8('algorithm = "sha384"\nversion = "0.1.0"\n');
+    const digest = await sha384(initdata);
+    const ok = await appraise({ quote: { mrConfigId: digest }, options: { initdata } });
+    await expect(ok.result).resolves.toBeDefined();
+    expect(ok.checks.checks.find((c) => c.id === 'tdx.policy.initdata')?.status).toBe('passed');
+    await fails({ options: { initdata } }, PolicyError, 'ERR_TDX_INITDATA_MISMATCH');
+  });
+
+  it('verifyTdxQuote returns a document with claims also on rejection', async () => {
+    const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki, { teeTcbSvn: [4, 1, 6], pck: { sgxTcbComponents: [6, 6, 2, 2, 3, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0] } }), mintTdxCollateral(pki)]);
+    const doc = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    expect(doc.ok).toBe(false);
+    expect(doc.tee).toBe('tdx');
+    expect(doc.claims['tcbStatus']).toBe('OutOfDate');
+    expect(doc.claims['advisoryIds']).toEqual(['INTEL-SA-00960', 'INTEL-SA-00982']);
+    expect(doc.errors[0]!.code).toBe('ERR_TDX_TCB_STATUS');
+    const garbage = await verifyTdxQuote(Uint8Array.of(4, 0, 2, 0), { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    expect(garbage.ok).toBe(false);
+    expect(garbage.errors[0]!.code).toBe('ERR_TDX_QUOTE_TRUNCATED');
+  });
+});
+
+describe('tdx policy section', () => {
+  it('parses, defaults strict, and reports every bad field', () => {
+    const p = parsePolicy({ version: 1, tdx: { mrTd: ['00'.repeat(48)], acceptedTcbStatus: ['UpToDate', 'OutOfDate'], allowDebug: false } });
+    expect(p.tdx?.acceptedTcbStatus).toEqual(['UpToDate', 'OutOfDate']);
+    const e = expectCodeSync(
+      () => parsePolicy({ version: 1, tdx: { mrTd: ['zz'], acceptedTcbStatus: ['Revoked'], allowDebug: 'yes', bogus: 1 } }),
+      ConfigError,
+      'ERR_POLICY_INVALID',
+    ) as ConfigError;
+    expect(e.fields.length).toBe(4);
+    expect(fromHex(p.tdx!.mrTd![0]!).length).toBe(48);
+  });
+});
