@@ -32,6 +32,7 @@ export {
   parseTcbInfoResponse,
   parseQeIdentityResponse,
   normalizeCrl,
+  collateralFromDcapQvl,
   PCS_BASE,
   ROOT_CA_CRL_URL,
   type TdxCollateral,
@@ -46,3 +47,15 @@ export { parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy } 
 export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
 export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions } from './tdx/appraise.js';
 export type { TdxErrorCode } from './tdx/errors.js';
+export { parseReport as parseNvidiaReport, parseOpaqueData, OpaqueType, type NvidiaReport, type OpaqueData, type MeasurementBlock, type DeviceKind } from './nvidia/parse.js';
+export { identifyDevice, leafFwid, checkFwid, checkNonce as checkNvidiaNonce, verifyReportSignature as verifyNvidiaReportSignature, verifyDeviceChain, ueid, type Arch as GpuArch, type Chip as GpuChip } from './nvidia/verify.js';
+export { parseRim, verifyRim, compareGolden, driverRimId, vbiosRimId, type Rim, type RimMeasurement, type GoldenResult, type MeasurementMismatch } from './nvidia/rim.js';
+export { buildOcspRequest, parseOcspResponse, checkOcspResponse, certIdFor, type OcspMode, type OcspResponse, type OcspResult } from './nvidia/ocsp.js';
+export { verifyNrasToken, verifyNras, parseDetachedEat, type NrasOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
+export { rimUrl, parseRimServiceResponse, RIM_SERVICE_URL, OCSP_URL as NVIDIA_OCSP_URL, NRAS_JWKS_URL } from './nvidia/collateral.js';
+export { parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPolicy, type GpuMode } from './nvidia/policy.js';
+export { checkPpcieTopology, checkFeatureFlags, type PpcieTopology } from './nvidia/topology.js';
+export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
+export type { NvidiaErrorCode } from './nvidia/errors.js';
+export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
+export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';

@@ -6,6 +6,7 @@
 import { ConfigError } from '@ccinfer/core';
 import { int, object, type FieldErrors } from './policy-schema.js';
 import { parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
+import { parseGpuPolicy, type GpuPolicy } from './nvidia/policy.js';
 import { parseTdxPolicy, type TdxPolicy } from './tdx/policy.js';
 
 export interface FreshnessPolicy {
@@ -18,6 +19,7 @@ export interface FreshnessPolicy {
 export interface Policy {
   version: 1;
   snp?: SnpPolicy;
+  gpu?: GpuPolicy;
   tdx?: TdxPolicy;
   freshness?: FreshnessPolicy;
 }
@@ -27,6 +29,7 @@ type SectionParser = (v: unknown, path: string, errs: FieldErrors) => unknown;
 /** Section parsers by key; each TEE module contributes its own. */
 const SECTIONS: Record<string, SectionParser> = {
   snp: parseSnpPolicy,
+  gpu: parseGpuPolicy,
   tdx: parseTdxPolicy,
   freshness: (v, path, errs) => {
     const o = object(v, path, errs, ['maxEvidenceAgeSeconds', 'collateralGraceSeconds']);

@@ -8,10 +8,18 @@ import type { TrustAnchors } from '../anchors.js';
 import { STATUS_ENABLED } from '../nvidia/parse.js';
 import { createSimulatedNvidia, mintGpuEvidence, switchOpaque, type SimulatedNvidia } from './nvidia.js';
 import { encodeReport, signReport, simulatedAmd, type ReportFields, type SimulatedAmd } from './snp.js';
+import { mintIntelPki, mintTdxCollateral, mintTdxQuote, type SimulatedIntelPki, type TdxQuoteSpec } from './tdx.js';
+import { initdataDigest } from '../appraise.js';
 
 export interface BundleSpec {
   nonce: Uint8Array;
   keyConfig: Uint8Array;
+  /** CPU TEE; default `snp`. */
+  tee?: 'snp' | 'tdx';
+  /** TDX quote fields (MRTD, RTMRs, attributes, …). */
+  quote?: TdxQuoteSpec;
+  /** TDX collateral is minted valid around this time (default: the current time). */
+  now?: Date;
   gpus?: number;
   /** NVSwitches; 4 with 8 GPUs makes a PPCIe system. */
   switches?: number;
@@ -24,6 +32,7 @@ export interface BundleSpec {
 
 export interface SimulatedPodMaterial {
   amd: SimulatedAmd;
+  intel: SimulatedIntelPki;
   nvidia: SimulatedNvidia;
   /** Anchors accepting this simulated hardware (AMD + NVIDIA), flagged simulated. */
   anchors: TrustAnchors;
@@ -31,11 +40,16 @@ export interface SimulatedPodMaterial {
 
 let shared: Promise<SimulatedPodMaterial> | undefined;
 
-/** One simulated AMD (Genoa) + NVIDIA hierarchy per process. */
+/** One simulated AMD (Genoa), Intel and NVIDIA hierarchy per process. */
 export function simulatedPodMaterial(): Promise<SimulatedPodMaterial> {
   shared ??= (async () => {
-    const [amd, nvidia] = await Promise.all([simulatedAmd('Genoa'), createSimulatedNvidia()]);
-    return { amd, nvidia, anchors: { ...amd.anchors, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true } };
+    const [amd, intel, nvidia] = await Promise.all([simulatedAmd('Genoa'), mintIntelPki(), createSimulatedNvidia()]);
+    return {
+      amd,
+      intel,
+      nvidia,
+      anchors: { amd: amd.anchors.amd, intel: intel.anchors, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true },
+    };
   })();
   return shared;
 }
@@ -62,24 +76,47 @@ export async function mintDevices(nvidia: SimulatedNvidia, nonce: Uint8Array, gp
   };
 }
 
-/** A complete, correctly bound bundle from a simulated SNP pod. */
+const DAY = 86_400_000;
+
+/** A complete, correctly bound bundle from a simulated SNP or TDX pod. */
 export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMaterial): Promise<{ bundle: EvidenceBundle; anchors: TrustAnchors }> {
   const m = material ?? (await simulatedPodMaterial());
   const devices = await mintDevices(m.nvidia, spec.gpuNonce ?? spec.nonce, spec.gpus ?? 0, spec.switches ?? 0);
   const scheme = spec.binding ?? ccinferV1Binding;
   const bound = await scheme.compute({ nonce: spec.nonce, keyConfig: spec.keyConfig, gpuReports: devices.gpus.map((d) => d.report), switchReports: devices.switches.map((d) => d.report) });
   const reportData = concat(bound, new Uint8Array(64 - bound.length));
-  const leaf = await m.amd.mintLeaf({ kind: 'vcek', ...(spec.report?.reportedTcb ? { tcb: spec.report.reportedTcb } : {}) });
-  const report = await signReport(encodeReport({ ...spec.report, reportData }, m.amd.product), leaf.key);
-  const bundle: EvidenceBundle = {
-    v: 1,
+  const common = {
+    v: 1 as const,
     nonce: spec.nonce,
     keyConfig: spec.keyConfig,
-    cpu: { tee: 'snp', report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] },
     gpus: devices.gpus,
     switches: devices.switches,
-    collateral: { snp: { crl: await m.amd.mintCrl() } },
     ...(spec.initdata !== undefined ? { initdata: spec.initdata } : {}),
   };
-  return { bundle, anchors: m.anchors };
+  if (spec.tee === 'tdx') {
+    const now = spec.now ?? new Date();
+    const window = { issueDate: new Date(now.getTime() - DAY), nextUpdate: new Date(now.getTime() + 30 * DAY) };
+    const mrConfigId = spec.initdata !== undefined ? await initdataDigest(spec.initdata, 48) : undefined;
+    const [{ quote }, c] = await Promise.all([
+      mintTdxQuote(m.intel, { version: 4, ...spec.quote, reportData, ...(mrConfigId ? { mrConfigId } : {}) }),
+      mintTdxCollateral(m.intel, { tcbInfo: window, qeIdentity: window, crlThisUpdate: window.issueDate, crlNextUpdate: window.nextUpdate }),
+    ]);
+    const tdx = new Map<string, Uint8Array>([
+      ['tcbInfo', c.tcbInfo],
+      ['tcbInfoIssuerChain', c.tcbInfoIssuerChain],
+      ['qeIdentity', c.qeIdentity],
+      ['qeIdentityIssuerChain', c.qeIdentityIssuerChain],
+      ['pckCrl', c.pckCrl],
+      ['rootCaCrl', c.rootCaCrl],
+    ]);
+    if (c.pckCrlIssuerChain) tdx.set('pckCrlIssuerChain', c.pckCrlIssuerChain);
+    return { bundle: { ...common, cpu: { tee: 'tdx', quote }, collateral: { tdx } }, anchors: m.anchors };
+  }
+  const hostData = spec.initdata !== undefined && !spec.report?.hostData ? { hostData: await initdataDigest(spec.initdata, 32) } : {};
+  const leaf = await m.amd.mintLeaf({ kind: 'vcek', ...(spec.report?.reportedTcb ? { tcb: spec.report.reportedTcb } : {}) });
+  const report = await signReport(encodeReport({ ...hostData, ...spec.report, reportData }, m.amd.product), leaf.key);
+  return {
+    bundle: { ...common, cpu: { tee: 'snp', report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] }, collateral: { snp: { crl: await m.amd.mintCrl() } } },
+    anchors: m.anchors,
+  };
 }

@@ -1,0 +1,61 @@
+import { MemoryCache } from '@ccinfer/core';
+import { verifyGpu } from '@ccinfer/verifier';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required } from '../args.js';
+import { printDocument } from '../format.js';
+import type { Command } from '../types.js';
+
+const usage =
+  'ccinfer verify gpu --report FILE --certs PEM --nonce HEX [--rim FILE]... [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+
+/** An SPDM report file: raw bytes, or the hex text NVIDIA tools and our vectors also use. */
+function reportBytes(raw: Uint8Array): Uint8Array {
+  const text = new TextDecoder().decode(raw.subarray(0, 64));
+  if (raw[0] === 0x11 || !/^[0-9a-fA-F\s]+$/.test(text)) return raw;
+  return parseHexFlag(new TextDecoder().decode(raw).replace(/\s+/g, ''), '--report');
+}
+
+export const verifyGpuCommand: Command = {
+  name: 'verify gpu',
+  summary: 'verify an NVIDIA GPU / NVSwitch SPDM attestation report, its device chain and RIMs',
+  usage,
+  async run(args, io) {
+    const { values } = parse(
+      args,
+      {
+        report: { type: 'string' },
+        certs: { type: 'string' },
+        nonce: { type: 'string' },
+        rim: { type: 'string', multiple: true },
+        at: { type: 'string' },
+        policy: { type: 'string' },
+        anchors: { type: 'string' },
+        offline: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    const reportPath = required(values.report, '--report', usage);
+    const certsPath = required(values.certs, '--certs', usage);
+    const expectedNonce = parseHexFlag(required(values.nonce, '--nonce', usage), '--nonce', 32);
+    const now = parseAt(values.at);
+    const policy = await loadPolicy(io, values.policy);
+    const anchors = await loadAnchors(io, values.anchors);
+    const report = reportBytes(await readInput(io, reportPath, 'report'));
+    const certChain = await readInput(io, certsPath, 'certificate chain');
+    const rims = await Promise.all((values.rim ?? []).map((p) => readInput(io, p, 'RIM')));
+    const doc = await verifyGpu(
+      { report, certChain },
+      {
+        expectedNonce,
+        anchors,
+        policy: policy?.gpu,
+        rims,
+        ...(now ? { now } : {}),
+        fetcher: values.offline ? undefined : io.fetcher,
+        cache: new MemoryCache(),
+        signal: io.signal,
+      },
+    );
+    return printDocument(doc, values.json ?? false, `ccinfer verify gpu ${reportPath}`, io.stdout);
+  },
+};

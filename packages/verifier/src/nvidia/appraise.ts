@@ -1,0 +1,427 @@
+/**
+ * Appraisal of one NVIDIA GPU or NVSwitch as a checklist, in the order of NVIDIA's local verifier
+ * (research/nvidia.md §3): parse → arch → device chain → FWID → OCSP → nonce → SPDM signature → driver RIM →
+ * VBIOS RIM → golden measurements → policy. Each step is recorded on the CheckList as `<id>.<step>` (id =
+ * `gpu0`, `switch0`, …); the first failing step stops the appraisal (fail closed), policy rules excepted,
+ * which are all evaluated so that the document lists every one that failed.
+ */
+import {
+  CcinferError,
+  CheckList,
+  CollateralError,
+  ConfigError,
+  VerificationError,
+  cachedFetch,
+  fetchBytes,
+  randomBytes,
+  sha256,
+  systemClock,
+  toHex,
+  type Cache,
+  type CheckListener,
+  type Clock,
+  type Fetcher,
+  type VerificationDocument,
+} from '@ccinfer/core';
+import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
+import { parseCertificates, type Certificate, type ChainCache } from '../x509/index.js';
+import { OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';
+import {
+  buildOcspRequest,
+  certIdFor,
+  checkOcspResponse,
+  parseOcspResponse,
+  type OcspMode,
+  type OcspResult,
+} from './ocsp.js';
+import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.js';
+import { evaluateDevicePolicy, type GpuPolicy, type RuleOutcome } from './policy.js';
+import {
+  assertGolden,
+  checkRimVersion,
+  compareGolden,
+  driverRimId,
+  parseRim,
+  rimMissing,
+  vbiosRimId,
+  verifyRim,
+  type MeasurementMismatch,
+  type Rim,
+} from './rim.js';
+import {
+  checkArch,
+  checkFwid,
+  checkNonce,
+  identifyDevice,
+  ueid,
+  verifyDeviceChain,
+  verifyReportSignature,
+  type Arch,
+  type Chip,
+  type DeviceIdentity,
+} from './verify.js';
+
+export interface NvidiaDeviceEvidence {
+  /** SPDM GET_MEASUREMENTS request || response. */
+  report: Uint8Array;
+  /** Device chain, leaf first: PEM text or concatenated DER. */
+  certChain: Uint8Array | string;
+}
+
+export type RimInput = Uint8Array | string | Rim;
+
+export interface NvidiaAppraisalOptions {
+  /** The 32-byte nonce the caller's binding scheme requires in the SPDM request. Never taken from the pod. */
+  expectedNonce: Uint8Array;
+  now: Date;
+  checks: CheckList;
+  /** Check id prefix: `gpu0`, `switch0`, … */
+  id: string;
+  anchors?: Pick<TrustAnchors, 'nvidiaDevice' | 'nvidiaRim' | 'simulated'> | undefined;
+  /** RIMs the caller already has (files, bundle collateral); matched to the device by version. */
+  rims?: readonly RimInput[] | undefined;
+  /** OCSP responses the caller already has (bundle collateral); no nonce can be checked on these. */
+  ocspResponses?: readonly Uint8Array[] | undefined;
+  policy?: GpuPolicy | undefined;
+  /** Overrides `policy.ocsp`. Default `require`. */
+  ocsp?: OcspMode | undefined;
+  /** Overrides `policy.requireRim`. Default true. */
+  requireRim?: boolean | undefined;
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
+  chainCache?: ChainCache | undefined;
+  rimServiceUrl?: string | undefined;
+  ocspUrl?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** DESIGN.md §7 gpu claims (bytes as lowercase hex) and more. */
+export interface GpuClaims {
+  kind: 'gpu' | 'switch';
+  arch: Arch;
+  chip: Chip;
+  /** CN of the per-device (BROM) certificate, NRAS `hwmodel`. */
+  hwmodel: string;
+  /** Leaf serial number in decimal, NRAS `ueid`. */
+  ueid: string;
+  /** The device's own PDI (from the BROM certificate serial number). */
+  pdi: string | null;
+  driverVersion: string | null;
+  vbiosVersion: string | null;
+  nonce: string;
+  fwid: string | null;
+  measurementCount: number;
+  /** True only when every RIM this device needs was verified and every golden index matched. */
+  rimMatched: boolean;
+  driverRimId: string | null;
+  vbiosRimId: string | null;
+  oemid: string | null;
+  featureFlag: number | null;
+  protectedPcie: boolean | null;
+  nvdec0Enabled: boolean | null;
+  /** GPU: NVLink peer switch PDIs, big-endian hex, zeros (disabled links) removed. */
+  switchPdis: string[] | null;
+  /** LS10: the switch's own PDI and the 8 GPU PDIs it reports. */
+  devicePdi: string | null;
+  gpuPdis: string[] | null;
+  /** Earliest notAfter of the device chain. */
+  certExpiration: string;
+  ocsp: Record<string, string> | 'skipped';
+  measurementMismatches: MeasurementMismatch[];
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Runs the per-device steps on `options.checks` and returns the claims. Throws the first failing step's
+ * error after recording it; claims gathered so far are written into `into`.
+ */
+export async function appraiseNvidiaDevice(
+  evidence: NvidiaDeviceEvidence,
+  options: NvidiaAppraisalOptions,
+  into: Partial<GpuClaims> = {},
+): Promise<GpuClaims> {
+  const { checks, now, id } = options;
+  const anchors = options.anchors ?? PINNED_ANCHORS;
+  const ocspMode: OcspMode = options.ocsp ?? options.policy?.ocsp ?? 'require';
+  const requireRim = options.requireRim ?? options.policy?.requireRim ?? true;
+  if (options.expectedNonce.length !== 32) throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
+
+  const { chain, device, report } = await checks.run(
+    `${id}.parse`,
+    () => {
+      const chain = parseCertificates(evidence.certChain);
+      const device = identifyDevice(chain[0]!);
+      return { chain, device, report: parseReport(evidence.report, device.kind) };
+    },
+    (r) =>
+      `${r.device.chip} ${r.device.kind}, SPDM 1.1, ${r.report.response.numberOfBlocks} blocks, ${r.report.response.opaque.fields.length} opaque fields` +
+      (r.report.trailingBytes ? `, ${r.report.trailingBytes} zero bytes after the signature ignored` : ''),
+  );
+  const o = report.response.opaque;
+  const claims = into;
+  Object.assign(claims, baseClaims(report, device, chain));
+
+  await checks.run(`${id}.arch`, () => checkArch(report, device), () => `${device.chip} (certificate and GPU_INFO agree)`);
+  const chainResult = await checks.run(
+    `${id}.chain`,
+    () => verifyDeviceChain(chain, { anchors: anchors.nvidiaDevice, now, ...opt({ cache: options.chainCache }) }),
+    (c) => `${chain.map((x) => x.subject.cn).join(' → ')} (pinned ${c.anchor.name})`,
+  );
+  claims.certExpiration = chainResult.notAfter.toISOString();
+
+  let fw: ReturnType<typeof checkFwid>;
+  if (o.fwid) {
+    fw = await checks.run(`${id}.fwid`, () => checkFwid(report, chain[0]!), () => 'report FWID == leaf certificate FWID');
+  } else {
+    checks.skip(`${id}.fwid`, 'report carries no FWID (firmware before 2024): only the certificate FWID is known');
+    fw = checkFwid(report, chain[0]!);
+  }
+  claims.fwid = fw.fwid ? toHex(fw.fwid) : null;
+
+  // nvtrust: every certificate except the leaf (not served by NVIDIA's responder) and the root.
+  claims.ocsp = await ocspChain(`${id}.ocsp`, chain, 1, ocspMode, options);
+
+  await checks.run(`${id}.nonce`, () => checkNonce(report, options.expectedNonce), () => 'SPDM request nonce is the expected nonce');
+  await checks.run(`${id}.signature`, () => verifyReportSignature(report, chain[0]!), () => 'ECDSA P-384/SHA-384 over request || response without signature');
+
+  // Reference values.
+  const given = await Promise.all((options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : parseRim(r))));
+  const drvId = driverRimId(report, device);
+  const biosId = vbiosRimId(report, device);
+  claims.driverRimId = drvId ?? null;
+  claims.vbiosRimId = biosId ?? null;
+  const rims: { driver?: Rim; vbios?: Rim } = {};
+  const wanted: [('driver' | 'vbios'), string | undefined, string | undefined][] = [
+    ['driver', drvId, o.driverVersion],
+    ['vbios', biosId, o.vbiosVersion],
+  ];
+  for (const [what, rimId, version] of wanted) {
+    if (what === 'driver' && device.kind === 'switch') continue;
+    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, given, requireRim, options);
+    if (!rim) continue;
+    await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
+    await checks.run(
+      `${id}.rim.${what}.signature`,
+      () => verifyRim(rim, { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) }),
+      (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
+    );
+    // nvtrust checks the RIM chain's leaf too; the embedded root is pinned.
+    await ocspChain(`${id}.rim.${what}.ocsp`, rim.signature.certificates, 0, ocspMode, options);
+    rims[what] = rim;
+    claims.oemid ??= rim.firmwareManufacturerId ?? null;
+  }
+  const complete = device.kind === 'switch' ? !!rims.vbios : !!(rims.driver && rims.vbios);
+  if (rims.driver || rims.vbios) {
+    const result = await checks.run(
+      `${id}.measurements`,
+      () => {
+        const r = compareGolden(report, rims);
+        claims.measurementMismatches = r.mismatches;
+        assertGolden(r);
+        return r;
+      },
+      (r) =>
+        `${r.matched.length} golden measurements match` +
+        (r.skipped.length ? `, index ${r.skipped.join(',')} skipped (NVDEC0 disabled)` : '') +
+        (complete ? '' : ` (${rims.driver ? 'driver' : 'VBIOS'} RIM only)`),
+    );
+    claims.rimMatched = complete && result.mismatches.length === 0;
+  } else {
+    checks.skip(`${id}.measurements`, 'no RIM: measurements NOT COMPARED with reference values');
+  }
+
+  const outcomes = evaluateDevicePolicy(id, { arch: device.arch, driverVersion: o.driverVersion, vbiosVersion: o.vbiosVersion, kind: device.kind }, options.policy);
+  await recordOutcomes(checks, outcomes);
+  return claims as GpuClaims;
+}
+
+function baseClaims(report: NvidiaReport, device: DeviceIdentity, chain: Certificate[]): Partial<GpuClaims> {
+  const o = report.response.opaque;
+  const brom = chain[1];
+  // The BROM certificate serial is a one-byte tag followed by the 8-byte PDI the NVLink peers report.
+  const pdi = brom && brom.serialNumber.length === 9 ? toHex(brom.serialNumber.subarray(1)) : null;
+  return {
+    kind: device.kind,
+    arch: device.arch,
+    chip: device.chip,
+    hwmodel: brom?.subject.cn ?? '',
+    ueid: ueid(chain[0]!),
+    pdi,
+    driverVersion: o.driverVersion ?? null,
+    vbiosVersion: o.vbiosVersion ?? null,
+    nonce: toHex(report.request.nonce),
+    fwid: o.fwid ? toHex(o.fwid) : null,
+    measurementCount: report.response.blocks.length,
+    rimMatched: false,
+    driverRimId: null,
+    vbiosRimId: null,
+    oemid: null,
+    featureFlag: o.featureFlag ?? null,
+    protectedPcie: o.protectedPcieStatus === undefined ? null : o.protectedPcieStatus === STATUS_ENABLED,
+    nvdec0Enabled: o.nvdec0Status === undefined ? null : o.nvdec0Status === STATUS_ENABLED,
+    switchPdis: o.switchPdis ? o.switchPdis.filter((p) => p.some((b) => b !== 0)).map((p) => pdiHex(p, true)) : null,
+    devicePdi: o.devicePdi ? pdiHex(o.devicePdi, false) : null,
+    gpuPdis: o.switchGpuPdis ? o.switchGpuPdis.map((p) => pdiHex(p, false)) : null,
+    certExpiration: '',
+    ocsp: 'skipped',
+    measurementMismatches: [],
+  };
+}
+
+async function recordOutcomes(checks: CheckList, outcomes: RuleOutcome[]): Promise<void> {
+  let first: CcinferError | undefined;
+  for (const o of outcomes) {
+    if (o.error) {
+      first ??= o.error;
+      const e = o.error;
+      await checks.run(o.id, () => {
+        throw e;
+      }).catch(() => undefined);
+    } else if (o.skipped) {
+      checks.skip(o.id, o.skipped);
+    } else checks.pass(o.id, o.detail);
+  }
+  if (first) throw first;
+}
+
+/** Given RIMs first (matched by version), then the cache / RIM service. Undefined when skipped. */
+async function obtainRim(
+  checkId: string,
+  rimId: string | undefined,
+  version: string | undefined,
+  given: Rim[],
+  requireRim: boolean,
+  options: NvidiaAppraisalOptions,
+): Promise<Rim | undefined> {
+  const { checks } = options;
+  const local = version ? given.find((r) => r.colloquialVersion.toLowerCase() === version.toLowerCase()) : undefined;
+  if (local) {
+    checks.pass(checkId, `${rimId ?? 'RIM'} given by the caller (sha256 ${local.sha256})`);
+    return local;
+  }
+  try {
+    if (!rimId) throw new CollateralError('ERR_NV_RIM_MISSING', 'the report lacks the fields that name its RIM');
+    const url = rimUrl(rimId, options.rimServiceUrl ?? RIM_SERVICE_URL);
+    const body = await cachedFetch(url, { ...opt({ fetcher: options.fetcher, cache: options.cache, signal: options.signal }), now: options.now, ttlMs: 24 * HOUR, missingCode: 'ERR_NV_RIM_MISSING' });
+    const rim = await parseRim(await parseRimServiceResponse(body, rimId));
+    checks.pass(checkId, `${rimId} from the RIM service (sha256 ${rim.sha256})`);
+    return rim;
+  } catch (err) {
+    const e = err instanceof CcinferError ? err : rimMissing(rimId ?? '?');
+    const missing = e.code === 'ERR_NV_RIM_MISSING' ? e : new CollateralError('ERR_NV_RIM_MISSING', `RIM ${rimId} unobtainable: ${e.message}`, { cause: e });
+    if (requireRim) {
+      await checks.run(checkId, () => {
+        throw missing;
+      });
+    }
+    const why = `RIM ${rimId ?? '(unnamed)'} unavailable (${missing.message}); accepted because gpu.requireRim = false`;
+    checks.skip(checkId, why);
+    checks.warn(why);
+    return undefined;
+  }
+}
+
+/**
+ * OCSP for `certs[from .. length - 2]` (never the root), each against the next certificate. Mode `skip` records a skipped check;
+ * `allow-unknown` accepts `unknown` with a warning.
+ */
+async function ocspChain(checkId: string, certs: Certificate[], from: number, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<Record<string, string> | 'skipped'> {
+  const { checks } = options;
+  if (mode === 'skip') {
+    const why = 'policy gpu.ocsp = skip: revocation NOT CHECKED';
+    checks.skip(checkId, why);
+    checks.warn(`${checkId}: ${why}`);
+    return 'skipped';
+  }
+  const all = certs;
+  return checks.run(
+    checkId,
+    async () => {
+      const out: Record<string, string> = {};
+      const results = await Promise.all(
+        all.slice(from, -1).map(async (cert, k) => {
+          const issuer = all[from + k + 1];
+          if (!issuer) throw new VerificationError('ERR_NV_OCSP_CERT_MISMATCH', 'no issuer for an OCSP check');
+          return [cert, await ocspOne(cert, issuer, mode, options)] as const;
+        }),
+      );
+      for (const [cert, r] of results) {
+        out[cert.subject.cn ?? toHex(cert.serialNumber)] = r.status;
+        if (r.status !== 'good') checks.warn(`${checkId}: ${cert.subject.cn} OCSP status ${r.status}, accepted by policy gpu.ocsp = ${mode}`);
+      }
+      return out;
+    },
+    (out) => Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('; '),
+  );
+}
+
+async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
+  const check = { now: options.now, allowUnknown: mode === 'allow-unknown' };
+  const id = await certIdFor(cert, issuer);
+  // Responses the pod gathered or that we cached earlier: fresh by thisUpdate/nextUpdate, no nonce.
+  for (const r of options.ocspResponses ?? []) {
+    const parsed = parseOcspResponse(r);
+    if (parsed.basic?.responses.some((s) => s.certId.serialNumber.length === cert.serialNumber.length && toHex(s.certId.serialNumber) === toHex(cert.serialNumber))) {
+      return checkOcspResponse(parsed, cert, issuer, check);
+    }
+  }
+  const key = `ocsp:${toHex(await sha256(buildOcspRequest(id)))}`;
+  const hit = await options.cache?.get(key);
+  if (hit && (hit.expiresAt === undefined || hit.expiresAt > options.now.getTime())) {
+    return checkOcspResponse(parseOcspResponse(hit.value), cert, issuer, check);
+  }
+  if (!options.fetcher) throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `no OCSP response for ${cert.subject.cn ?? 'a certificate'} and no fetcher configured`);
+  const nonce = randomBytes(32);
+  let body: Uint8Array;
+  try {
+    ({ body } = await fetchBytes(options.ocspUrl ?? OCSP_URL, {
+      fetcher: options.fetcher,
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
+      body: buildOcspRequest(id, nonce),
+      ...opt({ signal: options.signal }),
+    }));
+  } catch (cause) {
+    throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `OCSP responder unreachable for ${cert.subject.cn ?? 'a certificate'}`, { cause });
+  }
+  const result = await checkOcspResponse(parseOcspResponse(body), cert, issuer, { ...check, nonce });
+  const expiresAt = Math.min(result.nextUpdate?.getTime() ?? Infinity, options.now.getTime() + HOUR);
+  await options.cache?.set(key, { value: body, expiresAt });
+  return result;
+}
+
+/** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */
+function opt<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
+}
+
+export interface VerifyGpuOptions extends Omit<NvidiaAppraisalOptions, 'now' | 'checks' | 'id'> {
+  now?: Date;
+  clock?: Clock;
+  onCheck?: CheckListener;
+  id?: string;
+}
+
+/**
+ * Verifies one GPU / NVSwitch and returns the verification document (tee "gpu"). Evidence problems do not
+ * throw: they make `ok` false and are listed in `checks` and `errors`. Invalid options throw a ConfigError.
+ */
+export async function verifyGpu(evidence: NvidiaDeviceEvidence, options: VerifyGpuOptions): Promise<VerificationDocument> {
+  if (!(evidence?.report instanceof Uint8Array)) throw new ConfigError('ERR_OPTIONS_INVALID', 'evidence.report must be a Uint8Array', { fields: ['report'] });
+  if (!(options?.expectedNonce instanceof Uint8Array) || options.expectedNonce.length !== 32) {
+    throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
+  }
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const checks = new CheckList(options.onCheck);
+  const claims: Partial<GpuClaims> = {};
+  try {
+    await appraiseNvidiaDevice(evidence, { ...options, now, checks, id: options.id ?? 'gpu0' }, claims);
+  } catch (err) {
+    if (!(err instanceof CcinferError)) throw err;
+    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
+  }
+  const doc = checks.document('gpu', now, claims as Record<string, unknown>);
+  if ((options.anchors ?? PINNED_ANCHORS).simulated) doc.warnings.unshift('SIMULATED trust anchors: this is not evidence from NVIDIA hardware');
+  return doc;
+}

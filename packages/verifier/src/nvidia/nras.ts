@@ -1,0 +1,274 @@
+/**
+ * Delegated appraisal: verifying NVIDIA Remote Attestation Service results (research/nvidia.md §5).
+ *
+ * NRAS answers with a detached EAT `[["JWT", overall], {"GPU-0": jwt, …}]` (HTTP 200 even on failure). The
+ * relying party must check every JWT's ES384 signature with the JWKS key named by its `kid` (keys rotate
+ * within days: looked up, cached briefly, never pinned), the issuer, `exp`/`nbf` at `now`, that every device
+ * JWT's SHA-256 is listed in `submods` and the counts agree, that `eat_nonce` is its own nonce and that the
+ * nonce inside the evidence it submitted is that nonce too (NRAS compares its request nonce with the
+ * evidence; a proxy can choose both), and the overall and per-device results.
+ */
+import {
+  CcinferError,
+  CheckList,
+  CollateralError,
+  ParseError,
+  PolicyError,
+  VerificationError,
+  cachedFetch,
+  fromUtf8,
+  sha256,
+  toHex,
+  utf8,
+  systemClock,
+  type Cache,
+  type CheckListener,
+  type Clock,
+  type Fetcher,
+  type VerificationDocument,
+} from '@ccinfer/core';
+import { decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { NRAS_JWKS_URL } from './collateral.js';
+import { parseReport } from './parse.js';
+
+export const NRAS_ISSUERS = ['https://nras.attestation.nvidia.com'] as const;
+
+export interface NrasOptions {
+  /** The nonce the caller sent to NRAS (and put in every SPDM request). */
+  expectedNonce: Uint8Array;
+  now: Date;
+  /** The JWKS (`{ keys: [...] }`); without it it is fetched from `jwksUrl` and cached briefly. */
+  jwks?: { keys: JWK[] } | undefined;
+  jwksUrl?: string | undefined;
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
+  /** Accepted issuers. Default the production NRAS. */
+  issuers?: readonly string[] | undefined;
+  /** The SPDM reports that were submitted to NRAS; each must carry `expectedNonce`. */
+  evidence?: readonly Uint8Array[] | undefined;
+  /** Tolerated clock skew for exp / nbf, seconds. Default 0. */
+  clockToleranceSeconds?: number | undefined;
+  /** Records each step (`nras.parse`, `nras.signature`, …) when given. */
+  checks?: CheckList | undefined;
+}
+
+export interface NrasResult {
+  /** Always true: these results were appraised by NVIDIA's service, not here. */
+  delegated: true;
+  issuer: string;
+  claimsVersion: string | undefined;
+  overallResult: boolean;
+  nonce: string;
+  issuedAt: string | undefined;
+  expiresAt: string | undefined;
+  overall: JWTPayload;
+  devices: Record<string, JWTPayload>;
+}
+
+const MALFORMED = 'ERR_NV_NRAS_MALFORMED';
+
+/** Splits the detached EAT. Accepts the JSON text, its bytes, or the parsed value. */
+export function parseDetachedEat(input: string | Uint8Array | unknown): { overall: string; devices: Record<string, string> } {
+  let v: unknown = input;
+  try {
+    if (input instanceof Uint8Array) v = JSON.parse(fromUtf8(input, MALFORMED));
+    else if (typeof input === 'string') v = JSON.parse(input);
+  } catch (cause) {
+    throw new ParseError(MALFORMED, 'NRAS result is not JSON', { cause });
+  }
+  const ok =
+    Array.isArray(v) &&
+    v.length === 2 &&
+    Array.isArray(v[0]) &&
+    v[0].length === 2 &&
+    v[0][0] === 'JWT' &&
+    typeof v[0][1] === 'string' &&
+    typeof v[1] === 'object' &&
+    v[1] !== null &&
+    !Array.isArray(v[1]) &&
+    Object.values(v[1]).every((t) => typeof t === 'string');
+  if (!ok) throw new ParseError(MALFORMED, 'NRAS result is not a detached EAT [["JWT", token], {name: token}]');
+  const arr = v as [[string, string], Record<string, string>];
+  return { overall: arr[0][1], devices: arr[1] };
+}
+
+async function loadJwks(o: NrasOptions): Promise<{ keys: JWK[] }> {
+  if (o.jwks) return o.jwks;
+  const body = await cachedFetch(o.jwksUrl ?? NRAS_JWKS_URL, {
+    ...(o.fetcher ? { fetcher: o.fetcher } : {}),
+    ...(o.cache ? { cache: o.cache } : {}),
+    now: o.now,
+    ttlMs: 5 * 60_000,
+    missingCode: 'ERR_NV_NRAS_JWKS_UNAVAILABLE',
+  });
+  try {
+    const j = JSON.parse(fromUtf8(body)) as { keys?: unknown };
+    if (!Array.isArray(j.keys)) throw new Error('no keys');
+    return j as { keys: JWK[] };
+  } catch (cause) {
+    throw new CollateralError('ERR_NV_NRAS_JWKS_UNAVAILABLE', 'NRAS JWKS is not a JSON Web Key Set', { cause });
+  }
+}
+
+async function verifyJwt(token: string, jwks: { keys: JWK[] }, o: NrasOptions, what: string): Promise<JWTPayload> {
+  let kid: string | undefined;
+  try {
+    const h = decodeProtectedHeader(token);
+    if (h.alg !== 'ES384') throw new Error(`alg ${h.alg}`);
+    kid = h.kid;
+  } catch (cause) {
+    throw new ParseError(MALFORMED, `${what}: not an ES384 JWT`, { cause });
+  }
+  const jwk = jwks.keys.find((k) => k.kid === kid);
+  if (!kid || !jwk) throw new VerificationError('ERR_NV_NRAS_KID_UNKNOWN', `${what}: key ${kid ?? '(none)'} is not in the NRAS JWKS`);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-384') throw new VerificationError('ERR_NV_NRAS_KID_UNKNOWN', `${what}: key ${kid} is not a P-384 key`);
+  try {
+    const key = await importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x!, y: jwk.y! }, 'ES384');
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['ES384'],
+      issuer: [...(o.issuers ?? NRAS_ISSUERS)],
+      currentDate: o.now,
+      clockTolerance: o.clockToleranceSeconds ?? 0,
+      requiredClaims: ['exp', 'iss'],
+    });
+    return payload;
+  } catch (err) {
+    if (err instanceof CcinferError) throw err;
+    const code = (err as { code?: string; claim?: string }).code;
+    const claim = (err as { claim?: string }).claim;
+    if (code === 'ERR_JWT_EXPIRED' || (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && (claim === 'nbf' || claim === 'iat' || claim === 'exp'))) {
+      throw new VerificationError('ERR_NV_NRAS_EXPIRED', `${what}: not valid at ${o.now.toISOString()}`, { cause: err });
+    }
+    if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' && claim === 'iss') {
+      throw new VerificationError('ERR_NV_NRAS_ISSUER', `${what}: issuer is not ${(o.issuers ?? NRAS_ISSUERS).join(' or ')}`, { cause: err });
+    }
+    if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') {
+      throw new VerificationError('ERR_NV_NRAS_SIGNATURE_INVALID', `${what}: ES384 signature does not verify with key ${kid}`, { cause: err });
+    }
+    throw new ParseError(MALFORMED, `${what}: invalid JWT`, { cause: err });
+  }
+}
+
+/** `submods` entry: `["DIGEST", ["SHA-256" | "SHA256", hex]]`. */
+function submodDigest(v: unknown, name: string): string {
+  if (Array.isArray(v) && v[0] === 'DIGEST' && Array.isArray(v[1]) && (v[1][0] === 'SHA-256' || v[1][0] === 'SHA256') && typeof v[1][1] === 'string') {
+    return v[1][1].toLowerCase();
+  }
+  throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods.${name} is not a SHA-256 digest`);
+}
+
+/**
+ * Verifies an NRAS detached EAT. Throws the first failure; the result is marked `delegated`.
+ * Steps, in order: shape, overall signature/issuer/time, device signatures, submods digests and counts,
+ * nonces (token and submitted evidence), results.
+ */
+export async function verifyNrasToken(input: string | Uint8Array | unknown, o: NrasOptions): Promise<NrasResult> {
+  const step = <T>(id: string, fn: () => T | Promise<T>, detail?: (v: T) => string | undefined): Promise<T> =>
+    o.checks ? o.checks.run(id, fn, detail) : Promise.resolve(fn());
+  const eat = await step('nras.parse', () => parseDetachedEat(input), (e) => `detached EAT with ${Object.keys(e.devices).length} device tokens`);
+  const jwks = await step('nras.jwks', () => loadJwks(o), (j) => `${j.keys.length} keys`);
+  const { overall, devices } = await step(
+    'nras.signature',
+    async () => {
+      const overall = await verifyJwt(eat.overall, jwks, o, 'overall token');
+      const devices: Record<string, JWTPayload> = {};
+      for (const [name, token] of Object.entries(eat.devices)) devices[name] = await verifyJwt(token, jwks, o, `${name} token`);
+      return { overall, devices };
+    },
+    () => `ES384 signatures, issuer and validity of ${1 + Object.keys(eat.devices).length} tokens`,
+  );
+
+  await step('nras.submods', async () => {
+    const submods = overall['submods'];
+    if (typeof submods !== 'object' || submods === null || Array.isArray(submods)) {
+      throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', 'overall token has no submods');
+    }
+    const listed = Object.entries(submods as Record<string, unknown>);
+    if (listed.length !== Object.keys(eat.devices).length) {
+      throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods lists ${listed.length} devices, the EAT carries ${Object.keys(eat.devices).length} tokens`);
+    }
+    for (const [name, v] of listed) {
+      const token = eat.devices[name];
+      if (token === undefined) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods.${name} has no device token`);
+      const want = submodDigest(v, name);
+      const got = toHex(await sha256(utf8(token)));
+      if (got !== want) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `SHA-256 of the ${name} token is ${got}, submods says ${want}`);
+    }
+  });
+
+  const nonce = toHex(o.expectedNonce);
+  await step('nras.nonce', () => {
+    const tokenNonce = (p: JWTPayload): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
+    if (tokenNonce(overall) !== nonce) {
+      throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `eat_nonce ${String(overall['eat_nonce'])} is not our nonce ${nonce}`);
+    }
+    for (const [name, p] of Object.entries(devices)) {
+      if (p['eat_nonce'] !== undefined && tokenNonce(p) !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `${name} eat_nonce is not our nonce`);
+    }
+    (o.evidence ?? []).forEach((report, i) => {
+      const got = toHex(parseReport(report).request.nonce);
+      if (got !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `submitted evidence ${i} carries nonce ${got}, not ${nonce}`);
+    });
+  }, () => (o.evidence?.length ? `eat_nonce and ${o.evidence.length} submitted reports carry our nonce` : 'eat_nonce is our nonce (submitted evidence not given)'));
+
+  await step('nras.result', () => {
+    if (overall['x-nvidia-overall-att-result'] !== true) {
+      throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', 'NRAS overall attestation result is false', { field: 'x-nvidia-overall-att-result', expected: true, actual: overall['x-nvidia-overall-att-result'] });
+    }
+    for (const [name, p] of Object.entries(devices)) {
+      const failed = Object.entries(p).filter(([k, v]) => k.startsWith('x-nvidia-') && v === false).map(([k]) => k);
+      if (p['x-nvidia-error-details'] !== undefined) failed.push('x-nvidia-error-details');
+      if (p['measres'] !== undefined && p['measres'] !== 'success') failed.push('measres');
+      if (failed.length) {
+        throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', `${name}: NRAS reports ${failed.join(', ')}`, { field: name, expected: 'all checks true', actual: failed });
+      }
+    }
+  }, () => 'overall and every device result true (appraised by NRAS: delegated)');
+  return {
+    delegated: true,
+    issuer: String(overall.iss),
+    claimsVersion: typeof overall['x-nvidia-ver'] === 'string' ? overall['x-nvidia-ver'] : undefined,
+    overallResult: true,
+    nonce,
+    issuedAt: overall.iat !== undefined ? new Date(overall.iat * 1000).toISOString() : undefined,
+    expiresAt: overall.exp !== undefined ? new Date(overall.exp * 1000).toISOString() : undefined,
+    overall,
+    devices,
+  };
+}
+
+export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
+  now?: Date;
+  clock?: Clock;
+  onCheck?: CheckListener;
+}
+
+/** The verification document (tee "nras", `delegated: true`) for an NRAS result. Evidence problems do not throw. */
+export async function verifyNras(input: string | Uint8Array | unknown, options: VerifyNrasOptions): Promise<VerificationDocument> {
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const checks = new CheckList(options.onCheck);
+  let claims: Record<string, unknown> = {};
+  try {
+    const r = await verifyNrasToken(input, { ...options, now, checks });
+    claims = {
+      issuer: r.issuer,
+      claimsVersion: r.claimsVersion ?? null,
+      overallResult: r.overallResult,
+      nonce: r.nonce,
+      issuedAt: r.issuedAt ?? null,
+      expiresAt: r.expiresAt ?? null,
+      devices: Object.fromEntries(
+        Object.entries(r.devices).map(([k, p]) => [
+          k,
+          { ueid: p['ueid'] ?? null, hwmodel: p['hwmodel'] ?? null, driverVersion: p['x-nvidia-gpu-driver-version'] ?? null, vbiosVersion: p['x-nvidia-gpu-vbios-version'] ?? null, measres: p['measres'] ?? null },
+        ]),
+      ),
+    };
+  } catch (err) {
+    if (!(err instanceof CcinferError)) throw err;
+    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
+  }
+  const doc = checks.document('nras', now, claims);
+  doc.delegated = true;
+  return doc;
+}
