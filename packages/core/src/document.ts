@@ -73,6 +73,16 @@ export class CheckList {
     this.warnings.push(message);
   }
 
+  /**
+   * Appends what another list recorded (checks in its order, warnings, errors). Lets independent steps run
+   * concurrently on their own lists and still be reported in a fixed order.
+   */
+  absorb(other: CheckList): void {
+    for (const c of other.checks) this.push(c);
+    this.warnings.push(...other.warnings);
+    this.errors.push(...other.errors);
+  }
+
   /** Builds the document. `ok` is true when no check failed and no error was recorded. */
   document(tee: TeeKind, verifiedAt: Date, claims: Record<string, unknown>): VerificationDocument {
     return {

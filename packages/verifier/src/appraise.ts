@@ -170,32 +170,31 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       checks.skip('initdata.digest', 'the bundle carries no initdata document');
     }
 
-    // GPUs and NVSwitches, each bound to the client's nonce.
-    const devices = async (list: EvidenceBundle['gpus'], kind: 'gpu' | 'switch'): Promise<GpuClaims[]> => {
-      const out: GpuClaims[] = [];
-      for (let i = 0; i < list.length; i++) {
-        const id = `${kind}${i}`;
-        components.push({ submod: kind === 'gpu' ? `gpu${i}` : `nvswitch${i}`, prefix: id });
-        const into: Partial<GpuClaims> = {};
-        (claims[kind === 'gpu' ? 'gpus' : 'switches'] as unknown[]).push(into);
-        out.push(
-          await appraiseNvidiaDevice(list[i]!, {
-            ...common,
-            id,
-            expectedNonce: nonce,
-            anchors,
-            policy: policy?.gpu,
-            rims: [...(b.collateral?.nvidia?.rims?.values() ?? [])],
-            ocspResponses: b.collateral?.nvidia?.ocsp ?? [],
-          }, into),
-        );
-      }
-      return out;
-    };
+    // GPUs and NVSwitches, each bound to the client's nonce. Devices are independent, so they are appraised
+    // concurrently, each on its own CheckList; the lists are then reported in bundle order and the first
+    // failing device (in that order) stops the appraisal.
+    const devices = [...b.gpus.map((e, i) => ({ e, id: `gpu${i}`, submod: `gpu${i}`, kind: 'gpus' })), ...b.switches.map((e, i) => ({ e, id: `switch${i}`, submod: `nvswitch${i}`, kind: 'switches' }))];
     claims['gpus'] = [];
     claims['switches'] = [];
-    const gpus = await devices(b.gpus, 'gpu');
-    const switches = await devices(b.switches, 'switch');
+    const rims = [...(b.collateral?.nvidia?.rims?.values() ?? [])];
+    const runs = devices.map((d) => {
+      const own = new CheckList();
+      const into: Partial<GpuClaims> = {};
+      const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: policy?.gpu, rims, ocspResponses: b.collateral?.nvidia?.ocsp ?? [] }, into);
+      result.catch(() => undefined);
+      return { ...d, own, into, result };
+    });
+    const appraised: Record<string, GpuClaims[]> = { gpus: [], switches: [] };
+    for (const r of runs) {
+      components.push({ submod: r.submod, prefix: r.id });
+      (claims[r.kind] as unknown[]).push(r.into);
+      const settled = await r.result.then((v) => ({ v }), (err: unknown) => ({ err }));
+      checks.absorb(r.own);
+      if ('err' in settled) throw settled.err;
+      appraised[r.kind]!.push(settled.v);
+    }
+    const gpus = appraised['gpus']!;
+    const switches = appraised['switches']!;
 
     let ppcie = false;
     if (switches.length > 0) {

@@ -33,9 +33,33 @@ export interface ChainResult {
   notAfter: Date;
 }
 
+/**
+ * Remembers certificate signature checks: (signature, issuer key) → the exact signed bytes, the algorithm and
+ * the (possibly still running) verification. A hit requires identical bytes, so it yields what a fresh
+ * verification would; sharing the promise means concurrent appraisals of devices whose chains share upper
+ * certificates (every NVIDIA chain ends Provisioner → Identity → root) verify each shared signature once.
+ */
+export class SignatureMemo {
+  private readonly map = new Map<string, { tbs: Uint8Array; alg: Uint8Array; ok: Promise<boolean> }>();
+  constructor(private readonly max = 1024) {}
+  verify(cert: Certificate, issuer: Certificate): Promise<boolean> {
+    const key = `${toHex(cert.signature)}|${toHex(issuer.spki)}`;
+    const hit = this.map.get(key);
+    if (hit && equalBytes(hit.tbs, cert.tbs) && equalBytes(hit.alg, cert.signatureAlgorithm.raw)) return hit.ok;
+    const ok = verifySignature(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature);
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, { tbs: cert.tbs, alg: cert.signatureAlgorithm.raw, ok });
+    // A failed or thrown check is not remembered: the next caller verifies again.
+    ok.then((v) => v || this.map.delete(key), () => this.map.delete(key));
+    return ok;
+  }
+}
+
 /** Remembers chains whose signatures and pin already verified, keyed by a digest of their DER. */
 export class ChainCache {
   private readonly map = new Map<string, { anchor: TrustAnchor; anchorsKey: string }>();
+  /** Individual certificate signatures verified through this cache. */
+  readonly signatures = new SignatureMemo();
   constructor(private readonly max = 256) {}
   get(key: string, anchorsKey: string): TrustAnchor | undefined {
     const hit = this.map.get(key);
@@ -87,8 +111,9 @@ function checkNames(cert: Certificate, issuer: Certificate): void {
   }
 }
 
-async function checkSignedBy(cert: Certificate, issuer: Certificate): Promise<void> {
-  if (!(await verifySignature(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature))) {
+async function checkSignedBy(cert: Certificate, issuer: Certificate, memo: SignatureMemo | undefined): Promise<void> {
+  const ok = memo ? memo.verify(cert, issuer) : verifySignature(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature);
+  if (!(await ok)) {
     throw new VerificationError('ERR_X509_SIGNATURE_INVALID', `signature on ${cert.subject.cn ?? 'certificate'} by ${issuer.subject.cn ?? 'issuer'} does not verify`);
   }
 }
@@ -126,8 +151,9 @@ export async function verifyChain(chain: readonly Certificate[], options: Verify
   // Signatures run concurrently with the pin lookup; the pin is decided first, so an unpinned root is
   // reported as such even when its signatures are also bad.
   const checks: Promise<void>[] = [];
-  for (let i = 0; i < chain.length - 1; i++) checks.push(checkSignedBy(chain[i]!, chain[i + 1]!));
-  checks.push(checkSignedBy(root, root)); // self-signed root: proves possession of the pinned key
+  const memo = options.cache?.signatures;
+  for (let i = 0; i < chain.length - 1; i++) checks.push(checkSignedBy(chain[i]!, chain[i + 1]!, memo));
+  checks.push(checkSignedBy(root, root, memo)); // self-signed root: proves possession of the pinned key
   const signatures = Promise.all(checks);
   signatures.catch(() => undefined);
   const pin = await spkiSha256(root);

@@ -2,7 +2,7 @@ export { parseCertificate, parseCertificates, decodePem, parseAlgorithm, parseNa
 export type { Certificate, AlgorithmIdentifier, Name, Extension } from './certificate.js';
 export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerToP1363, clearKeyCache } from './signature.js';
 export type { SignatureScheme, SpkiInfo } from './signature.js';
-export { verifyChain, spkiSha256, ChainCache } from './chain.js';
+export { verifyChain, spkiSha256, ChainCache, SignatureMemo } from './chain.js';
 export type { TrustAnchor, VerifyChainOptions, ChainResult } from './chain.js';
 export { parseCrl, verifyCrl, findRevoked } from './crl.js';
 export type { Crl, RevokedEntry } from './crl.js';
