@@ -1,11 +1,37 @@
 import { defineConfig } from 'tsup';
+import { BROWSER_CONDITIONS, noNodeBuiltins } from './build/bundle.js';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: 'es2022',
-  platform: 'neutral',
-});
+export default defineConfig([
+  // ESM (and CJS) for bundlers: workspace and third-party packages stay external.
+  {
+    entry: ['src/index.ts'],
+    format: ['esm', 'cjs'],
+    dts: { compilerOptions: { composite: false } },
+    sourcemap: true,
+    clean: ['!bundle/**'],
+    target: 'es2022',
+    platform: 'browser',
+    esbuildPlugins: [noNodeBuiltins as never],
+  },
+  // One minified file for <script type="module">: everything bundled, no Node built-in allowed (build/bundle.ts).
+  {
+    entry: { ccinfer: 'src/index.ts' },
+    outDir: 'dist/bundle',
+    outExtension: () => ({ js: '.min.js' }),
+    format: ['esm'],
+    dts: false,
+    sourcemap: false,
+    clean: false,
+    splitting: false,
+    minify: true,
+    target: 'es2022',
+    platform: 'browser',
+    noExternal: [/.*/],
+    esbuildPlugins: [noNodeBuiltins as never],
+    esbuildOptions(o) {
+      o.conditions = BROWSER_CONDITIONS;
+      o.mainFields = ['browser', 'module', 'main'];
+      o.legalComments = 'none';
+    },
+  },
+]);

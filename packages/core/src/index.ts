@@ -72,6 +72,15 @@ export {
   type FetchedBytes,
 } from './runtime.js';
 export {
+  encodeCollateralFile,
+  parseCollateralFile,
+  loadCollateralFile,
+  RecordingCache,
+  COLLATERAL_FILE_FORMAT,
+  type CollateralFile,
+  type CollateralFileErrorCode,
+} from './collateral-file.js';
+export {
   CheckList,
   type Check,
   type CheckStatus,

@@ -3,3 +3,18 @@
  */
 export { main as runCli } from './cli/main.js';
 export type { CliIo, Command } from './cli/types.js';
+export { createSecureClient, bundleAppraiser, type CreateSecureClientOptions, type BundleAppraiserOptions } from './client.js';
+export {
+  createGateway,
+  createSimulatedProvider,
+  createConfigfsProvider,
+  assembleBundle,
+  type Gateway,
+  type GatewayOptions,
+  type EvidenceProvider,
+  type SimulatedProvider,
+  type ConfigfsOptions,
+} from './gateway/index.js';
+export { startModelServer, DEMO_MODEL, type ModelServer } from './demo/model-server.js';
+export * from './keybroker/index.js';
+export * from '@ccinfer/core';

@@ -88,3 +88,4 @@ export {
   type NrasTokenSpec,
 } from './testing/nvidia.js';
 export { mintBundle, mintDevices, simulatedPodMaterial, type BundleSpec, type SimulatedPodMaterial } from './testing/bundle.js';
+export { mintKbsAttestation, mintTrusteeEar, type KbsAttestationSpec, type MintedKbsAttestation, type TrusteeEarSpec } from './testing/trustee.js';

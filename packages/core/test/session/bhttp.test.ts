@@ -17,7 +17,8 @@ import {
   type BhttpResponse,
   type Fields,
 } from '@ccinfer/core';
-import { expectCode, hex } from '../helpers.js';
+import { expectCode } from '../../../../test-support/helpers.js';
+import { hex } from './hex.js';
 
 const token = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
 const fieldsArb: fc.Arbitrary<Fields> = fc.array(fc.tuple(token, fc.stringMatching(/^[ -~]{0,20}$/)), { maxLength: 5 });

@@ -16,7 +16,8 @@ import {
   type EvidenceBundle,
 } from '@ccinfer/core';
 import { Decoder, Encoder } from 'cbor-x';
-import { expectCode, hex } from '../helpers.js';
+import { expectCode } from '../../../../test-support/helpers.js';
+import { hex } from './hex.js';
 
 const bytes = (n: number, v = 1): Uint8Array => new Uint8Array(n).fill(v);
 

@@ -11,7 +11,8 @@ import {
   SUPPORTED_ALGORITHMS,
   type KeyConfig,
 } from '@ccinfer/core';
-import { expectCode, hex } from '../helpers.js';
+import { expectCode } from '../../../../test-support/helpers.js';
+import { hex } from './hex.js';
 
 const RFC = '01002031e1f05a740102115220e9af918f738674aec95f54db6e04eb705aae8e79815500080001000100010003';
 

@@ -13,7 +13,7 @@ import {
   type GatewayKey,
   type KeyConfig,
 } from '@ccinfer/core';
-import { expectCode } from '../helpers.js';
+import { expectCode } from '../../../../test-support/helpers.js';
 
 const key: GatewayKey = await generateGatewayKey(7);
 const lookup = (id: number): GatewayKey | undefined => (id === 7 ? key : undefined);

@@ -20,7 +20,7 @@ import {
   AEAD_AES_128_GCM,
   KDF_HKDF_SHA256,
 } from '@ccinfer/core';
-import { hex } from '../helpers.js';
+import { hex } from './hex.js';
 
 async function keyPair(sk: string, pk: string): Promise<CryptoKeyPair> {
   const kem = new DhkemX25519HkdfSha256();

@@ -278,7 +278,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       log('internal-error', { error: (err as Error).name });
-      sendProblem(res, 500, 'bad-request', 'internal error');
+      sendProblem(res, 500, 'internal-error', 'internal error');
     });
   });
   server.requestTimeout = options.requestTimeoutMs ?? 60_000;

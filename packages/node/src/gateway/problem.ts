@@ -13,7 +13,8 @@ export type ProblemName =
   | 'method-not-allowed'
   | 'evidence-unavailable'
   | 'upstream-unavailable'
-  | 'timeout';
+  | 'timeout'
+  | 'internal-error';
 
 export function problemJson(status: number, name: ProblemName, title: string): string {
   return JSON.stringify({ type: `urn:ccinfer:error:${name}`, title, status });

@@ -1,0 +1,44 @@
+// ccinfer quickstart: verify a confidential inference pod, then chat with it end-to-end encrypted.
+//
+//   CCINFER_ENDPOINT=https://pod.example node index.mjs     a real pod, appraised against the pinned vendor roots
+//   node index.mjs                                           starts a simulated pod on 127.0.0.1 first
+//
+// Nothing but a fresh nonce is sent to the pod until its hardware evidence has been appraised.
+import { createGateway, createSecureClient, createSimulatedProvider, startModelServer } from '@ccinfer/node';
+import { pathToFileURL } from 'node:url';
+
+export async function main({ endpoint = process.env.CCINFER_ENDPOINT, log = console.log } = {}) {
+  let pod;
+  let anchors; // undefined = the pinned AMD / Intel / NVIDIA roots
+  if (!endpoint) {
+    // A stand-in pod: an OpenAI-compatible model behind the ccinfer gateway, with simulated SEV-SNP evidence
+    // that only the simulator's own anchors accept.
+    const model = await startModelServer();
+    const evidence = await createSimulatedProvider();
+    const gateway = await createGateway({ upstream: model.url, evidence });
+    endpoint = (await gateway.listen(0, '127.0.0.1')).url;
+    anchors = evidence.anchors;
+    pod = { close: async () => (await gateway.close(), await model.close()) };
+  }
+  try {
+    const client = createSecureClient({ endpoint, anchors });
+    client.on('attested', ({ document }) => log(`attested: ${document.checks.filter((c) => c.ok).length} checks passed`));
+
+    const document = await client.attest();
+    log(`pod verified at ${document.verifiedAt} (${document.warnings.length} warning(s))`);
+
+    const reply = await client.infer({ model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'Say hello.' }] });
+    log(`reply: ${reply.choices[0].message.content}`);
+
+    let streamed = '';
+    for await (const event of await client.infer({ model: 'ccinfer-demo-1', stream: true, messages: [{ role: 'user', content: 'Stream it.' }] })) {
+      streamed += event.choices[0]?.delta?.content ?? '';
+    }
+    log(`streamed: ${streamed}`);
+    return { document, reply, streamed, evidence: client.exportEvidence() };
+  } finally {
+    await pod?.close();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

@@ -1,0 +1,225 @@
+/**
+ * `createSecureClient` for browsers: the core SecureClient (same API and events as the Node client: attest,
+ * infer, fetch, exportEvidence) with the page's `fetch` as transport and `@ccinfer/verifier`'s bundle
+ * appraisal, plus verify-before-upload of a File or Blob through the encrypted channel.
+ */
+import {
+  ChunkedRequestEncoder,
+  ConfigError,
+  MEDIA_TYPE_CHUNKED_REQUEST,
+  MEDIA_TYPE_CHUNKED_RESPONSE,
+  MemoryCache,
+  OHTTP_PATH,
+  PROBLEM_PREFIX,
+  SecureClient,
+  SessionError,
+  TransportError,
+  concat,
+  decodeResponse,
+  encodeRequest,
+  encodeVarint,
+  fromUtf8,
+  parseCollateralFile,
+  loadCollateralFile,
+  type Appraiser,
+  type AttestedDocument,
+  type Cache,
+  type CheckListener,
+  type CollateralFile,
+  type Fetcher,
+  type Fields,
+  type SecureClientOptions,
+} from '@ccinfer/core';
+import { appraise, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { proxiedFetcher, TieredCache } from './collateral.js';
+import { IndexedDbCache } from './idb-cache.js';
+import { attestedKeyConfig, progress, sealParts, sealFor, type ProgressListener } from './seal.js';
+
+export interface BrowserClientOptions extends Omit<SecureClientOptions, 'appraise' | 'fetch'> {
+  /** Replaces the default appraiser (`@ccinfer/verifier` appraise with the options below). */
+  appraise?: Appraiser;
+  /** Transport to the pod. Default the page's `fetch`. */
+  fetch?: Fetcher;
+  policy?: Policy;
+  /** Trust anchors; default the pinned AMD / Intel / NVIDIA roots. Replaceable, never switchable off. */
+  anchors?: TrustAnchors;
+  onCheck?: CheckListener;
+  /** Collateral cache; default memory, in front of IndexedDB when `indexedDb` is set. */
+  cache?: Cache;
+  /** Keep fetched collateral in IndexedDB (true, or a database name). */
+  indexedDb?: boolean | string;
+  /** Collateral proxy: URL template with `{url}`, or a function from vendor URL to proxy URL. */
+  collateralProxy?: string | ((url: string) => string);
+  /** An offline collateral file written by `ccinfer collateral fetch` (bytes, text, or parsed). */
+  collateralFile?: Uint8Array | string | CollateralFile;
+  /**
+   * Fetch collateral directly with this Fetcher (a PCCS or mirror that sends CORS headers). Without it and
+   * without `collateralProxy`, collateral comes only from the bundle and the cache: nothing is fetched.
+   */
+  collateralFetcher?: Fetcher;
+}
+
+export interface UploadOptions {
+  /** Path (and query) inside the pod. Default `/v1/files`. */
+  path?: string;
+  method?: string;
+  headers?: Record<string, string>;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** `xhr` reports network progress (`uploading`); `fetch` reports it only when done. Default: xhr in pages. */
+  transport?: 'xhr' | 'fetch';
+  chunkSize?: number;
+}
+
+/** The appraiser the browser client uses: the verifier's DESIGN.md §5 checklist. */
+export function browserAppraiser(o: { policy?: Policy | undefined; anchors?: TrustAnchors | undefined; cache: Cache; fetcher?: Fetcher | undefined; onCheck?: CheckListener | undefined; clock?: SecureClientOptions['clock']; ready?: Promise<unknown> }): Appraiser {
+  return async (bundle, nonce) => {
+    await o.ready;
+    const r = await appraise(bundle, {
+      nonce,
+      policy: o.policy,
+      anchors: o.anchors ?? PINNED_ANCHORS,
+      cache: o.cache,
+      fetcher: o.fetcher,
+      clock: o.clock,
+      onCheck: o.onCheck,
+    });
+    return { ...r.document, keyConfig: r.keyConfig ?? new Uint8Array(0) };
+  };
+}
+
+export class BrowserSecureClient extends SecureClient {
+  readonly endpoint: string;
+  private readonly transport: Fetcher;
+
+  constructor(options: SecureClientOptions & { fetch: Fetcher }) {
+    super(options);
+    this.endpoint = new URL(options.endpoint).href.replace(/\/+$/, '');
+    this.transport = options.fetch;
+  }
+
+  /** Attests (or reuses a fresh appraisal), then seals `data` to the attested key. See {@link sealFor}. */
+  async sealFor(data: Uint8Array | Blob, options: { onProgress?: ProgressListener } = {}): Promise<Uint8Array> {
+    return sealFor(await this.attest(), data, options);
+  }
+
+  /**
+   * Verify, then upload: attests the pod (nothing but the nonce leaves the page before the appraisal passes),
+   * then reads `file` slice by slice (64 KiB), sealing each slice as one chunked-OHTTP chunk to the attested
+   * key, and sends the sealed chunks to the gateway, which forwards the decrypted request to `path` inside the
+   * pod. Resolves with the pod's response. The request body is sent once sealed (XMLHttpRequest reports its
+   * network progress); streaming request bodies need HTTP/2 in Chromium, so they are not used.
+   */
+  async upload(file: Blob | Uint8Array, options: UploadOptions = {}): Promise<Response> {
+    const path = options.path ?? '/v1/files';
+    const url = new URL(path, this.endpoint);
+    const size = file instanceof Uint8Array ? file.length : file.size;
+    const type = file instanceof Uint8Array ? '' : file.type;
+    const headers: Fields = Object.entries({ 'content-type': type || 'application/octet-stream', ...options.headers }).map(([n, v]) => [n.toLowerCase(), v]);
+    // RFC 9292 §3.1 known-length request with empty content and trailers ends in two zero varints; the
+    // content length goes in their place and the trailer section after the streamed content.
+    const head = encodeRequest({ method: options.method ?? 'POST', scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content: new Uint8Array(0), trailers: [] });
+    const prefix = concat(head.subarray(0, head.length - 2), encodeVarint(size));
+    const suffix = new Uint8Array([0]);
+    const useXhr = (options.transport ?? (typeof XMLHttpRequest === 'function' ? 'xhr' : 'fetch')) === 'xhr';
+    for (let attempt = 0; ; attempt++) {
+      const kc = attestedKeyConfig(await this.attest(attempt > 0 ? { force: true } : {}));
+      const encoder = await ChunkedRequestEncoder.create(kc);
+      const parts = await sealParts(encoder, file, { prefix, suffix, chunkSize: options.chunkSize, onProgress: options.onProgress, signal: options.signal });
+      // Sealed chunks go to the transport as a Blob of parts: no second contiguous copy (browsers may keep
+      // large Blobs on disk). The plaintext was only ever read one slice at a time.
+      const body = new Blob(parts as Uint8Array<ArrayBuffer>[]);
+      const res = useXhr ? await xhrPost(this.endpoint + OHTTP_PATH, body, options) : await this.fetchPost(body, options);
+      if (res.status === 200 && res.contentType.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE)) {
+        const dec = encoder.responseDecoder();
+        const plain = concat(...(await dec.push(res.body)), await dec.finish());
+        const inner = decodeResponse(plain);
+        const h = new Headers();
+        for (const [n, v] of inner.headers) h.append(n, v);
+        const nullBody = [101, 103, 204, 205, 304].includes(inner.status);
+        return new Response(nullBody ? null : (inner.content as Uint8Array<ArrayBuffer>), { status: inner.status, headers: h });
+      }
+      const problem = problemType(res);
+      if (problem === 'key-config-mismatch') {
+        if (attempt === 0) continue; // the pod rotated its key: re-attest once, retry once (DESIGN.md §3)
+        throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: res.status });
+      }
+      if (res.status === 200) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${res.contentType || 'no content type'}`);
+      throw new TransportError('ERR_SESSION_GATEWAY_HTTP', `gateway answered HTTP ${res.status}${problem ? ` (${problem})` : ''}`, { status: res.status });
+    }
+  }
+
+  private async fetchPost(body: Blob, o: UploadOptions): Promise<RawResponse> {
+    let res: Response;
+    try {
+      res = await this.transport(this.endpoint + OHTTP_PATH, {
+        method: 'POST',
+        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE },
+        body,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+    } catch (cause) {
+      throw new TransportError('ERR_UPLOAD_NETWORK', 'the encrypted upload did not reach the gateway', { cause });
+    }
+    o.onProgress?.(progress('uploading', body.size, body.size));
+    return { status: res.status, contentType: res.headers.get('content-type') ?? '', body: new Uint8Array(await res.arrayBuffer()) };
+  }
+}
+
+interface RawResponse {
+  status: number;
+  contentType: string;
+  body: Uint8Array;
+}
+
+/** XMLHttpRequest, because only it reports upload progress for a request body (`fetch` does not). */
+function xhrPost(url: string, body: Blob, o: UploadOptions): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.responseType = 'arraybuffer';
+    xhr.setRequestHeader('content-type', MEDIA_TYPE_CHUNKED_REQUEST);
+    xhr.setRequestHeader('accept', MEDIA_TYPE_CHUNKED_RESPONSE);
+    xhr.upload.onprogress = (e) => o.onProgress?.(progress('uploading', e.loaded, e.lengthComputable ? e.total : body.size));
+    xhr.onload = () => resolve({ status: xhr.status, contentType: xhr.getResponseHeader('content-type') ?? '', body: new Uint8Array(xhr.response as ArrayBuffer) });
+    const fail = (why: string) => () => reject(new TransportError('ERR_UPLOAD_NETWORK', `the encrypted upload did not reach the gateway (${why})`));
+    xhr.onerror = fail('network error');
+    xhr.ontimeout = fail('timeout');
+    xhr.onabort = () => reject(new TransportError('ERR_FETCH_ABORTED', 'upload aborted', { cause: o.signal?.reason }));
+    o.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
+}
+
+function problemType(res: RawResponse): string | undefined {
+  if (!res.contentType.startsWith('application/problem+json')) return undefined;
+  try {
+    const p = JSON.parse(fromUtf8(res.body)) as { type?: unknown };
+    return typeof p.type === 'string' && p.type.startsWith(PROBLEM_PREFIX) ? p.type.slice(PROBLEM_PREFIX.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A SecureClient for browsers. Collateral comes from the bundle, the cache (memory, IndexedDB, the offline
+ * file) and then only from `collateralProxy` or `collateralFetcher`: the page never calls AMD or Intel directly.
+ */
+export function createSecureClient(o: BrowserClientOptions): BrowserSecureClient {
+  const fetch: Fetcher | undefined = o.fetch ?? (globalThis.fetch?.bind(globalThis) as Fetcher | undefined);
+  if (!fetch) throw new ConfigError('ERR_SESSION_OPTIONS', 'no fetch available; pass options.fetch', { fields: ['fetch'] });
+  const file = o.collateralFile === undefined ? undefined : typeof o.collateralFile === 'string' || o.collateralFile instanceof Uint8Array ? parseCollateralFile(o.collateralFile) : o.collateralFile;
+  if (o.indexedDb && !(globalThis as { indexedDB?: unknown }).indexedDB) {
+    throw new ConfigError('ERR_IDB_UNAVAILABLE', 'IndexedDB is not available in this environment', { fields: ['indexedDb'] });
+  }
+  const cache = o.cache ?? (o.indexedDb ? new TieredCache(new MemoryCache(), IndexedDbCache.open(typeof o.indexedDb === 'string' ? o.indexedDb : undefined)) : new MemoryCache());
+  const ready = file ? loadCollateralFile(cache, file) : Promise.resolve(0);
+  ready.catch(() => undefined); // surfaced by the first appraisal
+  const collateralFetcher = o.collateralProxy !== undefined ? proxiedFetcher(o.collateralProxy, o.collateralFetcher ?? fetch) : o.collateralFetcher;
+  const { appraise: custom, policy, anchors, onCheck, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
+  return new BrowserSecureClient({
+    ...rest,
+    fetch,
+    appraise: custom ?? browserAppraiser({ policy, anchors, cache, fetcher: collateralFetcher, onCheck, clock: o.clock, ready }),
+  });
+}

@@ -1,0 +1,40 @@
+/**
+ * The browser build's own guarantees, checked without a browser: the bundle graph holds no Node built-in (the
+ * build fails on one), and the whole client stays within its gzip budget (DESIGN.md §9: ≤ 100 KB).
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { buildBundle, ENTRY } from '../build/bundle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ccinfer-bundle-test-'));
+
+describe('browser bundle', () => {
+  it('whole client: one ESM file within the 100 KB gzip -9 budget, with no Node built-in', async () => {
+    const file = join(dir, 'ccinfer.min.js');
+    const meta = await buildBundle(ENTRY, file);
+    expect(Object.keys(meta.outputs)).toHaveLength(1);
+    const inputs = Object.keys(meta.inputs);
+    expect(inputs.filter((p) => /^node:|^(fs|path|crypto|buffer|stream|util)$/.test(p))).toEqual([]);
+    // The one allowed stand-in: @hpke/common's `await import('crypto')` fallback for Node ≤ 18, replaced by a throwing module.
+    expect(inputs.filter((p) => p.startsWith('ccinfer-absent-builtin:'))).toEqual(['ccinfer-absent-builtin:crypto']);
+    const bytes = readFileSync(file);
+    const gz = gzipSync(bytes, { level: 9 }).length;
+    console.log(`browser bundle: ${bytes.length} B minified, ${gz} B gzip -9`);
+    expect(gz).toBeLessThanOrEqual(100 * 1024);
+    expect(bytes.toString('utf8')).not.toMatch(/from\s*"node:|import\("node:|require\("node:/);
+  });
+
+  it.each([
+    ["import { readFileSync } from 'node:fs'; export const f = readFileSync;", 'node:fs'],
+    ["import { Buffer } from 'buffer'; export const b = Buffer;", 'buffer'],
+    ["export const c = () => import('crypto');", 'crypto'],
+  ])('the build refuses a Node built-in in the graph: %s', async (src, name) => {
+    const entry = join(dir, `bad-${name.replace(':', '-')}.ts`);
+    writeFileSync(entry, src);
+    const err = (await buildBundle(entry, join(dir, 'bad.js')).catch((e: unknown) => e)) as { errors?: { pluginName: string }[] };
+    expect(err.errors?.map((e) => e.pluginName)).toEqual(['ccinfer-no-node-builtins']);
+  });
+});

@@ -1,0 +1,15 @@
+export {
+  SecureClient,
+  ATTEST_PATH,
+  OHTTP_PATH,
+  PROBLEM_PREFIX,
+  type SecureClientOptions,
+  type SecureClientEvents,
+  type Appraiser,
+  type AttestedDocument,
+  type ExportedEvidence,
+  type ChatBody,
+  type SseEvent,
+} from './secure-client.js';
+export { parseSse } from './sse.js';
+export type { ClientErrorCode } from './errors.js';

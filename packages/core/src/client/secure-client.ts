@@ -1,0 +1,326 @@
+/**
+ * SecureClient: attest, then talk to a confidential pod end-to-end encrypted (DESIGN.md §3, client side).
+ *
+ * Fail closed: the only bytes that leave the client before an appraisal passes are the attest request (a
+ * fresh nonce). Requests are encrypted to the key config returned by the injected `appraise` — the key the
+ * hardware evidence is bound to — never to a key fetched on the side.
+ */
+import EventEmitter from 'eventemitter3';
+import { fromUtf8 } from '../bytes.js';
+import { randomBytes } from '../crypto.js';
+import type { VerificationDocument } from '../document.js';
+import { CcinferError, ConfigError, SessionError, TransportError, VerificationError } from '../errors.js';
+import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js';
+import { BhttpResponseDecoder, encodeRequest, type Fields } from '../session/bhttp.js';
+import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
+import { parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
+import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
+import { parseSse, type SseEvent } from './sse.js';
+
+export const ATTEST_PATH = '/.well-known/ccinfer/attest';
+export const OHTTP_PATH = '/.well-known/ccinfer/ohttp';
+export const PROBLEM_PREFIX = 'urn:ccinfer:error:';
+
+/** What an appraiser returns for accepted evidence: the document plus the key config the evidence binds. */
+export type AttestedDocument = VerificationDocument & { keyConfig: Uint8Array };
+
+/** Appraises a raw evidence bundle (CBOR) against the client's nonce. Throws or returns `ok: false` to refuse. */
+export type Appraiser = (bundle: Uint8Array, nonce: Uint8Array) => Promise<AttestedDocument>;
+
+export interface SecureClientOptions {
+  /** Base URL of the pod's gateway, e.g. `https://pod.example`. */
+  endpoint: string;
+  appraise: Appraiser;
+  fetch?: Fetcher;
+  clock?: Clock;
+  /** How long an accepted appraisal is reused. Default 3600 s (DESIGN.md §6 `freshness`). */
+  maxEvidenceAgeSeconds?: number;
+  /** Path of chat completions inside the pod for {@link SecureClient.infer}. Default `/v1/chat/completions`. */
+  inferPath?: string;
+  /** Bound on the evidence bundle read from the pod. Default 8 MiB. */
+  maxBundleBytes?: number;
+  /** Attest request timeout. Default 30 s. */
+  attestTimeoutMs?: number;
+}
+
+export interface ExportedEvidence {
+  bundle: Uint8Array;
+  nonce: Uint8Array;
+  document: AttestedDocument;
+  attestedAt: string;
+}
+
+export interface SecureClientEvents {
+  attesting: (e: { nonce: Uint8Array }) => void;
+  attested: (e: { document: AttestedDocument }) => void;
+  rejected: (e: { error: CcinferError; document?: VerificationDocument }) => void;
+  rekeyed: (e: { previousKeyId: number; keyId: number }) => void;
+}
+
+interface Session {
+  document: AttestedDocument;
+  keyConfig: KeyConfig;
+  bundle: Uint8Array;
+  nonce: Uint8Array;
+  attestedAt: number;
+}
+
+/** Request headers that describe the outer hop, not the end-to-end message (RFC 9110 §7.6.1, RFC 9292 §3.6). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+
+export type ChatBody = Record<string, unknown> & { stream?: boolean };
+
+export class SecureClient extends EventEmitter<SecureClientEvents> {
+  private readonly opts: Required<Omit<SecureClientOptions, 'fetch'>> & { fetch: Fetcher };
+  private session: Session | undefined;
+  private attesting: Promise<Session> | undefined;
+
+  constructor(options: SecureClientOptions) {
+    super();
+    let base: URL;
+    try {
+      base = new URL(options.endpoint);
+    } catch (cause) {
+      throw new ConfigError('ERR_SESSION_OPTIONS', `endpoint "${options.endpoint}" is not a URL`, { cause, fields: ['endpoint'] });
+    }
+    if (typeof options.appraise !== 'function') throw new ConfigError('ERR_SESSION_OPTIONS', 'appraise must be a function', { fields: ['appraise'] });
+    const f = options.fetch ?? (globalThis.fetch?.bind(globalThis) as Fetcher | undefined);
+    if (!f) throw new ConfigError('ERR_SESSION_OPTIONS', 'no fetch available; pass options.fetch', { fields: ['fetch'] });
+    this.opts = {
+      endpoint: base.href.replace(/\/+$/, ''),
+      appraise: options.appraise,
+      fetch: f,
+      clock: options.clock ?? systemClock,
+      maxEvidenceAgeSeconds: options.maxEvidenceAgeSeconds ?? 3600,
+      inferPath: options.inferPath ?? '/v1/chat/completions',
+      maxBundleBytes: options.maxBundleBytes ?? 8 * 1024 * 1024,
+      attestTimeoutMs: options.attestTimeoutMs ?? 30_000,
+    };
+    this.fetch = this.fetch.bind(this);
+  }
+
+  /** Attests now (or reuses a fresh appraisal) and returns the verification document. */
+  async attest(options: { force?: boolean } = {}): Promise<AttestedDocument> {
+    return (await this.ensureSession(options.force ?? false)).document;
+  }
+
+  /** The last accepted evidence, for audit logs: the bundle exactly as received, the nonce and the document. */
+  exportEvidence(): ExportedEvidence | undefined {
+    const s = this.session;
+    if (!s) return undefined;
+    return { bundle: s.bundle.slice(), nonce: s.nonce.slice(), document: s.document, attestedAt: new Date(s.attestedAt).toISOString() };
+  }
+
+  /** Forgets the attested key; the next request attests again. */
+  reset(): void {
+    this.session = undefined;
+  }
+
+  private fresh(s: Session | undefined): s is Session {
+    return s !== undefined && this.opts.clock.now().getTime() - s.attestedAt < this.opts.maxEvidenceAgeSeconds * 1000;
+  }
+
+  private async ensureSession(force: boolean): Promise<Session> {
+    if (!force && this.fresh(this.session)) return this.session;
+    // Concurrent callers share one attestation.
+    if (!this.attesting) {
+      this.attesting = this.doAttest().finally(() => {
+        this.attesting = undefined;
+      });
+    }
+    return this.attesting;
+  }
+
+  private async doAttest(): Promise<Session> {
+    const nonce = randomBytes(NONCE_LENGTH);
+    this.emit('attesting', { nonce });
+    let document: AttestedDocument | undefined;
+    try {
+      const res = await fetchBytes(this.opts.endpoint + ATTEST_PATH, {
+        fetcher: this.opts.fetch,
+        method: 'POST',
+        headers: { 'content-type': 'application/cbor', accept: 'application/cbor' },
+        body: encodeAttestRequest({ v: 1, nonce }),
+        maxBytes: this.opts.maxBundleBytes,
+        timeoutMs: this.opts.attestTimeoutMs,
+        retries: 1,
+      }).catch((cause: unknown) => {
+        throw new TransportError('ERR_SESSION_ATTEST_HTTP', 'the pod did not return evidence', {
+          cause,
+          ...(cause instanceof TransportError && cause.status !== undefined ? { status: cause.status } : {}),
+        });
+      });
+      if (!(res.headers.get('content-type') ?? '').startsWith('application/cbor')) {
+        throw new TransportError('ERR_SESSION_ATTEST_HTTP', 'the attest response is not application/cbor', { status: res.status });
+      }
+      document = await this.opts.appraise(res.body, nonce);
+      if (!document.ok) {
+        throw new VerificationError('ERR_SESSION_REJECTED', `evidence rejected: ${document.errors.map((e) => e.code).join(', ') || 'appraisal not ok'}`, { cause: document.errors });
+      }
+      const keyConfig = parseKeyConfig(document.keyConfig);
+      const previous = this.session;
+      this.session = { document, keyConfig, bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
+      this.emit('attested', { document });
+      if (previous && (previous.keyConfig.keyId !== keyConfig.keyId || !sameKey(previous.keyConfig, keyConfig))) {
+        this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: keyConfig.keyId });
+      }
+      return this.session;
+    } catch (err) {
+      const error = err instanceof CcinferError ? err : new VerificationError('ERR_SESSION_REJECTED', 'appraisal failed', { cause: err });
+      this.session = undefined;
+      this.emit('rejected', document ? { error, document } : { error });
+      throw error;
+    }
+  }
+
+  /**
+   * A `fetch` that sends the request end-to-end encrypted to the attested pod. The URL's path and query
+   * travel inside the encrypted message; the outer request always goes to the gateway's OHTTP endpoint.
+   * Use it as `new OpenAI({ baseURL: endpoint + '/v1', fetch: client.fetch })`.
+   */
+  async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    const headers: Fields = [];
+    req.headers.forEach((value, name) => {
+      if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
+    });
+    const content = new Uint8Array(await req.arrayBuffer());
+    const message = encodeRequest({ method: req.method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content, trailers: [] });
+    const signal = init?.signal ?? undefined;
+    let session = await this.ensureSession(false);
+    for (let attempt = 0; ; attempt++) {
+      const encoder = await ChunkedRequestEncoder.create(session.keyConfig);
+      const body = await encoder.encapsulateAll(message);
+      const outer = await this.opts.fetch(this.opts.endpoint + OHTTP_PATH, {
+        method: 'POST',
+        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1' },
+        body: body as Uint8Array<ArrayBuffer>,
+        ...(signal ? { signal } : {}),
+      });
+      const type = outer.headers.get('content-type') ?? '';
+      if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
+        return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()));
+      }
+      const problem = await readProblem(outer);
+      if (problem === 'key-config-mismatch') {
+        // The pod rotated its key (DESIGN.md §3 step 4): re-attest once, retry once.
+        if (attempt === 0) {
+          session = await this.ensureSession(true);
+          continue;
+        }
+        throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
+      }
+      if (outer.ok) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${type || 'no content type'}`);
+      throw new TransportError('ERR_SESSION_GATEWAY_HTTP', `gateway answered HTTP ${outer.status}${problem ? ` (${problem})` : ''}`, { status: outer.status });
+    }
+  }
+
+  /** OpenAI chat completions through the encrypted session. `stream: true` yields parsed SSE `data` JSON. */
+  infer(body: ChatBody & { stream: true }, init?: { signal?: AbortSignal }): Promise<AsyncIterable<unknown>>;
+  infer(body: ChatBody, init?: { signal?: AbortSignal }): Promise<unknown>;
+  async infer(body: ChatBody, init: { signal?: AbortSignal } = {}): Promise<unknown> {
+    const res = await this.fetch(this.opts.endpoint + this.opts.inferPath, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' },
+      body: JSON.stringify(body),
+      ...(init.signal ? { signal: init.signal } : {}),
+    });
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new TransportError('ERR_SESSION_UPSTREAM_STATUS', `the model server answered HTTP ${res.status}: ${text.slice(0, 300)}`, { status: res.status });
+    }
+    if (body.stream) return sseJson(res.body!);
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new SessionError('ERR_SESSION_JSON', 'the model server did not answer JSON', { cause });
+    }
+  }
+}
+
+function sameKey(a: KeyConfig, b: KeyConfig): boolean {
+  return a.publicKey.length === b.publicKey.length && a.publicKey.every((x, i) => x === b.publicKey[i]);
+}
+
+/** The problem type name of an `application/problem+json` answer (RFC 9457), or undefined. */
+async function readProblem(res: Response): Promise<string | undefined> {
+  if (!(res.headers.get('content-type') ?? '').startsWith('application/problem+json')) {
+    await res.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  try {
+    const p = JSON.parse(fromUtf8(new Uint8Array(await res.arrayBuffer()))) as { type?: unknown };
+    return typeof p.type === 'string' && p.type.startsWith(PROBLEM_PREFIX) ? p.type.slice(PROBLEM_PREFIX.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** Turns a decrypted Binary HTTP response stream into a `Response` as soon as its head has arrived. */
+async function responseFrom(plain: ReadableStream<Uint8Array>): Promise<Response> {
+  const reader = plain.getReader();
+  const decoder = new BhttpResponseDecoder();
+  const pending: Uint8Array[] = [];
+  let head: { status: number; headers: Fields } | undefined;
+  const absorb = (events: ReturnType<BhttpResponseDecoder['push']>): void => {
+    for (const e of events) {
+      if (e.type === 'head') head = { status: e.status, headers: e.headers };
+      else if (e.type === 'data') pending.push(e.data);
+    }
+  };
+  const pump = async (): Promise<boolean> => {
+    const { done, value } = await reader.read();
+    if (done) {
+      absorb(decoder.finish());
+      return false;
+    }
+    absorb(decoder.push(value));
+    return true;
+  };
+  while (!head) {
+    if (!(await pump())) break;
+  }
+  if (!head) throw new SessionError('ERR_BHTTP_TRUNCATED', 'the response ended before its status');
+  const headers = new Headers();
+  for (const [n, v] of head.headers) if (!HOP_BY_HOP.has(n) && n !== 'content-encoding') headers.append(n, v);
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Close only when the encrypted stream itself ended and its final chunk opened (pump → finish), so
+      // a cut after the last content byte is still an error rather than a clean end.
+      while (pending.length === 0) {
+        if (!(await pump())) {
+          if (pending.length === 0) {
+            controller.close();
+            return;
+          }
+        }
+      }
+      controller.enqueue(pending.shift()!);
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  });
+  if (NULL_BODY.has(head.status)) {
+    await body.cancel();
+    return new Response(null, { status: head.status, headers });
+  }
+  return new Response(body, { status: head.status, headers });
+}
+
+async function* sseJson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  for await (const e of parseSse(body)) {
+    if (e.data === '[DONE]') return;
+    try {
+      yield JSON.parse(e.data) as unknown;
+    } catch (cause) {
+      throw new SessionError('ERR_SESSION_JSON', 'an SSE event is not JSON', { cause });
+    }
+  }
+}
+
+export type { SseEvent };

@@ -1,0 +1,530 @@
+/**
+ * Oblivious HTTP message encapsulation: RFC 9458 §4 (one sealed request, one sealed response) and chunked
+ * OHTTP, draft-ietf-ohai-chunked-ohttp-08 §3–6 (a header, then varint-length-prefixed sealed chunks, the final
+ * chunk announced by a zero length and sealed with the AAD "final").
+ *
+ * What the chunk AEADs protect (draft §6): order (request: the HPKE sequence number; response: a counter
+ * XORed into the nonce) and finality (the "final" AAD). So a dropped, reordered, replayed or altered chunk
+ * fails to open, and a stream that ends without a final chunk is `ERR_OHTTP_TRUNCATED` — never a silently
+ * short message.
+ */
+import type { CipherSuite, RecipientContext, SenderContext } from '@hpke/core';
+import { concat, utf8 } from '../bytes.js';
+import { bs, randomBytes, subtle } from '../crypto.js';
+import { CcinferError } from '../errors.js';
+import { sessionError } from './errors.js';
+import { aeadSizes, cipherSuite, isSupported, SUPPORTED_ALGORITHMS, type GatewayKey } from './hpke.js';
+import { selectAlgorithm, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
+import { hkdfExpand, hkdfExtract } from './sha256.js';
+import { readVarint, varintLength, writeVarint } from './varint.js';
+
+export const MEDIA_TYPE_REQUEST = 'message/ohttp-req';
+export const MEDIA_TYPE_RESPONSE = 'message/ohttp-res';
+export const MEDIA_TYPE_CHUNKED_REQUEST = 'message/ohttp-chunked-req';
+export const MEDIA_TYPE_CHUNKED_RESPONSE = 'message/ohttp-chunked-res';
+
+const LABEL_REQUEST = 'message/bhttp request';
+const LABEL_RESPONSE = 'message/bhttp response';
+const LABEL_CHUNKED_REQUEST = 'message/bhttp chunked request';
+const LABEL_CHUNKED_RESPONSE = 'message/bhttp chunked response';
+const FINAL = utf8('final');
+const EMPTY = new Uint8Array(0);
+
+/** The exact bytes of a view as an `ArrayBuffer` (what @hpke/core takes); copies only when the view is partial. */
+function ab(u: Uint8Array): ArrayBuffer {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength && u.buffer instanceof ArrayBuffer
+    ? u.buffer
+    : (u.slice().buffer as ArrayBuffer);
+}
+
+/** Chunk plaintext size senders use (draft §3: receivers must accept 2^14; senders should not exceed it). */
+export const CHUNK_SIZE = 16384;
+/** Largest sealed chunk we accept by default (RFC 9458 permits more; bounded so a peer cannot make us buffer). */
+export const MAX_SEALED_CHUNK = 1024 * 1024;
+const HEADER_LENGTH = 7;
+const NENC = 32; // X25519
+
+// ————— shared pieces —————
+
+/** hdr = key_id (8) || kem_id (16) || kdf_id (16) || aead_id (16) — RFC 9458 §4.3. */
+function encodeHeader(keyId: number, kemId: number, alg: SymmetricAlgorithm): Uint8Array {
+  return new Uint8Array([keyId, kemId >> 8, kemId & 0xff, alg.kdfId >> 8, alg.kdfId & 0xff, alg.aeadId >> 8, alg.aeadId & 0xff]);
+}
+
+function info(label: string, hdr: Uint8Array): Uint8Array {
+  return concat(utf8(label), new Uint8Array([0]), hdr);
+}
+
+function wrap(err: unknown, code: 'ERR_OHTTP_DECRYPT' | 'ERR_OHTTP_ENCAPSULATION', message: string): CcinferError {
+  return err instanceof CcinferError ? err : sessionError(code, message, { cause: err });
+}
+
+interface ResponseKey {
+  key: CryptoKey;
+  nonce: Uint8Array;
+}
+
+/**
+ * RFC 9458 §4.4 (and draft §5.2 with its own label):
+ *   secret = context.Export(label, max(Nn, Nk)); salt = enc || response_nonce
+ *   prk = Extract(salt, secret); aead_key = Expand(prk, "key", Nk); aead_nonce = Expand(prk, "nonce", Nn)
+ * HKDF runs synchronously (sha256.ts); only the AEAD key goes to WebCrypto.
+ */
+async function deriveResponseKey(
+  ctx: { export(exporterContext: ArrayBuffer, len: number): Promise<ArrayBuffer> },
+  label: string,
+  aeadId: number,
+  enc: Uint8Array,
+  responseNonce: Uint8Array,
+): Promise<ResponseKey> {
+  const { nk, nn } = aeadSizes(aeadId);
+  const secret = new Uint8Array(await ctx.export(ab(utf8(label)), Math.max(nn, nk)));
+  const prk = hkdfExtract(concat(enc, responseNonce), secret);
+  return {
+    key: await subtle().importKey('raw', bs(hkdfExpand(prk, utf8('key'), nk)), 'AES-GCM', false, ['encrypt', 'decrypt']),
+    nonce: hkdfExpand(prk, utf8('nonce'), nn),
+  };
+}
+
+/** chunk_nonce = aead_nonce XOR encode(Nn, counter) (draft §5.2). */
+function chunkNonce(base: Uint8Array, counter: number): Uint8Array {
+  const n = base.slice();
+  let c = counter;
+  for (let i = n.length - 1; c > 0 && i >= 0; i--) {
+    n[i]! ^= c & 0xff;
+    c = Math.floor(c / 256);
+  }
+  return n;
+}
+
+async function aeadSeal(k: ResponseKey, counter: number, aad: Uint8Array, pt: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(chunkNonce(k.nonce, counter)), additionalData: bs(aad) }, k.key, bs(pt)));
+}
+
+async function aeadOpen(k: ResponseKey, counter: number, aad: Uint8Array, ct: Uint8Array): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bs(chunkNonce(k.nonce, counter)), additionalData: bs(aad) }, k.key, bs(ct)));
+  } catch (cause) {
+    throw sessionError('ERR_OHTTP_DECRYPT', `response chunk ${counter} does not open`, { cause });
+  }
+}
+
+/** varint(len(sealed)) || sealed, or 0 || sealed for the final chunk. */
+function frame(sealed: Uint8Array, final: boolean): Uint8Array {
+  if (final) return concat(new Uint8Array([0]), sealed);
+  const n = varintLength(sealed.length);
+  const out = new Uint8Array(n + sealed.length);
+  writeVarint(out, 0, sealed.length, n);
+  out.set(sealed, n);
+  return out;
+}
+
+/**
+ * Splits a chunked stream into sealed chunks as bytes arrive. A non-final chunk is complete when its length
+ * has arrived; the final chunk (length 0) runs to the end of the stream, so it is only complete at `finish()`.
+ */
+class ChunkFramer {
+  private buf: Uint8Array = EMPTY;
+  private finalParts: Uint8Array[] | undefined;
+  private finalLength = 0;
+
+  constructor(private readonly maxChunk: number) {}
+
+  get inFinal(): boolean {
+    return this.finalParts !== undefined;
+  }
+
+  push(bytes: Uint8Array): Uint8Array[] {
+    if (this.finalParts) {
+      this.appendFinal(bytes);
+      return [];
+    }
+    this.buf = this.buf.length === 0 ? bytes : concat(this.buf, bytes);
+    const out: Uint8Array[] = [];
+    let at = 0;
+    for (;;) {
+      const len = readVarint(this.buf, at);
+      if (!len) break;
+      if (len.value === 0) {
+        this.finalParts = [];
+        const rest = this.buf.subarray(len.next);
+        this.buf = EMPTY;
+        this.appendFinal(rest);
+        return out;
+      }
+      if (len.value > this.maxChunk) throw sessionError('ERR_OHTTP_CHUNK_TOO_LARGE', `chunk of ${len.value} bytes exceeds ${this.maxChunk}`);
+      if (len.next + len.value > this.buf.length) break;
+      out.push(this.buf.subarray(len.next, len.next + len.value));
+      at = len.next + len.value;
+    }
+    this.buf = at === 0 ? this.buf : this.buf.slice(at);
+    return out;
+  }
+
+  private appendFinal(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.finalLength += bytes.length;
+    if (this.finalLength > this.maxChunk) throw sessionError('ERR_OHTTP_CHUNK_TOO_LARGE', `final chunk exceeds ${this.maxChunk} bytes`);
+    this.finalParts!.push(bytes.slice());
+  }
+
+  finish(): Uint8Array {
+    if (!this.finalParts) throw sessionError('ERR_OHTTP_TRUNCATED', 'the stream ended before its final chunk');
+    return concat(...this.finalParts);
+  }
+}
+
+// ————— client side —————
+
+export interface EncapsulateOptions {
+  /** KDF/AEAD preference; the first the key config offers is used. */
+  algorithms?: readonly SymmetricAlgorithm[];
+  /** Fixed ephemeral key pair: for reproducing published examples only. */
+  ephemeralKeyPair?: CryptoKeyPair;
+}
+
+interface Sender {
+  suite: CipherSuite;
+  ctx: SenderContext;
+  hdr: Uint8Array;
+  enc: Uint8Array;
+  aeadId: number;
+}
+
+/** Imported public keys per parsed key config: a session reuses its attested config for every request. */
+const importedKeys = new WeakMap<KeyConfig, CryptoKey>();
+
+async function setupSender(kc: KeyConfig, label: string, opts: EncapsulateOptions): Promise<Sender> {
+  const alg = selectAlgorithm(kc, opts.algorithms ?? SUPPORTED_ALGORITHMS);
+  const suite = cipherSuite(kc.kemId, alg.kdfId, alg.aeadId);
+  const hdr = encodeHeader(kc.keyId, kc.kemId, alg);
+  let ctx: SenderContext;
+  try {
+    let recipientPublicKey = importedKeys.get(kc);
+    if (!recipientPublicKey) importedKeys.set(kc, (recipientPublicKey = await suite.kem.importKey('raw', ab(kc.publicKey), true)));
+    ctx = await suite.createSenderContext({
+      recipientPublicKey,
+      info: ab(info(label, hdr)),
+      ...(opts.ephemeralKeyPair ? { ekm: opts.ephemeralKeyPair } : {}),
+    });
+  } catch (err) {
+    throw wrap(err, 'ERR_OHTTP_ENCAPSULATION', 'HPKE setup to the key config failed');
+  }
+  return { suite, ctx, hdr, enc: new Uint8Array(ctx.enc), aeadId: alg.aeadId };
+}
+
+/**
+ * RFC 9458 §4.3: enc_request = hdr || enc || ct. Returns the message and a function that opens the matching
+ * RFC 9458 §4.4 response.
+ */
+export async function encapsulateRequest(
+  kc: KeyConfig,
+  request: Uint8Array,
+  opts: EncapsulateOptions = {},
+): Promise<{ encapsulated: Uint8Array; openResponse(encResponse: Uint8Array): Promise<Uint8Array> }> {
+  const s = await setupSender(kc, LABEL_REQUEST, opts);
+  const ct = new Uint8Array(await s.ctx.seal(ab(request)));
+  return {
+    encapsulated: concat(s.hdr, s.enc, ct),
+    async openResponse(encResponse: Uint8Array): Promise<Uint8Array> {
+      const { nk, nn } = aeadSizes(s.aeadId);
+      const entropy = Math.max(nk, nn);
+      if (encResponse.length < entropy + 16) throw sessionError('ERR_OHTTP_TRUNCATED', 'encapsulated response too short');
+      const k = await deriveResponseKey(s.ctx, LABEL_RESPONSE, s.aeadId, s.enc, encResponse.subarray(0, entropy));
+      return aeadOpen(k, 0, EMPTY, encResponse.subarray(entropy));
+    },
+  };
+}
+
+/** The client's half of a chunked exchange (draft §4 and §5.1), and the decoder of the response (§5.2). */
+export class ChunkedRequestEncoder {
+  private done = false;
+  private constructor(private readonly s: Sender) {}
+
+  static async create(kc: KeyConfig, opts: EncapsulateOptions = {}): Promise<ChunkedRequestEncoder> {
+    return new ChunkedRequestEncoder(await setupSender(kc, LABEL_CHUNKED_REQUEST, opts));
+  }
+
+  /** Chunked Request Header: hdr || enc. */
+  header(): Uint8Array {
+    return concat(this.s.hdr, this.s.enc);
+  }
+
+  /** Seals one chunk; a non-final chunk must not be empty (draft §5). */
+  async seal(chunk: Uint8Array, final: boolean): Promise<Uint8Array> {
+    if (this.done) throw sessionError('ERR_OHTTP_STATE', 'the final chunk was already sealed');
+    if (!final && chunk.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final chunk must not be empty');
+    this.done = final;
+    const sealed = new Uint8Array(await this.s.ctx.seal(ab(chunk), final ? ab(FINAL) : undefined));
+    return frame(sealed, final);
+  }
+
+  /** The whole encapsulated request for a body known in advance, split into `chunkSize` chunks. */
+  async encapsulateAll(body: Uint8Array, chunkSize = CHUNK_SIZE): Promise<Uint8Array> {
+    const parts = [this.header()];
+    let at = 0;
+    while (body.length - at > chunkSize) {
+      parts.push(await this.seal(body.subarray(at, at + chunkSize), false));
+      at += chunkSize;
+    }
+    parts.push(await this.seal(body.subarray(at), true));
+    return concat(...parts);
+  }
+
+  responseDecoder(maxChunk = MAX_SEALED_CHUNK): ChunkedResponseDecoder {
+    return new ChunkedResponseDecoder(this.s.ctx, this.s.enc, this.s.aeadId, maxChunk);
+  }
+}
+
+export class ChunkedResponseDecoder {
+  private nonceBuf: Uint8Array = EMPTY;
+  private key: ResponseKey | undefined;
+  private counter = 0;
+  private readonly framer: ChunkFramer;
+  private readonly entropy: number;
+  private failed: CcinferError | undefined;
+
+  constructor(
+    private readonly ctx: SenderContext,
+    private readonly enc: Uint8Array,
+    private readonly aeadId: number,
+    maxChunk: number,
+  ) {
+    const { nk, nn } = aeadSizes(aeadId);
+    this.entropy = Math.max(nk, nn);
+    this.framer = new ChunkFramer(maxChunk);
+  }
+
+  /** Feeds received bytes; returns the plaintext of every non-final chunk completed by them, in order. */
+  async push(bytes: Uint8Array): Promise<Uint8Array[]> {
+    return this.guard(async () => {
+      let rest = bytes;
+      if (!this.key) {
+        const need = this.entropy - this.nonceBuf.length;
+        this.nonceBuf = concat(this.nonceBuf, rest.subarray(0, need));
+        rest = rest.subarray(need);
+        if (this.nonceBuf.length < this.entropy) return [];
+        this.key = await deriveResponseKey(this.ctx, LABEL_CHUNKED_RESPONSE, this.aeadId, this.enc, this.nonceBuf);
+      }
+      const out: Uint8Array[] = [];
+      for (const sealed of this.framer.push(rest)) {
+        const pt = await aeadOpen(this.key, this.counter++, EMPTY, sealed);
+        if (pt.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final response chunk is empty');
+        out.push(pt);
+      }
+      return out;
+    });
+  }
+
+  /** Call at end of stream: opens the final chunk, or fails if the stream stopped before it. */
+  async finish(): Promise<Uint8Array> {
+    return this.guard(async () => {
+      if (!this.key) throw sessionError('ERR_OHTTP_TRUNCATED', 'the response ended inside its nonce');
+      return aeadOpen(this.key, this.counter++, FINAL, this.framer.finish());
+    });
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T> {
+    if (this.failed) throw this.failed;
+    try {
+      return await f();
+    } catch (err) {
+      this.failed = wrap(err, 'ERR_OHTTP_DECRYPT', 'response decoding failed');
+      throw this.failed;
+    }
+  }
+}
+
+/**
+ * Decrypts a chunked response body as it streams. The returned stream errors (with the SessionError) on any
+ * bad chunk and on a body that ends before its final chunk, so a reader never mistakes a cut for an end.
+ */
+export function decryptResponseStream(body: ReadableStream<Uint8Array>, decoder: ChunkedResponseDecoder): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (cause) {
+          // The carrier broke (connection reset, abort): the message ended before its final chunk.
+          throw cause instanceof CcinferError ? cause : sessionError('ERR_OHTTP_TRUNCATED', 'the response stream failed before its final chunk', { cause });
+        }
+        const { done, value } = r;
+        if (done) {
+          const last = await decoder.finish();
+          if (last.length > 0) controller.enqueue(last);
+          controller.close();
+          return;
+        }
+        const chunks = await decoder.push(value);
+        for (const c of chunks) controller.enqueue(c);
+        if (chunks.length > 0) return;
+      }
+    },
+    async cancel(reason) {
+      await reader.cancel(reason);
+    },
+  });
+}
+
+// ————— gateway side —————
+
+/** Finds the gateway key for a key identifier; `undefined` = not ours (problem type key-config-mismatch). */
+export type KeyLookup = (keyId: number) => GatewayKey | undefined;
+
+interface Receiver {
+  ctx: RecipientContext;
+  enc: Uint8Array;
+  aeadId: number;
+}
+
+async function setupReceiver(keys: KeyLookup, header: Uint8Array, label: string): Promise<Receiver> {
+  const keyId = header[0]!;
+  const kemId = (header[1]! << 8) | header[2]!;
+  const kdfId = (header[3]! << 8) | header[4]!;
+  const aeadId = (header[5]! << 8) | header[6]!;
+  const key = keys(keyId);
+  if (!key) throw sessionError('ERR_OHTTP_KEY_ID', `key identifier ${keyId} is not this gateway's`);
+  if (kemId !== key.config.kemId || !key.config.algorithms.some((a) => a.kdfId === kdfId && a.aeadId === aeadId) || !isSupported(kemId, kdfId, aeadId)) {
+    throw sessionError('ERR_OHTTP_SUITE', 'the request names a KEM/KDF/AEAD the key config does not offer');
+  }
+  const suite = cipherSuite(kemId, kdfId, aeadId);
+  const enc = header.slice(HEADER_LENGTH, HEADER_LENGTH + NENC);
+  try {
+    const ctx = await suite.createRecipientContext({
+      recipientKey: key.keyPair,
+      enc: ab(enc),
+      info: ab(info(label, header.subarray(0, HEADER_LENGTH))),
+    });
+    return { ctx, enc, aeadId };
+  } catch (err) {
+    throw wrap(err, 'ERR_OHTTP_ENCAPSULATION', 'HPKE decapsulation failed');
+  }
+}
+
+/** RFC 9458 §4.3–4.4, gateway side: opens the request and returns a sealer for the single response. */
+export async function decapsulateRequest(
+  keys: KeyLookup,
+  encRequest: Uint8Array,
+): Promise<{ request: Uint8Array; encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> }> {
+  if (encRequest.length < HEADER_LENGTH + NENC + 16) throw sessionError('ERR_OHTTP_TRUNCATED', 'encapsulated request too short');
+  const r = await setupReceiver(keys, encRequest.subarray(0, HEADER_LENGTH + NENC), LABEL_REQUEST);
+  let request: Uint8Array;
+  try {
+    request = new Uint8Array(await r.ctx.open(ab(encRequest.slice(HEADER_LENGTH + NENC))));
+  } catch (err) {
+    throw wrap(err, 'ERR_OHTTP_DECRYPT', 'the request does not open');
+  }
+  return {
+    request,
+    async encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> {
+      const { nk, nn } = aeadSizes(r.aeadId);
+      const nonce = responseNonce ?? randomBytes(Math.max(nk, nn));
+      const k = await deriveResponseKey(r.ctx, LABEL_RESPONSE, r.aeadId, r.enc, nonce);
+      return concat(nonce, await aeadSeal(k, 0, EMPTY, response));
+    },
+  };
+}
+
+/** Gateway side of a chunked request: feed bytes as they arrive, get request plaintext chunks in order. */
+export class ChunkedRequestDecoder {
+  private head: Uint8Array = EMPTY;
+  private r: Receiver | undefined;
+  private readonly framer: ChunkFramer;
+  private failed: CcinferError | undefined;
+  private finished = false;
+  private chunks = 0;
+
+  constructor(
+    private readonly keys: KeyLookup,
+    private readonly opts: { maxChunk?: number; maxChunks?: number } = {},
+  ) {
+    this.framer = new ChunkFramer(opts.maxChunk ?? MAX_SEALED_CHUNK);
+  }
+
+  /** True once the header is in and the HPKE context is set up (key id and suite were accepted). */
+  get started(): boolean {
+    return this.r !== undefined;
+  }
+
+  async push(bytes: Uint8Array): Promise<Uint8Array[]> {
+    return this.guard(async () => {
+      let rest = bytes;
+      if (!this.r) {
+        const need = HEADER_LENGTH + NENC - this.head.length;
+        this.head = concat(this.head, rest.subarray(0, need));
+        rest = rest.subarray(need);
+        if (this.head.length < HEADER_LENGTH + NENC) return [];
+        this.r = await setupReceiver(this.keys, this.head, LABEL_CHUNKED_REQUEST);
+      }
+      const out: Uint8Array[] = [];
+      for (const sealed of this.framer.push(rest)) out.push(await this.open(sealed, false));
+      return out;
+    });
+  }
+
+  async finish(): Promise<Uint8Array> {
+    return this.guard(async () => {
+      if (!this.r) throw sessionError('ERR_OHTTP_TRUNCATED', 'the request ended inside its header');
+      const pt = await this.open(this.framer.finish(), true);
+      this.finished = true;
+      return pt;
+    });
+  }
+
+  private async open(sealed: Uint8Array, final: boolean): Promise<Uint8Array> {
+    if (++this.chunks > (this.opts.maxChunks ?? 1 << 20)) throw sessionError('ERR_OHTTP_TOO_MANY_CHUNKS', 'too many request chunks');
+    let pt: Uint8Array;
+    try {
+      pt = new Uint8Array(await this.r!.ctx.open(ab(sealed), final ? ab(FINAL) : undefined));
+    } catch (err) {
+      throw wrap(err, 'ERR_OHTTP_DECRYPT', `request chunk ${this.chunks - 1} does not open`);
+    }
+    if (!final && pt.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final request chunk is empty');
+    return pt;
+  }
+
+  /** The sealer for the response; only after the request opened completely. */
+  async responseEncoder(responseNonce?: Uint8Array): Promise<ChunkedResponseEncoder> {
+    if (!this.finished || !this.r) throw sessionError('ERR_OHTTP_STATE', 'respond only to a complete request');
+    const { nk, nn } = aeadSizes(this.r.aeadId);
+    const nonce = responseNonce ?? randomBytes(Math.max(nk, nn));
+    return new ChunkedResponseEncoder(nonce, await deriveResponseKey(this.r.ctx, LABEL_CHUNKED_RESPONSE, this.r.aeadId, this.r.enc, nonce));
+  }
+
+  private async guard<T>(f: () => Promise<T>): Promise<T> {
+    if (this.failed) throw this.failed;
+    try {
+      return await f();
+    } catch (err) {
+      this.failed = wrap(err, 'ERR_OHTTP_DECRYPT', 'request decoding failed');
+      throw this.failed;
+    }
+  }
+}
+
+/** Seals response chunks (draft §5.2). Emit `header()` (the response nonce) first. */
+export class ChunkedResponseEncoder {
+  private counter = 0;
+  private done = false;
+
+  constructor(
+    private readonly nonce: Uint8Array,
+    private readonly key: ResponseKey,
+  ) {}
+
+  header(): Uint8Array {
+    return this.nonce;
+  }
+
+  async seal(chunk: Uint8Array, final: boolean): Promise<Uint8Array> {
+    if (this.done) throw sessionError('ERR_OHTTP_STATE', 'the final chunk was already sealed');
+    if (!final && chunk.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final chunk must not be empty');
+    // 2^32 chunks is far inside the 256^Nn hard limit and the draft §7 security margins for one key.
+    if (this.counter >= 0xffffffff) throw sessionError('ERR_OHTTP_TOO_MANY_CHUNKS', 'too many response chunks');
+    this.done = final;
+    return frame(await aeadSeal(this.key, this.counter++, final ? FINAL : EMPTY, chunk), final);
+  }
+}

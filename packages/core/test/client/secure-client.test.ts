@@ -1,0 +1,73 @@
+/** SecureClient against fake transports: the error codes that need a misbehaving pod to happen. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, SecureClient, SessionError, TransportError, generateGatewayKey, parseSse, type AttestedDocument, type Fetcher } from '@ccinfer/core';
+import { expectCode } from '../../../../test-support/helpers.js';
+
+const key = await generateGatewayKey(3);
+const okAppraise = async (): Promise<AttestedDocument> => ({ ok: true, tee: 'bundle', verifiedAt: new Date().toISOString(), claims: {}, checks: [], errors: [], warnings: [], keyConfig: key.encoded });
+const cbor = (): Response => new Response(new Uint8Array([0xa0]), { status: 200, headers: { 'content-type': 'application/cbor' } });
+
+function fake(ohttp: () => Response): { fetch: Fetcher; calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    fetch: async (url) => {
+      const path = new URL(url).pathname;
+      calls.push(path);
+      return path.endsWith('/attest') ? cbor() : ohttp();
+    },
+  };
+}
+
+describe('SecureClient error codes', () => {
+  it('ERR_SESSION_OPTIONS for a bad endpoint or appraiser', async () => {
+    await expectCode(() => new SecureClient({ endpoint: 'not a url', appraise: okAppraise }), ConfigError, 'ERR_SESSION_OPTIONS');
+    await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: undefined as never }), ConfigError, 'ERR_SESSION_OPTIONS');
+  });
+
+  it('ERR_SESSION_ATTEST_HTTP when the pod does not return evidence', async () => {
+    const f: Fetcher = async () => new Response('{}', { status: 404, headers: { 'content-type': 'application/problem+json' } });
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: f }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
+    const wrongType: Fetcher = async () => new Response('x', { status: 200, headers: { 'content-type': 'text/plain' } });
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: wrongType }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
+  });
+
+  it('key-config-mismatch: re-attests once and retries once, then ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
+    const { fetch, calls } = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
+    expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp']);
+  });
+
+  it('ERR_SESSION_GATEWAY_HTTP and ERR_SESSION_RESPONSE_TYPE', async () => {
+    const bad = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:bad-request' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
+    const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: bad.fetch }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect((e as TransportError).status).toBe(400);
+    const plain = fake(() => new Response('hello', { status: 200, headers: { 'content-type': 'text/plain' } }));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: plain.fetch }).fetch('http://x/v1/models'), SessionError, 'ERR_SESSION_RESPONSE_TYPE');
+  });
+
+  it('a response that is not an OHTTP response is never decrypted into a body', async () => {
+    const junk = fake(() => new Response(new Uint8Array(64), { status: 200, headers: { 'content-type': 'message/ohttp-chunked-res' } }));
+    const res = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: junk.fetch }).fetch('http://x/v1/models');
+    await expect(res).rejects.toBeInstanceOf(SessionError);
+  });
+});
+
+describe('parseSse', () => {
+  it('joins data lines, keeps event and id, skips comments, handles CRLF and split chunks', async () => {
+    const text = ': comment\r\nevent: a\r\ndata: 1\r\ndata: 2\r\nid: 7\r\n\r\ndata: {"x":1}\n\n';
+    const enc = new TextEncoder().encode(text);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < enc.length; i += 5) c.enqueue(enc.subarray(i, i + 5));
+        c.close();
+      },
+    });
+    const events = [];
+    for await (const e of parseSse(stream)) events.push(e);
+    expect(events).toEqual([
+      { event: 'a', data: '1\n2', id: '7' },
+      { event: 'message', data: '{"x":1}', id: '7' },
+    ]);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * `ccinfer demo` (what `npm run demo` runs): a simulated confidential pod — a tiny OpenAI-compatible model
+ * server behind the ccinfer gateway, with simulated SEV-SNP evidence — on 127.0.0.1. The client prints each
+ * appraisal check as it happens, then streams the encrypted reply. Then a tampered pod is refused before it
+ * receives a single byte of the prompt.
+ */
+import { CcinferError, toHex, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
+import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
+import { createSecureClient } from '../../client.js';
+import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
+import { createGateway, createSimulatedProvider, type Gateway } from '../../gateway/index.js';
+import { parse } from '../args.js';
+import { formatCheck } from '../format.js';
+import { EXIT, UsageError, type Command } from '../types.js';
+
+const usage = 'ccinfer demo [--prompt TEXT] [--token-delay MS] [--gpus N] [--switches N]';
+/** The launch measurement the simulator puts in reports by default. */
+const SIMULATED_MEASUREMENT = '11'.repeat(48);
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'simulated pod + model + verified, encrypted, streamed chat, and a tampered pod refused',
+  usage,
+  async run(args, io) {
+    const { values } = parse(args, { prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
+    const gpus = Number(values.gpus ?? 0);
+    const switches = Number(values.switches ?? 0);
+    if (![gpus, switches].every((n) => Number.isInteger(n) && n >= 0 && n <= 16)) throw new UsageError('--gpus and --switches must be integers 0..16');
+    const prompt = values.prompt ?? 'What does confidential inference protect?';
+    const out = io.stdout;
+    const model = await startModelServer({ tokenDelayMs: Number(values['token-delay'] ?? 35) });
+    const gateways: Gateway[] = [];
+    try {
+      const initdata = 'algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy\\ndefault AllowRequestsFailingPolicy := false"\n';
+      const honest = await createSimulatedProvider({ initdata, gpus, switches });
+      const pod = await createGateway({ upstream: model.url, evidence: honest });
+      gateways.push(pod);
+      const { url } = await pod.listen(0, '127.0.0.1');
+      out(`ccinfer demo — a simulated confidential pod on loopback\n`);
+      out(`  model server  ${model.url}  (deterministic OpenAI-compatible model "${DEMO_MODEL}")\n`);
+      out(`  pod gateway   ${url}  (SIMULATED SEV-SNP evidence${gpus ? ` + ${gpus} GPU(s)` : ''}${switches ? ` + ${switches} NVSwitch(es)` : ''}, HPKE X25519 key id ${pod.key.config.keyId})\n`);
+      out(`  trust anchors the simulator's own roots (the pinned AMD roots would refuse this pod)\n\n`);
+
+      out(`1. Attest: POST ${url}/.well-known/ccinfer/attest with a fresh 32-byte nonce; nothing else leaves the client until every check passes\n`);
+      // The relying party's policy: the launch measurement and the initdata digest (HOST_DATA) it expects.
+      // Simulated GPUs ship no RIMs and have no OCSP responder, so a GPU demo names that in its policy.
+      const policy = parsePolicy({
+        version: 1,
+        snp: { measurements: [SIMULATED_MEASUREMENT], hostData: [toHex(await initdataDigest(initdata, 32))], vmpl: [0] },
+        ...(gpus > 0 ? { gpu: { requireRim: false, ocsp: 'skip', count: { min: gpus, max: gpus }, mode: switches > 0 ? 'ppcie' : 'single' } } : {}),
+      });
+      const client = createSecureClient({ endpoint: url, anchors: honest.anchors, policy, fetcher: undefined, onCheck: (c) => out(formatCheck(c) + '\n') });
+      const doc = await client.attest();
+      for (const w of doc.warnings.filter((w) => !doc.checks.some((c) => c.status === 'skipped' && c.detail === w))) out(`  warning: ${w}\n`);
+      out(`  ACCEPTED — requests are now encrypted to the key the evidence binds (REPORT_DATA = ccinfer/1 binding)\n\n`);
+
+      out(`2. Chat, end-to-end encrypted (chunked OHTTP + Binary HTTP to the attested key), streamed as the model speaks\n`);
+      out(`  you:   ${prompt}\n  model: `);
+      const stream = (await client.infer({ model: DEMO_MODEL, stream: true, messages: [{ role: 'user', content: prompt }] })) as AsyncIterable<{
+        choices?: { delta?: { content?: string } }[];
+      }>;
+      for await (const e of stream) out(e.choices?.[0]?.delta?.content ?? '');
+      out(`\n  (the pod saw ${pod.stats.ohttpBytes} encrypted bytes; the model received the plaintext only inside the pod)\n\n`);
+
+      out(`3. A tampered pod: it presents genuine hardware evidence but swaps in a session key of its own\n`);
+      const tampered = await createSimulatedProvider({
+        initdata,
+        gpus,
+        switches,
+        mutate: async (b: EvidenceBundle) => {
+          const { generateGatewayKey } = await import('@ccinfer/core');
+          return { ...b, keyConfig: (await generateGatewayKey(b.keyConfig[0]!)).encoded };
+        },
+      });
+      const bad = await createGateway({ upstream: model.url, evidence: tampered });
+      gateways.push(bad);
+      const { url: badUrl } = await bad.listen(0, '127.0.0.1');
+      const victim = createSecureClient({ endpoint: badUrl, anchors: tampered.anchors, policy, fetcher: undefined, onCheck: (c) => out(formatCheck(c) + '\n') });
+      let rejected: VerificationDocument | undefined;
+      victim.on('rejected', (e) => (rejected = e.document));
+      let refused = false;
+      try {
+        await victim.infer({ model: DEMO_MODEL, messages: [{ role: 'user', content: prompt }] });
+      } catch (err) {
+        refused = err instanceof CcinferError;
+        out(`  REFUSED: ${rejected?.errors.map((e) => e.code).join(', ') ?? (err as CcinferError).code}\n`);
+      }
+      out(`  the tampered pod received ${bad.stats.ohttpBytes} bytes of the request\n`);
+      const ok = doc.ok && refused && bad.stats.ohttpBytes === 0;
+      out(ok ? '\nDone: the honest pod was verified and used; the tampered pod was refused before it saw the prompt.\n' : '\nUNEXPECTED: see above.\n');
+      return ok ? EXIT.ACCEPTED : EXIT.REJECTED;
+    } finally {
+      for (const g of gateways) await g.close();
+      await model.close();
+    }
+  },
+};

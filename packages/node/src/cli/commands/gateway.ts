@@ -1,0 +1,77 @@
+/** `ccinfer gateway`: the pod side (DESIGN.md §3–4). */
+import { once } from 'node:events';
+import { parse, readInput, required } from '../args.js';
+import { createConfigfsProvider, createGateway, createSimulatedProvider, type EvidenceProvider } from '../../gateway/index.js';
+import { parseListen } from './proxy.js';
+import { EXIT, UsageError, type Command } from '../types.js';
+
+const usage =
+  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N]';
+
+export const gatewayCommand: Command = {
+  name: 'gateway',
+  summary: 'run the pod gateway: evidence, HPKE key, chunked OHTTP in front of an OpenAI-compatible server',
+  usage,
+  async run(args, io) {
+    const { values } = parse(
+      args,
+      {
+        upstream: { type: 'string' },
+        evidence: { type: 'string' },
+        listen: { type: 'string' },
+        'anchors-out': { type: 'string' },
+        initdata: { type: 'string' },
+        'gpu-command': { type: 'string' },
+        'snp-leaf': { type: 'string' },
+        'max-request-bytes': { type: 'string' },
+        gpus: { type: 'string' },
+        switches: { type: 'string' },
+      },
+      usage,
+    );
+    const upstream = required(values.upstream, '--upstream', usage);
+    try {
+      new URL(upstream);
+    } catch {
+      throw new UsageError(`--upstream ${upstream} is not a URL`);
+    }
+    const listen = parseListen(values.listen, '127.0.0.1:8443');
+    const initdata = values.initdata ? new TextDecoder().decode(await readInput(io, values.initdata, 'initdata')) : undefined;
+    let evidence: EvidenceProvider;
+    const kind = required(values.evidence, '--evidence', usage);
+    if (kind === 'simulated') {
+      const count = (v: string | undefined, flag: string): number => {
+        const n = Number(v ?? 0);
+        if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`${flag} must be an integer 0..64`);
+        return n;
+      };
+      const sim = await createSimulatedProvider({ gpus: count(values.gpus, '--gpus'), switches: count(values.switches, '--switches'), ...(initdata !== undefined ? { initdata } : {}) });
+      evidence = sim;
+      if (values['anchors-out']) await io.writeFile(values['anchors-out'], JSON.stringify(sim.anchors, null, 2) + '\n');
+      io.stderr('ccinfer gateway: SIMULATED evidence — clients accept it only with --anchors from --anchors-out\n');
+    } else if (kind === 'configfs') {
+      if (values['anchors-out']) throw new UsageError('--anchors-out is only for --evidence simulated');
+      const snpLeaf = values['snp-leaf'] ? await readInput(io, values['snp-leaf'], 'SNP leaf certificate') : undefined;
+      evidence = createConfigfsProvider({
+        ...(values['gpu-command'] ? { gpuCommand: values['gpu-command'].split(/\s+/).filter(Boolean) } : {}),
+        ...(snpLeaf ? { snpLeaf } : {}),
+        ...(initdata !== undefined ? { initdata } : {}),
+      });
+    } else {
+      throw new UsageError(`--evidence must be configfs or simulated\nusage: ${usage}`);
+    }
+    const max = values['max-request-bytes'] !== undefined ? Number(values['max-request-bytes']) : undefined;
+    if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new UsageError('--max-request-bytes must be a positive integer');
+    const gateway = await createGateway({
+      upstream,
+      evidence,
+      ...(max ? { maxRequestBytes: max } : {}),
+      log: (event, detail) => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`),
+    });
+    const { url } = await gateway.listen(listen.port, listen.host);
+    io.stdout(`ccinfer gateway: listening on ${url} (key id ${gateway.key.config.keyId}), upstream ${upstream}\n`);
+    if (!io.signal.aborted) await once(io.signal, 'abort');
+    await gateway.close();
+    return EXIT.ACCEPTED;
+  },
+};

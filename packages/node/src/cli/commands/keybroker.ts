@@ -1,0 +1,73 @@
+/**
+ * `ccinfer keybroker`: a model owner's Key Broker Service speaking Trustee's KBS protocol 0.4.0, releasing
+ * each resource only to pods whose evidence ccinfer appraises against that resource's policy.
+ */
+import { once } from 'node:events';
+import { ConfigError } from '@ccinfer/core';
+import { loadAnchors, loadPolicy, parse, readInput, required } from '../args.js';
+import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies } from '../../keybroker/index.js';
+import { parseListen } from './proxy.js';
+import { EXIT, UsageError, type Command } from '../types.js';
+
+const usage =
+  'ccinfer keybroker --resources DIR --policy FILE [--listen 127.0.0.1:8080] [--attestation-policy FILE] [--audit FILE] [--admin-key PEM] [--anchors FILE] [--snp-crl FILE] [--session-ttl SECONDS]';
+
+export const keybrokerCommand: Command = {
+  name: 'keybroker',
+  summary: 'run a KBS-protocol (Trustee 0.4.0) key broker that releases model keys only to appraised pods',
+  usage,
+  async run(args, io) {
+    const { values } = parse(
+      args,
+      {
+        resources: { type: 'string' },
+        policy: { type: 'string' },
+        listen: { type: 'string' },
+        'attestation-policy': { type: 'string' },
+        audit: { type: 'string' },
+        'admin-key': { type: 'string' },
+        anchors: { type: 'string' },
+        'snp-crl': { type: 'string' },
+        'session-ttl': { type: 'string' },
+      },
+      usage,
+    );
+    const dir = required(values.resources, '--resources', usage);
+    const policyPath = required(values.policy, '--policy', usage);
+    let policies;
+    try {
+      policies = parseResourcePolicies(JSON.parse(new TextDecoder().decode(await readInput(io, policyPath, 'resource policy'))));
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(`resource policy ${policyPath} is invalid:\n  ${err.fields.join('\n  ')}`);
+      if (err instanceof SyntaxError) throw new UsageError(`resource policy ${policyPath} is not JSON`);
+      throw err;
+    }
+    const ttl = values['session-ttl'] !== undefined ? Number(values['session-ttl']) : undefined;
+    if (ttl !== undefined && !(Number.isInteger(ttl) && ttl > 0 && ttl <= 86_400)) throw new UsageError('--session-ttl must be 1..86400 seconds');
+    const listen = parseListen(values.listen, '127.0.0.1:8080');
+    const adminKey = values['admin-key'] ? new TextDecoder().decode(await readInput(io, values['admin-key'], 'admin public key')) : undefined;
+    const broker = await createKeyBroker({
+      store: new DirectoryResourceStore(dir),
+      policies,
+      attestationPolicy: await loadPolicy(io, values['attestation-policy']),
+      anchors: await loadAnchors(io, values.anchors),
+      fetcher: io.fetcher,
+      ...(values['snp-crl'] ? { snpCrl: await readInput(io, values['snp-crl'], 'SNP CRL') } : {}),
+      ...(values.audit ? { audit: new FileAuditSink(values.audit) } : {}),
+      ...(adminKey ? { admin: { publicKey: adminKey } } : {}),
+      ...(ttl ? { sessionTtlSeconds: ttl } : {}),
+      log: (event, detail) => io.stderr(`keybroker: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`),
+    });
+    let url: string;
+    try {
+      ({ url } = await broker.listen(listen.port, listen.host));
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    io.stdout(`ccinfer keybroker: KBS protocol 0.4.0 on ${url}/kbs/v0 — ${policies.entries.length} resource polic${policies.entries.length === 1 ? 'y' : 'ies'}, resources in ${dir}${adminKey ? ', admin API enabled' : ''}\n`);
+    if (!io.signal.aborted) await once(io.signal, 'abort');
+    await broker.close();
+    return EXIT.ACCEPTED;
+  },
+};

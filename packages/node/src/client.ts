@@ -1,0 +1,64 @@
+/**
+ * Node entry points for relying parties: `createSecureClient` (SecureClient over undici) and
+ * `bundleAppraiser`, the Appraiser that runs the DESIGN.md §5 checklist on a pod's evidence bundle.
+ */
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+import {
+  MemoryCache,
+  SecureClient,
+  type Appraiser,
+  type AttestedDocument,
+  type Cache,
+  type CheckListener,
+  type Clock,
+  type Fetcher,
+  type SecureClientOptions,
+} from '@ccinfer/core';
+import { appraise, ChainCache, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+
+export interface BundleAppraiserOptions {
+  policy?: Policy | undefined;
+  /** Trust anchors; default the pinned AMD / Intel / NVIDIA roots. Replaceable, never switchable off. */
+  anchors?: TrustAnchors | undefined;
+  /** Collateral fetcher (AMD KDS, Intel PCS, NVIDIA). createSecureClient defaults it to its transport; pass
+   *  `fetcher: undefined` explicitly for bundle-and-cache-only appraisal. */
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
+  clock?: Clock | undefined;
+  /** Called as each check completes (the CLI prints them live). */
+  onCheck?: CheckListener | undefined;
+}
+
+/**
+ * The Appraiser for ccinfer/1 bundles: `@ccinfer/verifier`'s `appraise` (DESIGN.md §5 checklist: decode,
+ * nonce echo, CPU, binding, initdata, every GPU and NVSwitch, topology, policy) with this client's nonce.
+ * The key config is handed to the session only from an `ok` document.
+ */
+export function bundleAppraiser(o: BundleAppraiserOptions = {}): Appraiser {
+  const cache = o.cache ?? new MemoryCache();
+  const chainCache = new ChainCache();
+  return async (bytes: Uint8Array, nonce: Uint8Array): Promise<AttestedDocument> => {
+    const a = await appraise(bytes, { nonce, policy: o.policy, anchors: o.anchors ?? PINNED_ANCHORS, fetcher: o.fetcher, cache, chainCache, clock: o.clock, onCheck: o.onCheck });
+    return { ...a.document, keyConfig: a.document.ok && a.keyConfig ? a.keyConfig : new Uint8Array(0) };
+  };
+}
+
+export interface CreateSecureClientOptions extends Omit<SecureClientOptions, 'appraise' | 'fetch'>, BundleAppraiserOptions {
+  /** Replaces the default bundle appraiser. */
+  appraise?: Appraiser;
+  fetch?: Fetcher;
+  /** Undici dispatcher (connection pool, proxy) for requests to the pod. */
+  dispatcher?: Dispatcher;
+}
+
+/** A SecureClient for Node: undici transport and the bundle appraiser with the pinned roots. */
+export function createSecureClient(o: CreateSecureClientOptions): SecureClient {
+  const fetch: Fetcher =
+    o.fetch ?? ((url, init) => undiciFetch(url, { ...(init as object), ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}) } as never) as unknown as Promise<Response>);
+  const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, ...rest } = o;
+  return new SecureClient({
+    ...rest,
+    fetch,
+    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache, clock: o.clock, onCheck }),
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * The session commands end to end, in-process, on loopback: `gateway --evidence simulated --anchors-out`,
+ * `attest`, `infer`, `proxy`, `policy init` and `demo`, with the exit statuses of DESIGN.md §7.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeBundle } from '@ccinfer/core';
+import { main } from '../../src/cli/main.js';
+import type { CliIo } from '../../src/cli/types.js';
+import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
+
+interface Running {
+  out: () => string;
+  err: () => string;
+  stop: () => void;
+  done: Promise<number>;
+}
+
+function run(argv: string[]): Running {
+  let out = '';
+  let err = '';
+  const ac = new AbortController();
+  const io: CliIo = {
+    stdout: (s) => void (out += s),
+    stderr: (s) => void (err += s),
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+    writeFile: (p, d) => writeFile(p, d),
+    fetcher: undefined,
+    env: {},
+    signal: ac.signal,
+  };
+  return { out: () => out, err: () => err, stop: () => ac.abort(), done: main(argv, io) };
+}
+
+async function waitFor(f: () => string | undefined, ms = 10_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-session-'));
+const anchors = join(tmp, 'anchors.json');
+let model: ModelServer;
+let gateway: Running;
+let url: string;
+
+beforeAll(async () => {
+  model = await startModelServer();
+  gateway = run(['gateway', '--upstream', model.url, '--evidence', 'simulated', '--listen', '127.0.0.1:0', '--anchors-out', anchors]);
+  url = await waitFor(() => /listening on (\S+)/.exec(gateway.out())?.[1]);
+});
+afterAll(async () => {
+  gateway.stop();
+  expect(await gateway.done).toBe(0);
+  await model.close();
+});
+
+describe('ccinfer session commands', () => {
+  it('attest: accepted with --anchors from --anchors-out (exit 0), refused under the pinned roots (exit 1)', async () => {
+    const bundle = join(tmp, 'bundle.cbor');
+    const ok = run(['attest', url, '--anchors', anchors, '--offline', '--save', bundle]);
+    expect(await ok.done).toBe(0);
+    expect(ok.out()).toMatch(/PASS {2}snp\.signature/);
+    expect(ok.out()).toMatch(/ACCEPTED/);
+    expect(decodeBundle(new Uint8Array(readFileSync(bundle))).cpu.tee).toBe('snp');
+    const json = run(['attest', url, '--anchors', anchors, '--offline', '--json']);
+    expect(await json.done).toBe(0);
+    expect(JSON.parse(json.out()).ok).toBe(true);
+    const pinned = run(['attest', url, '--offline']);
+    expect(await pinned.done).toBe(1);
+    expect(pinned.out()).toMatch(/REJECTED/);
+  });
+
+  it('policy init pins what the bundle shows, and attest --policy accepts it', async () => {
+    const bundle = join(tmp, 'b2.cbor');
+    expect(await run(['attest', url, '--anchors', anchors, '--offline', '--save', bundle]).done).toBe(0);
+    const policy = join(tmp, 'policy.json');
+    const init = run(['policy', 'init', '--from', bundle, '--out', policy]);
+    expect(await init.done).toBe(0);
+    const p = JSON.parse(readFileSync(policy, 'utf8'));
+    expect(p.snp.measurements).toEqual(['11'.repeat(48)]);
+    const r = run(['attest', url, '--anchors', anchors, '--offline', '--policy', policy]);
+    expect(await r.done).toBe(0);
+    expect(r.out()).toMatch(/PASS {2}snp\.policy\.measurement/);
+    const bad = run(['policy', 'init', '--from', policy]);
+    expect(await bad.done).toBe(2);
+  });
+
+  it('infer streams the reply to stdout; refuses (exit 1) without the anchors', async () => {
+    const r = run(['infer', url, '--model', 'ccinfer-demo-1', '--anchors', anchors, '--offline', 'hi there']);
+    expect(await r.done).toBe(0);
+    expect(r.out()).toBe(demoReply('hi there') + '\n');
+    const refused = run(['infer', url, '--model', 'm', '--offline', 'secret']);
+    expect(await refused.done).toBe(1);
+    expect(refused.err()).toMatch(/ERR_SESSION_REJECTED/);
+  });
+
+  it('proxy: a plain OpenAI-style HTTP client talks to the attested pod through it', async () => {
+    const proxy = run(['proxy', '--endpoint', url, '--listen', '127.0.0.1:0', '--anchors', anchors, '--offline']);
+    const base = await waitFor(() => /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(proxy.out())?.[1]);
+    try {
+      const res = await fetch(`${base}/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'via proxy' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe(demoReply('via proxy'));
+      const models = await fetch(`${base}/models`);
+      expect(((await models.json()) as { data: { id: string }[] }).data[0]!.id).toBe('ccinfer-demo-1');
+    } finally {
+      proxy.stop();
+      expect(await proxy.done).toBe(0);
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect(await run(['gateway', '--upstream', model.url, '--evidence', 'magic']).done).toBe(2);
+    expect(await run(['infer', url, 'prompt']).done).toBe(2);
+    expect(await run(['attest', 'not a url']).done).toBe(2);
+    expect(await run(['proxy', '--endpoint', url, '--listen', 'nope']).done).toBe(2);
+  });
+
+  it('demo: the honest pod is verified and used, the tampered pod refused (exit 0)', async () => {
+    const d = run(['demo', '--token-delay', '0']);
+    expect(await d.done).toBe(0);
+    expect(d.out()).toMatch(/model: Hello from inside the confidential pod/);
+    expect(d.out()).toMatch(/FAIL {2}binding\.reportData +ERR_BINDING_MISMATCH/);
+    expect(d.out()).toMatch(/the tampered pod received 0 bytes/);
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * The Node client with the real bundle appraiser against simulated pods: accepted only with the simulator's
+ * anchors, and every kind of tampered evidence refused before a single request byte reaches the pod.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VerificationError, CcinferError, type EvidenceBundle } from '@ccinfer/core';
+import { parsePolicy } from '@ccinfer/verifier';
+import { mintDevices } from '@ccinfer/verifier/testing';
+import { createSecureClient } from '../../src/client.js';
+import { createGateway, createSimulatedProvider, type SimulatedProviderOptions } from '../../src/gateway/index.js';
+import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
+
+let model: ModelServer;
+beforeAll(async () => {
+  model = await startModelServer();
+});
+afterAll(async () => {
+  await model.close();
+});
+
+async function pod(o: SimulatedProviderOptions = {}) {
+  const provider = await createSimulatedProvider(o);
+  const gateway = await createGateway({ upstream: model.url, evidence: provider });
+  const { url } = await gateway.listen(0, '127.0.0.1');
+  return { provider, gateway, url };
+}
+
+const body = { model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'hello' }] };
+
+describe('bundle appraisal end to end', () => {
+  it('accepts a simulated pod with the simulator anchors, streaming each check', async () => {
+    const { provider, gateway, url } = await pod();
+    try {
+      const seen: string[] = [];
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
+      const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
+      expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
+      expect(seen).toContain('bundle.decode:passed');
+      expect(seen).toContain('nonce.echo:passed');
+      expect(seen).toContain('binding.reportData:passed');
+      expect(client.exportEvidence()!.document.warnings.join(' ')).toMatch(/SIMULATED/);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it.each([
+    ['1 GPU', 1, 0],
+    ['PPCIe, 8 GPUs + 4 NVSwitches', 8, 4],
+  ])('accepts a simulated pod with %s, every device appraised with the client nonce', async (_n, gpus, switches) => {
+    const { provider, gateway, url } = await pod({ gpus, switches });
+    try {
+      const seen: string[] = [];
+      // Simulated GPUs carry no RIMs and have no OCSP responder: the policy says so explicitly (the default requires both).
+      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', mode: switches > 0 ? 'ppcie' : 'single', count: { min: gpus, max: gpus } } });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
+      const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
+      expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
+      expect(seen.filter((s) => s.endsWith(':failed'))).toEqual([]);
+      expect(seen.some((s) => s.startsWith(`gpu${gpus - 1}.`))).toBe(true);
+      if (switches > 0) expect(seen).toContain('topology.ppcie:passed');
+      expect(client.exportEvidence()!.document.claims['gpus']).toHaveLength(gpus);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a GPU pod whose GPU evidence carries another nonce (replayed device evidence)', async () => {
+    const provider = await createSimulatedProvider({ gpus: 1 });
+    const { gateway, url } = await pod({
+      gpus: 1,
+      devices: { collect: (nonce) => mintDevices(provider.material.nvidia, nonce.map((x) => x ^ 0xff), 1, 0) },
+    });
+    try {
+      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.attest()).rejects.toBeInstanceOf(VerificationError);
+      expect(codes).toEqual(['ERR_NV_NONCE_MISMATCH']);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a simulated pod under the pinned vendor roots', async () => {
+    const { gateway, url } = await pod();
+    try {
+      await expect(createSecureClient({ endpoint: url, fetcher: undefined }).infer(body)).rejects.toBeInstanceOf(VerificationError);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  const tamper: [string, SimulatedProviderOptions, string][] = [
+    ['nonce not echoed', { mutate: (b: EvidenceBundle) => ({ ...b, nonce: b.nonce.map((x) => x ^ 1) }) }, 'ERR_BUNDLE_NONCE_MISMATCH'],
+    ['key config swapped after binding', { mutate: (b: EvidenceBundle) => ({ ...b, keyConfig: b.keyConfig.map((x, i) => (i === 5 ? x ^ 1 : x)) }) }, 'ERR_BINDING_MISMATCH'],
+    ['report signature broken', { mutate: (b: EvidenceBundle) => (b.cpu.tee === 'snp' ? { ...b, cpu: { ...b.cpu, report: b.cpu.report.map((x, i) => (i === 0x2a0 ? x ^ 1 : x)) } } : b) }, 'ERR_SNP_SIGNATURE_INVALID'],
+    ['report field changed after signing', { mutate: (b: EvidenceBundle) => (b.cpu.tee === 'snp' ? { ...b, cpu: { ...b.cpu, report: b.cpu.report.map((x, i) => (i === 0x90 ? x ^ 1 : x)) } } : b) }, 'ERR_SNP_SIGNATURE_INVALID'],
+    ['debug policy', { report: { policy: 0x30000n | (1n << 19n) } }, 'ERR_SNP_POLICY_DEBUG'],
+  ];
+  it.each(tamper)('refuses %s before any request byte', async (_name, o, code) => {
+    const { provider, gateway, url } = await pod(o);
+    try {
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      const err = await client.infer(body).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(CcinferError);
+      expect((err as CcinferError).code).toBe('ERR_SESSION_REJECTED');
+      expect(client.exportEvidence()).toBeUndefined();
+      expect(codes).toEqual([code]);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it.each([
+    ['a GPU report altered after binding', (b: EvidenceBundle) => ({ ...b, gpus: b.gpus.map((g, i) => (i === 0 ? { ...g, report: g.report.map((x, j) => (j === 40 ? x ^ 1 : x)) } : g)) }), 'ERR_BINDING_MISMATCH'],
+    ['an NVSwitch dropped from the bundle', (b: EvidenceBundle) => ({ ...b, switches: b.switches.slice(1) }), 'ERR_BINDING_MISMATCH'],
+    ['GPUs reordered', (b: EvidenceBundle) => ({ ...b, gpus: [...b.gpus].reverse() }), 'ERR_BINDING_MISMATCH'],
+  ] as const)('PPCIe pod: refuses %s before any request byte', async (_n, mutate, code) => {
+    const { provider, gateway, url } = await pod({ gpus: 8, switches: 4, mutate });
+    try {
+      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.infer(body)).rejects.toBeInstanceOf(VerificationError);
+      expect(codes).toEqual([code]);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a measurement the policy does not allow', async () => {
+    const { provider, gateway, url } = await pod();
+    try {
+      const policy = parsePolicy({ version: 1, snp: { measurements: ['00'.repeat(48).replace(/^00/, 'ab')] } });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, policy });
+      await expect(client.attest()).rejects.toBeInstanceOf(VerificationError);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Sealed key release: a model owner's secret (typically the key that decrypts the weights) is sealed to the
+ * key an appraised pod proved it holds, and only when the appraisal passes.
+ *
+ *   releaseTo(bundle, policy, secret, { nonce, now, … })
+ *     1. appraise(bundle, { nonce, policy, … })  — the same checklist every client runs (DESIGN.md §5);
+ *     2. document.ok false → nothing is sealed: { sealed: undefined, document };
+ *     3. otherwise seal `secret` to the attested key:
+ *        - ccinfer/1 (and any scheme whose key is an RFC 9458 key config): HPKE single-shot, the session
+ *          suites (`sealToKeyConfig`), opened in the pod with `openSealed`;
+ *        - trustee-kbs/0.4.0: a flattened JWE to the runtime data's `tee-pubkey` (trustee/jwe.ts), which the
+ *          guest's Confidential Data Hub decrypts.
+ */
+import { ConfigError, decodeTrusteeKeyConfig, sealToKeyConfig, sha256, toHex, trusteeKbsBinding, utf8, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
+import { appraise, type AppraiseOptions } from './appraise.js';
+import type { EarClaims } from './ear.js';
+import type { Policy } from './policy.js';
+import { jweToTeePubKey } from './trustee/jwe.js';
+
+export interface ReleaseOptions extends Omit<AppraiseOptions, 'policy'> {
+  /** Bound as HPKE AAD (e.g. the resource name); the pod must open with the same label. */
+  label?: string | undefined;
+}
+
+export interface Release {
+  /** The sealed secret; undefined when the appraisal failed (then nothing was sealed). */
+  sealed: Uint8Array | undefined;
+  /** `hpke` (ccinfer sealed secret) or `jwe` (flattened JWE JSON, UTF-8). */
+  format: 'hpke' | 'jwe' | undefined;
+  document: VerificationDocument;
+  ear: EarClaims;
+  /** SHA-256 over the canonical JSON of the document: what audit logs record. */
+  documentDigest: string;
+}
+
+/** Hex SHA-256 of the verification document serialized with sorted keys (stable across runs). */
+export async function documentDigest(doc: VerificationDocument): Promise<string> {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+  return toHex(await sha256(utf8(JSON.stringify(sorted(doc)))));
+}
+
+/** Appraises, then seals `secret` to the attested key; seals nothing when the appraisal fails. */
+export async function releaseTo(bundleOrEvidence: Uint8Array | EvidenceBundle, policy: Policy, secret: Uint8Array, options: ReleaseOptions): Promise<Release> {
+  if (!(secret instanceof Uint8Array) || secret.length === 0) throw new ConfigError('ERR_OPTIONS_INVALID', 'secret must be non-empty bytes', { fields: ['secret'] });
+  if (!policy || policy.version !== 1) throw new ConfigError('ERR_OPTIONS_INVALID', 'policy must be a parsed policy (parsePolicy)', { fields: ['policy'] });
+  const a = await appraise(bundleOrEvidence, { ...options, policy });
+  const digest = await documentDigest(a.document);
+  if (!a.document.ok || !a.keyConfig) return { sealed: undefined, format: undefined, document: a.document, ear: a.ear, documentDigest: digest };
+  if ((options.binding ?? undefined) === trusteeKbsBinding) {
+    const { runtime } = decodeTrusteeKeyConfig(a.keyConfig);
+    const jwe = await jweToTeePubKey(runtime['tee-pubkey'], secret);
+    return { sealed: utf8(JSON.stringify(jwe)), format: 'jwe', document: a.document, ear: a.ear, documentDigest: digest };
+  }
+  return { sealed: await sealToKeyConfig(a.keyConfig, secret, options.label ?? ''), format: 'hpke', document: a.document, ear: a.ear, documentDigest: digest };
+}

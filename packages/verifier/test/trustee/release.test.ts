@@ -1,0 +1,57 @@
+/** releaseTo: appraise, then seal to the attested key; nothing sealed when the appraisal fails. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, fromUtf8, generateGatewayKey, openSealed, randomBytes, toBase64, trusteeKbsBinding, utf8, type GatewayKey, type TeePubKey } from '@ccinfer/core';
+import { exportJWK, flattenedDecrypt, generateKeyPair } from 'jose';
+import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, parsePolicy, releaseTo } from '../../src/index.js';
+import { mintBundle, mintKbsAttestation } from '../../src/testing.js';
+import { expectCode } from '../../../../test-support/helpers.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const lab = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
+const SECRET = utf8('0123456789abcdef0123456789abcdef');
+let gw: GatewayKey;
+
+beforeAll(async () => {
+  gw = await generateGatewayKey(3);
+});
+
+describe('releaseTo', () => {
+  it('seals to the attested key config with HPKE; the pod opens it', async () => {
+    const nonce = randomBytes(32);
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: gw.encoded, gpus: 1 });
+    const r = await releaseTo(bundle, lab, SECRET, { nonce, anchors, now: NOW, label: 'models/m/key' });
+    expect(r.document.ok).toBe(true);
+    expect(r.format).toBe('hpke');
+    expect(fromUtf8(await openSealed(gw, r.sealed!, 'models/m/key'))).toBe(fromUtf8(SECRET));
+    expect(r.documentDigest).toBe(await documentDigest(r.document));
+  });
+
+  it('seals nothing when the appraisal fails (wrong measurement)', async () => {
+    const nonce = randomBytes(32);
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: gw.encoded });
+    const strict = parsePolicy({ version: 1, snp: { measurements: ['00'.repeat(48)] } });
+    const r = await releaseTo(bundle, strict, SECRET, { nonce, anchors, now: NOW });
+    expect(r.sealed).toBeUndefined();
+    expect(r.document.ok).toBe(false);
+    expect(r.document.errors[0]?.code).toBe('ERR_SNP_POLICY_MEASUREMENT');
+  });
+
+  it('under the Trustee binding, returns a flattened JWE to the tee-pubkey', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256' });
+    const jwk = await exportJWK(publicKey);
+    const teePubkey: TeePubKey = { kty: 'EC', crv: 'P-256', alg: 'ECDH-ES+A256KW', x: jwk.x!, y: jwk.y! };
+    const m = await mintKbsAttestation({ nonce: toBase64(randomBytes(32)), teePubkey });
+    const tb = await bundleFromKbsAttestation(parseKbsAttestation(m.attestation), 'snp', { snpCrl: m.crl });
+    const r = await releaseTo(tb.bundle, lab, SECRET, { nonce: tb.nonce, binding: trusteeKbsBinding, anchors: m.anchors, now: NOW });
+    expect(r.format).toBe('jwe');
+    const jwe = JSON.parse(fromUtf8(r.sealed!));
+    expect(Object.keys(jwe).sort()).toEqual(['ciphertext', 'encrypted_key', 'iv', 'protected', 'tag']);
+    expect(fromUtf8((await flattenedDecrypt(jwe, privateKey)).plaintext)).toBe(fromUtf8(SECRET));
+  });
+
+  it('refuses empty secrets and unparsed policies', async () => {
+    const nonce = randomBytes(32);
+    await expectCode(releaseTo(new Uint8Array(0), lab, new Uint8Array(0), { nonce }), ConfigError, 'ERR_OPTIONS_INVALID');
+    await expectCode(releaseTo(new Uint8Array(0), {} as never, SECRET, { nonce }), ConfigError, 'ERR_OPTIONS_INVALID');
+  });
+});
