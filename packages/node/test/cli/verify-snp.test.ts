@@ -15,7 +15,7 @@ writeFileSync(offlinePolicy, JSON.stringify({ version: 1, snp: { revocation: 'al
 const at = (e: any): string => (e.verified_by_research?.chain_valid_openssl_at?.utc ?? '2026-11-28 00:00:00+00:00').replace(' ', 'T').replace('+00:00', 'Z');
 
 describe.skipIf(!snp)('ccinfer verify snp on the shared vectors', () => {
-  const valid = vectorSets(snp!).filter((n) => {
+  const valid = (snp ? vectorSets(snp) : []).filter((n) => {
     const e = readJson(snp!, n, 'expected.json');
     return e.report && e.verified_by_research.report_signature_valid_with_leaf === true && !e.report.policy_decoded.debug;
   });
