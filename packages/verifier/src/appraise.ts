@@ -33,7 +33,7 @@ import {
 } from '@ccinfer/core';
 import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
-import { appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
+import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
 import { checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
 import type { Policy } from './policy.js';
@@ -177,10 +177,12 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
     claims['gpus'] = [];
     claims['switches'] = [];
     const rims = [...(b.collateral?.nvidia?.rims?.values() ?? [])];
+    const ocspResponses = b.collateral?.nvidia?.ocsp ?? [];
+    const memo = new NvidiaMemo();
     const runs = devices.map((d) => {
       const own = new CheckList();
       const into: Partial<GpuClaims> = {};
-      const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: policy?.gpu, rims, ocspResponses: b.collateral?.nvidia?.ocsp ?? [] }, into);
+      const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: policy?.gpu, rims, ocspResponses, memo }, into);
       result.catch(() => undefined);
       return { ...d, own, into, result };
     });

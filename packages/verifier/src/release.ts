@@ -17,6 +17,11 @@ import type { EarClaims } from './ear.js';
 import type { Policy } from './policy.js';
 import { jweToTeePubKey } from './trustee/jwe.js';
 
+/**
+ * `nonce` is the caller's fresh nonce (ccinfer/1). Under `trustee-kbs/0.4.0` it is the nonce derived from the
+ * KBS runtime data (`bundleFromKbsAttestation(...).nonce`): the caller must itself have checked that the
+ * runtime data's `nonce` is the challenge it issued, once (the key broker does).
+ */
 export interface ReleaseOptions extends Omit<AppraiseOptions, 'policy'> {
   /** Bound as HPKE AAD (e.g. the resource name); the pod must open with the same label. */
   label?: string | undefined;

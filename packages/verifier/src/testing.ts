@@ -72,6 +72,9 @@ export {
   mintRim,
   rimMeasurementsFrom,
   mintOcspResponse,
+  mintNvidiaCollateral,
+  GPU_DRIVER_RIM_INDICES,
+  GPU_VBIOS_RIM_INDICES,
   createSimulatedNras,
   mintNrasToken,
   type SimulatedNvidia,
@@ -84,6 +87,8 @@ export {
   type MintedGpuEvidence,
   type RimSpec,
   type OcspResponseSpec,
+  type NvidiaCollateralSpec,
+  type NvidiaCollateral,
   type SimulatedNras,
   type NrasTokenSpec,
 } from './testing/nvidia.js';

@@ -1,13 +1,20 @@
 /**
- * HPKE (RFC 9180) through `@hpke/core`, which uses only WebCrypto: DHKEM(X25519, HKDF-SHA256) 0x0020,
- * HKDF-SHA256 0x0001, AES-128-GCM 0x0001 (the RFC 9458 and chunked-OHTTP examples use it) and
- * AES-256-GCM 0x0002 (our default, DESIGN.md §4.3). ChaCha20-Poly1305 is not in WebCrypto, so not offered.
+ * HPKE (RFC 9180), base mode, for the one KEM and KDF we use — DHKEM(X25519, HKDF-SHA256) 0x0020 and
+ * HKDF-SHA256 0x0001 — with AES-128-GCM 0x0001 (the RFC 9458 and chunked-OHTTP examples use it) or AES-256-GCM
+ * 0x0002 (our default, DESIGN.md §4.3). ChaCha20-Poly1305 is not in WebCrypto, so not offered.
+ *
+ * The key schedule is written here over an injectable {@link SessionCrypto} (backend.ts) rather than taken
+ * from `@hpke/core`, whose primitives are fixed to WebCrypto: the protocol stays in one place while Node
+ * runs X25519 and AES-GCM synchronously on node:crypto. HKDF is synchronous either way (sha256.ts, or the
+ * backend's HMAC). Checked byte for byte against the RFC 9458 and chunked-draft examples (which exercise
+ * Encap/Decap, the key schedule, Seal/Open with sequence numbers and Export) and against `@hpke/core`.
  */
-import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import { utf8 } from '../bytes.js';
 import { subtle } from '../crypto.js';
+import { X25519_PKCS8_PREFIX, type AeadKeyHandle, type PrivateKeyHandle, type SessionCrypto } from './backend.js';
 import { sessionError } from './errors.js';
-import { hkdfExpand, hkdfExtract } from './sha256.js';
 import { encodeKeyConfig, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
+import { hmacSha256 } from './sha256.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -39,54 +46,223 @@ export function isSupported(kemId: number, kdfId: number, aeadId: number): boole
   return kemId === KEM_X25519_HKDF_SHA256 && SUPPORTED_ALGORITHMS.some((a) => a.kdfId === kdfId && a.aeadId === aeadId);
 }
 
-type Bytes = ArrayBufferLike | ArrayBufferView;
-const u8 = (b: Bytes): Uint8Array => (ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(b));
-const buf = (b: Uint8Array): ArrayBuffer => b.buffer as ArrayBuffer;
+export interface HpkeSuite {
+  kemId: number;
+  kdfId: number;
+  aeadId: number;
+}
+
+// ————— HKDF-SHA256 (RFC 5869) over the backend's HMAC —————
+
+type Hmac = (key: Uint8Array, ...data: Uint8Array[]) => Uint8Array;
+const NH = 32; // HKDF-SHA256 output size
+const ZEROS = new Uint8Array(NH);
+const EMPTY = new Uint8Array(0);
+
+export function hmacOf(c: SessionCrypto): Hmac {
+  return c.hmacSha256 ? c.hmacSha256.bind(c) : hmacSha256;
+}
+
+/** HKDF-Extract (RFC 5869 §2.2); an empty salt is HashLen zero bytes. `ikm` is the concatenation of its parts. */
+export function extract(h: Hmac, salt: Uint8Array, ...ikm: Uint8Array[]): Uint8Array {
+  return h(salt.length === 0 ? ZEROS : salt, ...ikm);
+}
+
+/** HKDF-Expand (RFC 5869 §2.3); `info` is the concatenation of its parts. */
+export function expand(h: Hmac, prk: Uint8Array, info: Uint8Array[], length: number): Uint8Array {
+  if (length > 255 * NH) throw new RangeError('HKDF-Expand length exceeds 255 * HashLen');
+  if (length <= NH) {
+    const t = h(prk, ...info, new Uint8Array([1]));
+    return length === NH ? t : t.slice(0, length);
+  }
+  const out = new Uint8Array(length);
+  let t = EMPTY;
+  for (let i = 1, at = 0; at < length; i++, at += NH) {
+    t = h(prk, t, ...info, new Uint8Array([i]));
+    out.set(t.subarray(0, Math.min(NH, length - at)), at);
+  }
+  return out;
+}
+
+// ————— RFC 9180 labelled KDF, DHKEM, key schedule —————
+
+const HPKE_V1 = utf8('HPKE-v1');
+const L_EAE_PRK = utf8('eae_prk');
+const L_SHARED_SECRET = utf8('shared_secret');
+const L_PSK_ID_HASH = utf8('psk_id_hash');
+const L_INFO_HASH = utf8('info_hash');
+const L_SECRET = utf8('secret');
+const L_KEY = utf8('key');
+const L_BASE_NONCE = utf8('base_nonce');
+const L_EXP = utf8('exp');
+const L_SEC = utf8('sec');
+const MODE_BASE = 0x00;
+const NSECRET = 32;
+const NPK = 32;
+
+const i2osp2 = (n: number): Uint8Array => new Uint8Array([(n >> 8) & 0xff, n & 0xff]);
+
+/** LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm) — §4. */
+function labeledExtract(h: Hmac, suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
+  return extract(h, salt, HPKE_V1, suiteId, label, ikm);
+}
+
+/** LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L) — §4. */
+function labeledExpand(h: Hmac, suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  return expand(h, prk, [i2osp2(length), HPKE_V1, suiteId, label, info], length);
+}
+
+/** suite_id = "KEM" || I2OSP(kem_id, 2) (§4.1). */
+const KEM_SUITE_ID = new Uint8Array([0x4b, 0x45, 0x4d, 0x00, 0x20]);
+
+/** suite_id = "HPKE" || I2OSP(kem_id, 2) || I2OSP(kdf_id, 2) || I2OSP(aead_id, 2) (§5.1). */
+function hpkeSuiteId(s: HpkeSuite): Uint8Array {
+  return new Uint8Array([0x48, 0x50, 0x4b, 0x45, s.kemId >> 8, s.kemId & 0xff, s.kdfId >> 8, s.kdfId & 0xff, s.aeadId >> 8, s.aeadId & 0xff]);
+}
 
 /**
- * HKDF-SHA256 for the HPKE key schedule (RFC 9180 §4, §5.1) computed synchronously (sha256.ts) instead of one
- * WebCrypto importKey + sign per HMAC: the labelled extract/expand framing stays @hpke/core's.
+ * DH and ExtractAndExpand of DHKEM (§4.1): shared_secret = LabeledExpand(LabeledExtract("", "eae_prk", dh),
+ * "shared_secret", enc || pkRm, Nsecret). An all-zero X25519 output (a low-order point) is refused (§7.1.4).
  */
-class HkdfSha256Sync extends HkdfSha256 {
-  override async extract(salt: Bytes, ikm: Bytes): Promise<ArrayBuffer> {
-    return buf(hkdfExtract(u8(salt), u8(ikm)));
+async function kemSharedSecret(c: SessionCrypto, h: Hmac, sk: PrivateKeyHandle, pk: Uint8Array, enc: Uint8Array, pkRm: Uint8Array): Promise<Uint8Array> {
+  if (pk.length !== NPK) throw sessionError('ERR_OHTTP_ENCAPSULATION', `an X25519 public key is ${NPK} bytes`);
+  let dh: Uint8Array;
+  try {
+    dh = await c.x25519(sk, pk);
+  } catch (cause) {
+    throw sessionError('ERR_OHTTP_ENCAPSULATION', 'X25519 failed', { cause });
   }
-  override async expand(prk: Bytes, info: Bytes, len: number): Promise<ArrayBuffer> {
-    return buf(hkdfExpand(u8(prk), u8(info), len));
+  if (dh.length !== 32 || dh.every((b) => b === 0)) throw sessionError('ERR_OHTTP_ENCAPSULATION', 'X25519 produced no shared secret (low-order point)');
+  const eaePrk = labeledExtract(h, KEM_SUITE_ID, EMPTY, L_EAE_PRK, dh);
+  const kemContext = new Uint8Array(enc.length + pkRm.length);
+  kemContext.set(enc);
+  kemContext.set(pkRm, enc.length);
+  return labeledExpand(h, KEM_SUITE_ID, eaePrk, L_SHARED_SECRET, kemContext, NSECRET);
+}
+
+/**
+ * psk_id_hash and info_hash depend only on the suite and the (public) info string, which for OHTTP is the
+ * label and the key config header: the same for every request of a session, so they are computed once.
+ */
+const scheduleCache = new Map<string, { pskIdHash: Uint8Array; infoHash: Uint8Array }>();
+
+function scheduleHashes(h: Hmac, suiteId: Uint8Array, info: Uint8Array): { pskIdHash: Uint8Array; infoHash: Uint8Array } {
+  let k = '';
+  for (const b of suiteId) k += String.fromCharCode(b);
+  for (const b of info) k += String.fromCharCode(b);
+  let v = scheduleCache.get(k);
+  if (!v) {
+    if (scheduleCache.size >= 64) scheduleCache.clear();
+    v = { pskIdHash: labeledExtract(h, suiteId, EMPTY, L_PSK_ID_HASH, EMPTY), infoHash: labeledExtract(h, suiteId, EMPTY, L_INFO_HASH, info) };
+    scheduleCache.set(k, v);
   }
-  override async extractAndExpand(salt: Bytes, ikm: Bytes, info: Bytes, len: number): Promise<ArrayBuffer> {
-    return buf(hkdfExpand(hkdfExtract(u8(salt), u8(ikm)), u8(info), len));
+  return v;
+}
+
+/** KeySchedule(mode_base, shared_secret, info, psk = "", psk_id = "") — §5.1. */
+async function keySchedule(c: SessionCrypto, h: Hmac, suite: HpkeSuite, sharedSecret: Uint8Array, info: Uint8Array): Promise<HpkeContext> {
+  const { nk, nn } = aeadSizes(suite.aeadId);
+  const suiteId = hpkeSuiteId(suite);
+  const { pskIdHash, infoHash } = scheduleHashes(h, suiteId, info);
+  const ksc = new Uint8Array(1 + pskIdHash.length + infoHash.length);
+  ksc[0] = MODE_BASE;
+  ksc.set(pskIdHash, 1);
+  ksc.set(infoHash, 1 + pskIdHash.length);
+  const secret = labeledExtract(h, suiteId, sharedSecret, L_SECRET, EMPTY);
+  const key = labeledExpand(h, suiteId, secret, L_KEY, ksc, nk);
+  const baseNonce = labeledExpand(h, suiteId, secret, L_BASE_NONCE, ksc, nn);
+  const exporterSecret = labeledExpand(h, suiteId, secret, L_EXP, ksc, NH);
+  return new HpkeContext(c, h, suiteId, await c.aeadKey(key), baseNonce, exporterSecret);
+}
+
+/** nonce = base XOR I2OSP(counter, Nn): HPKE's ComputeNonce (§5.2) and the chunked response nonce (draft §5.2). */
+export function counterNonce(base: Uint8Array, counter: number): Uint8Array {
+  const n = base.slice();
+  let c = counter;
+  for (let i = n.length - 1; c > 0 && i >= 0; i--) {
+    n[i]! ^= c & 0xff;
+    c = Math.floor(c / 256);
+  }
+  return n;
+}
+
+/**
+ * An HPKE encryption context (§5.2, §5.3). The sequence number is a JS number: far below 2^(8·Nn) − 1, so the
+ * message limit is checked against 2^53 − 1 (never reached, but never wrapping into a reused nonce).
+ */
+export class HpkeContext {
+  private seq = 0;
+
+  constructor(
+    private readonly c: SessionCrypto,
+    private readonly h: Hmac,
+    private readonly suiteId: Uint8Array,
+    private readonly key: AeadKeyHandle,
+    private readonly baseNonce: Uint8Array,
+    private readonly exporterSecret: Uint8Array,
+  ) {}
+
+  private nonce(): Uint8Array {
+    if (this.seq >= Number.MAX_SAFE_INTEGER) throw sessionError('ERR_OHTTP_TOO_MANY_CHUNKS', 'HPKE message limit reached');
+    return counterNonce(this.baseNonce, this.seq);
+  }
+
+  /** ContextS.Seal(aad, pt) (§5.2). */
+  async seal(plaintext: Uint8Array, aad: Uint8Array = EMPTY): Promise<Uint8Array> {
+    const ct = await this.c.seal(this.key, this.nonce(), aad, plaintext);
+    this.seq++;
+    return ct;
+  }
+
+  /** ContextR.Open(aad, ct) (§5.2): the sequence number advances only when the message opened. */
+  async open(ciphertext: Uint8Array, aad: Uint8Array = EMPTY): Promise<Uint8Array> {
+    const pt = await this.c.open(this.key, this.nonce(), aad, ciphertext);
+    this.seq++;
+    return pt;
+  }
+
+  /** Context.Export(exporter_context, L) = LabeledExpand(exporter_secret, "sec", exporter_context, L) (§5.3). */
+  export(exporterContext: Uint8Array, length: number): Uint8Array {
+    return labeledExpand(this.h, this.suiteId, this.exporterSecret, L_SEC, exporterContext, length);
   }
 }
 
-/** DHKEM(X25519, HKDF-SHA256) whose ExtractAndExpand (RFC 9180 §4.1) uses the synchronous HKDF. */
-class DhkemX25519Sync extends DhkemX25519HkdfSha256 {
-  constructor() {
-    super();
-    const kdf = new HkdfSha256Sync();
-    // suite_id = "KEM" || I2OSP(kem_id, 2) (RFC 9180 §4.1)
-    kdf.init(new Uint8Array([0x4b, 0x45, 0x4d, 0x00, 0x20]));
-    (this as unknown as { _kdf: HkdfSha256 })._kdf = kdf;
+function checkSuite(s: HpkeSuite): void {
+  if (!isSupported(s.kemId, s.kdfId, s.aeadId)) {
+    throw sessionError('ERR_OHTTP_SUITE', `HPKE suite 0x${s.kemId.toString(16)}/0x${s.kdfId.toString(16)}/0x${s.aeadId.toString(16)} is not supported`);
   }
 }
 
-const suites = new Map<number, CipherSuite>();
-
-export function cipherSuite(kemId: number, kdfId: number, aeadId: number): CipherSuite {
-  if (!isSupported(kemId, kdfId, aeadId)) {
-    throw sessionError('ERR_OHTTP_SUITE', `HPKE suite 0x${kemId.toString(16)}/0x${kdfId.toString(16)}/0x${aeadId.toString(16)} is not supported`);
-  }
-  let s = suites.get(aeadId);
-  if (!s) {
-    s = new CipherSuite({
-      kem: new DhkemX25519Sync(),
-      kdf: new HkdfSha256Sync(),
-      aead: aeadId === AEAD_AES_128_GCM ? new Aes128Gcm() : new Aes256Gcm(),
-    });
-    suites.set(aeadId, s);
-  }
-  return s;
+/** A fixed ephemeral key (raw bytes): for reproducing published examples only. */
+export interface RawKeyPair {
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
 }
+
+/** SetupBaseS(pkR, info) (§5.1.1) with Encap (§4.1): returns enc = SerializePublicKey(pkE) and the context. */
+export async function setupBaseS(
+  c: SessionCrypto,
+  suite: HpkeSuite,
+  pkR: Uint8Array,
+  info: Uint8Array,
+  ephemeral?: RawKeyPair,
+): Promise<{ enc: Uint8Array; ctx: HpkeContext }> {
+  checkSuite(suite);
+  const h = hmacOf(c);
+  const e = ephemeral ? { privateKey: await c.importPrivateKey(ephemeral.privateKey), publicKey: ephemeral.publicKey.slice() } : await c.generateKeyPair();
+  const shared = await kemSharedSecret(c, h, e.privateKey, pkR, e.publicKey, pkR);
+  return { enc: e.publicKey, ctx: await keySchedule(c, h, suite, shared, info) };
+}
+
+/** SetupBaseR(enc, skR, info) (§5.1.1) with Decap (§4.1); `pkR` is the recipient's own public key (kem_context). */
+export async function setupBaseR(c: SessionCrypto, suite: HpkeSuite, skR: PrivateKeyHandle, pkR: Uint8Array, enc: Uint8Array, info: Uint8Array): Promise<HpkeContext> {
+  checkSuite(suite);
+  const h = hmacOf(c);
+  const shared = await kemSharedSecret(c, h, skR, enc, enc, pkR);
+  return keySchedule(c, h, suite, shared, info);
+}
+
+// ————— gateway keys —————
 
 /** The gateway's key: a config to publish and a key pair whose private half is not extractable. */
 export interface GatewayKey {
@@ -98,7 +274,8 @@ export interface GatewayKey {
 
 /**
  * A fresh X25519 key pair generated by WebCrypto with `extractable: false`, so that the private key can
- * be used for decapsulation but never exported (DESIGN.md §3, pod step 1).
+ * be used for decapsulation but never exported (DESIGN.md §3, pod step 1). Every {@link SessionCrypto}
+ * accepts this `CryptoKey`.
  */
 export async function generateGatewayKey(
   keyId: number,
@@ -110,17 +287,19 @@ export async function generateGatewayKey(
   return { config, encoded: encodeKeyConfig(config), keyPair };
 }
 
-/** Imports a known X25519 private key (test vectors and fixtures only). */
+/** Imports a known X25519 private key (test vectors and fixtures only); the private key is not extractable. */
 export async function importGatewayKey(
   keyId: number,
   privateKey: Uint8Array,
   publicKey: Uint8Array,
   algorithms: readonly SymmetricAlgorithm[] = SUPPORTED_ALGORITHMS,
 ): Promise<GatewayKey> {
-  const kem = new DhkemX25519HkdfSha256();
-  const keyPair = {
-    privateKey: await kem.importKey('raw', privateKey.slice().buffer, false),
-    publicKey: await kem.importKey('raw', publicKey.slice().buffer, true),
+  const pkcs8 = new Uint8Array(X25519_PKCS8_PREFIX.length + privateKey.length);
+  pkcs8.set(X25519_PKCS8_PREFIX);
+  pkcs8.set(privateKey, X25519_PKCS8_PREFIX.length);
+  const keyPair: CryptoKeyPair = {
+    privateKey: await subtle().importKey('pkcs8', pkcs8, { name: 'X25519' }, false, ['deriveBits']),
+    publicKey: await subtle().importKey('raw', publicKey.slice(), { name: 'X25519' }, true, []),
   };
   const config: KeyConfig = { keyId, kemId: KEM_X25519_HKDF_SHA256, publicKey: publicKey.slice(), algorithms: [...algorithms] };
   return { config, encoded: encodeKeyConfig(config), keyPair };

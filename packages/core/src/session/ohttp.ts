@@ -8,14 +8,26 @@
  * fails to open, and a stream that ends without a final chunk is `ERR_OHTTP_TRUNCATED` — never a silently
  * short message.
  */
-import type { CipherSuite, RecipientContext, SenderContext } from '@hpke/core';
 import { concat, utf8 } from '../bytes.js';
-import { bs, randomBytes, subtle } from '../crypto.js';
+import { randomBytes } from '../crypto.js';
 import { CcinferError } from '../errors.js';
+import { webCryptoSessionCrypto, type AeadKeyHandle, type SessionCrypto } from './backend.js';
 import { sessionError } from './errors.js';
-import { aeadSizes, cipherSuite, isSupported, SUPPORTED_ALGORITHMS, type GatewayKey } from './hpke.js';
+import {
+  aeadSizes,
+  counterNonce,
+  expand,
+  extract,
+  hmacOf,
+  isSupported,
+  setupBaseR,
+  setupBaseS,
+  SUPPORTED_ALGORITHMS,
+  type GatewayKey,
+  type HpkeContext,
+  type RawKeyPair,
+} from './hpke.js';
 import { selectAlgorithm, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
-import { hkdfExpand, hkdfExtract } from './sha256.js';
 import { readVarint, varintLength, writeVarint } from './varint.js';
 
 export const MEDIA_TYPE_REQUEST = 'message/ohttp-req';
@@ -29,15 +41,13 @@ const LABEL_CHUNKED_REQUEST = 'message/bhttp chunked request';
 const LABEL_CHUNKED_RESPONSE = 'message/bhttp chunked response';
 const FINAL = utf8('final');
 const EMPTY = new Uint8Array(0);
+const KEY = utf8('key');
+const NONCE = utf8('nonce');
 
-/** The exact bytes of a view as an `ArrayBuffer` (what @hpke/core takes); copies only when the view is partial. */
-function ab(u: Uint8Array): ArrayBuffer {
-  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength && u.buffer instanceof ArrayBuffer
-    ? u.buffer
-    : (u.slice().buffer as ArrayBuffer);
-}
-
-/** Chunk plaintext size senders use (draft §3: receivers must accept 2^14; senders should not exceed it). */
+/**
+ * Chunk plaintext size senders use (draft §3: receivers must accept 2^14; senders should not exceed it). A
+ * larger size would cut per-chunk overhead but is not ours to choose: a conforming receiver may refuse it.
+ */
 export const CHUNK_SIZE = 16384;
 /** Largest sealed chunk we accept by default (RFC 9458 permits more; bounded so a peer cannot make us buffer). */
 export const MAX_SEALED_CHUNK = 1024 * 1024;
@@ -60,7 +70,9 @@ function wrap(err: unknown, code: 'ERR_OHTTP_DECRYPT' | 'ERR_OHTTP_ENCAPSULATION
 }
 
 interface ResponseKey {
-  key: CryptoKey;
+  crypto: SessionCrypto;
+  /** Imported once per response, never per chunk. */
+  key: AeadKeyHandle;
   nonce: Uint8Array;
 }
 
@@ -68,42 +80,31 @@ interface ResponseKey {
  * RFC 9458 §4.4 (and draft §5.2 with its own label):
  *   secret = context.Export(label, max(Nn, Nk)); salt = enc || response_nonce
  *   prk = Extract(salt, secret); aead_key = Expand(prk, "key", Nk); aead_nonce = Expand(prk, "nonce", Nn)
- * HKDF runs synchronously (sha256.ts); only the AEAD key goes to WebCrypto.
+ * HKDF runs synchronously (sha256.ts or the backend's HMAC); the AEAD key is imported once.
  */
 async function deriveResponseKey(
-  ctx: { export(exporterContext: ArrayBuffer, len: number): Promise<ArrayBuffer> },
+  crypto: SessionCrypto,
+  ctx: HpkeContext,
   label: string,
   aeadId: number,
   enc: Uint8Array,
   responseNonce: Uint8Array,
 ): Promise<ResponseKey> {
   const { nk, nn } = aeadSizes(aeadId);
-  const secret = new Uint8Array(await ctx.export(ab(utf8(label)), Math.max(nn, nk)));
-  const prk = hkdfExtract(concat(enc, responseNonce), secret);
-  return {
-    key: await subtle().importKey('raw', bs(hkdfExpand(prk, utf8('key'), nk)), 'AES-GCM', false, ['encrypt', 'decrypt']),
-    nonce: hkdfExpand(prk, utf8('nonce'), nn),
-  };
+  const h = hmacOf(crypto);
+  const secret = ctx.export(utf8(label), Math.max(nn, nk));
+  const prk = extract(h, concat(enc, responseNonce), secret);
+  return { crypto, key: await crypto.aeadKey(expand(h, prk, [KEY], nk)), nonce: expand(h, prk, [NONCE], nn) };
 }
 
-/** chunk_nonce = aead_nonce XOR encode(Nn, counter) (draft §5.2). */
-function chunkNonce(base: Uint8Array, counter: number): Uint8Array {
-  const n = base.slice();
-  let c = counter;
-  for (let i = n.length - 1; c > 0 && i >= 0; i--) {
-    n[i]! ^= c & 0xff;
-    c = Math.floor(c / 256);
-  }
-  return n;
-}
-
+/** chunk_nonce = aead_nonce XOR encode(Nn, counter) (draft §5.2); counter 0 is RFC 9458's single response. */
 async function aeadSeal(k: ResponseKey, counter: number, aad: Uint8Array, pt: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await subtle().encrypt({ name: 'AES-GCM', iv: bs(chunkNonce(k.nonce, counter)), additionalData: bs(aad) }, k.key, bs(pt)));
+  return k.crypto.seal(k.key, counterNonce(k.nonce, counter), aad, pt);
 }
 
 async function aeadOpen(k: ResponseKey, counter: number, aad: Uint8Array, ct: Uint8Array): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await subtle().decrypt({ name: 'AES-GCM', iv: bs(chunkNonce(k.nonce, counter)), additionalData: bs(aad) }, k.key, bs(ct)));
+    return await k.crypto.open(k.key, counterNonce(k.nonce, counter), aad, ct);
   } catch (cause) {
     throw sessionError('ERR_OHTTP_DECRYPT', `response chunk ${counter} does not open`, { cause });
   }
@@ -179,38 +180,30 @@ class ChunkFramer {
 export interface EncapsulateOptions {
   /** KDF/AEAD preference; the first the key config offers is used. */
   algorithms?: readonly SymmetricAlgorithm[];
-  /** Fixed ephemeral key pair: for reproducing published examples only. */
-  ephemeralKeyPair?: CryptoKeyPair;
+  /** Fixed ephemeral key pair (raw X25519 keys): for reproducing published examples only. */
+  ephemeralKeyPair?: RawKeyPair;
+  /** Crypto primitives; default WebCrypto ({@link webCryptoSessionCrypto}). */
+  crypto?: SessionCrypto;
 }
 
 interface Sender {
-  suite: CipherSuite;
-  ctx: SenderContext;
+  crypto: SessionCrypto;
+  ctx: HpkeContext;
   hdr: Uint8Array;
   enc: Uint8Array;
   aeadId: number;
 }
 
-/** Imported public keys per parsed key config: a session reuses its attested config for every request. */
-const importedKeys = new WeakMap<KeyConfig, CryptoKey>();
-
 async function setupSender(kc: KeyConfig, label: string, opts: EncapsulateOptions): Promise<Sender> {
   const alg = selectAlgorithm(kc, opts.algorithms ?? SUPPORTED_ALGORITHMS);
-  const suite = cipherSuite(kc.kemId, alg.kdfId, alg.aeadId);
+  const crypto = opts.crypto ?? webCryptoSessionCrypto;
   const hdr = encodeHeader(kc.keyId, kc.kemId, alg);
-  let ctx: SenderContext;
   try {
-    let recipientPublicKey = importedKeys.get(kc);
-    if (!recipientPublicKey) importedKeys.set(kc, (recipientPublicKey = await suite.kem.importKey('raw', ab(kc.publicKey), true)));
-    ctx = await suite.createSenderContext({
-      recipientPublicKey,
-      info: ab(info(label, hdr)),
-      ...(opts.ephemeralKeyPair ? { ekm: opts.ephemeralKeyPair } : {}),
-    });
+    const { enc, ctx } = await setupBaseS(crypto, { kemId: kc.kemId, ...alg }, kc.publicKey, info(label, hdr), opts.ephemeralKeyPair);
+    return { crypto, ctx, hdr, enc, aeadId: alg.aeadId };
   } catch (err) {
     throw wrap(err, 'ERR_OHTTP_ENCAPSULATION', 'HPKE setup to the key config failed');
   }
-  return { suite, ctx, hdr, enc: new Uint8Array(ctx.enc), aeadId: alg.aeadId };
 }
 
 /**
@@ -223,14 +216,14 @@ export async function encapsulateRequest(
   opts: EncapsulateOptions = {},
 ): Promise<{ encapsulated: Uint8Array; openResponse(encResponse: Uint8Array): Promise<Uint8Array> }> {
   const s = await setupSender(kc, LABEL_REQUEST, opts);
-  const ct = new Uint8Array(await s.ctx.seal(ab(request)));
+  const ct = await s.ctx.seal(request);
   return {
     encapsulated: concat(s.hdr, s.enc, ct),
     async openResponse(encResponse: Uint8Array): Promise<Uint8Array> {
       const { nk, nn } = aeadSizes(s.aeadId);
       const entropy = Math.max(nk, nn);
       if (encResponse.length < entropy + 16) throw sessionError('ERR_OHTTP_TRUNCATED', 'encapsulated response too short');
-      const k = await deriveResponseKey(s.ctx, LABEL_RESPONSE, s.aeadId, s.enc, encResponse.subarray(0, entropy));
+      const k = await deriveResponseKey(s.crypto, s.ctx, LABEL_RESPONSE, s.aeadId, s.enc, encResponse.subarray(0, entropy));
       return aeadOpen(k, 0, EMPTY, encResponse.subarray(entropy));
     },
   };
@@ -255,7 +248,7 @@ export class ChunkedRequestEncoder {
     if (this.done) throw sessionError('ERR_OHTTP_STATE', 'the final chunk was already sealed');
     if (!final && chunk.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final chunk must not be empty');
     this.done = final;
-    const sealed = new Uint8Array(await this.s.ctx.seal(ab(chunk), final ? ab(FINAL) : undefined));
+    const sealed = await this.s.ctx.seal(chunk, final ? FINAL : EMPTY);
     return frame(sealed, final);
   }
 
@@ -272,7 +265,7 @@ export class ChunkedRequestEncoder {
   }
 
   responseDecoder(maxChunk = MAX_SEALED_CHUNK): ChunkedResponseDecoder {
-    return new ChunkedResponseDecoder(this.s.ctx, this.s.enc, this.s.aeadId, maxChunk);
+    return new ChunkedResponseDecoder(this.s.crypto, this.s.ctx, this.s.enc, this.s.aeadId, maxChunk);
   }
 }
 
@@ -285,7 +278,8 @@ export class ChunkedResponseDecoder {
   private failed: CcinferError | undefined;
 
   constructor(
-    private readonly ctx: SenderContext,
+    private readonly crypto: SessionCrypto,
+    private readonly ctx: HpkeContext,
     private readonly enc: Uint8Array,
     private readonly aeadId: number,
     maxChunk: number,
@@ -304,7 +298,7 @@ export class ChunkedResponseDecoder {
         this.nonceBuf = concat(this.nonceBuf, rest.subarray(0, need));
         rest = rest.subarray(need);
         if (this.nonceBuf.length < this.entropy) return [];
-        this.key = await deriveResponseKey(this.ctx, LABEL_CHUNKED_RESPONSE, this.aeadId, this.enc, this.nonceBuf);
+        this.key = await deriveResponseKey(this.crypto, this.ctx, LABEL_CHUNKED_RESPONSE, this.aeadId, this.enc, this.nonceBuf);
       }
       const out: Uint8Array[] = [];
       for (const sealed of this.framer.push(rest)) {
@@ -375,12 +369,18 @@ export function decryptResponseStream(body: ReadableStream<Uint8Array>, decoder:
 export type KeyLookup = (keyId: number) => GatewayKey | undefined;
 
 interface Receiver {
-  ctx: RecipientContext;
+  crypto: SessionCrypto;
+  ctx: HpkeContext;
   enc: Uint8Array;
   aeadId: number;
 }
 
-async function setupReceiver(keys: KeyLookup, header: Uint8Array, label: string): Promise<Receiver> {
+export interface DecapsulateOptions {
+  /** Crypto primitives; default WebCrypto ({@link webCryptoSessionCrypto}). */
+  crypto?: SessionCrypto;
+}
+
+async function setupReceiver(keys: KeyLookup, header: Uint8Array, label: string, crypto: SessionCrypto): Promise<Receiver> {
   const keyId = header[0]!;
   const kemId = (header[1]! << 8) | header[2]!;
   const kdfId = (header[3]! << 8) | header[4]!;
@@ -390,15 +390,10 @@ async function setupReceiver(keys: KeyLookup, header: Uint8Array, label: string)
   if (kemId !== key.config.kemId || !key.config.algorithms.some((a) => a.kdfId === kdfId && a.aeadId === aeadId) || !isSupported(kemId, kdfId, aeadId)) {
     throw sessionError('ERR_OHTTP_SUITE', 'the request names a KEM/KDF/AEAD the key config does not offer');
   }
-  const suite = cipherSuite(kemId, kdfId, aeadId);
   const enc = header.slice(HEADER_LENGTH, HEADER_LENGTH + NENC);
   try {
-    const ctx = await suite.createRecipientContext({
-      recipientKey: key.keyPair,
-      enc: ab(enc),
-      info: ab(info(label, header.subarray(0, HEADER_LENGTH))),
-    });
-    return { ctx, enc, aeadId };
+    const ctx = await setupBaseR(crypto, { kemId, kdfId, aeadId }, key.keyPair.privateKey, key.config.publicKey, enc, info(label, header.subarray(0, HEADER_LENGTH)));
+    return { crypto, ctx, enc, aeadId };
   } catch (err) {
     throw wrap(err, 'ERR_OHTTP_ENCAPSULATION', 'HPKE decapsulation failed');
   }
@@ -408,12 +403,13 @@ async function setupReceiver(keys: KeyLookup, header: Uint8Array, label: string)
 export async function decapsulateRequest(
   keys: KeyLookup,
   encRequest: Uint8Array,
+  opts: DecapsulateOptions = {},
 ): Promise<{ request: Uint8Array; encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> }> {
   if (encRequest.length < HEADER_LENGTH + NENC + 16) throw sessionError('ERR_OHTTP_TRUNCATED', 'encapsulated request too short');
-  const r = await setupReceiver(keys, encRequest.subarray(0, HEADER_LENGTH + NENC), LABEL_REQUEST);
+  const r = await setupReceiver(keys, encRequest.subarray(0, HEADER_LENGTH + NENC), LABEL_REQUEST, opts.crypto ?? webCryptoSessionCrypto);
   let request: Uint8Array;
   try {
-    request = new Uint8Array(await r.ctx.open(ab(encRequest.slice(HEADER_LENGTH + NENC))));
+    request = await r.ctx.open(encRequest.subarray(HEADER_LENGTH + NENC));
   } catch (err) {
     throw wrap(err, 'ERR_OHTTP_DECRYPT', 'the request does not open');
   }
@@ -422,7 +418,7 @@ export async function decapsulateRequest(
     async encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> {
       const { nk, nn } = aeadSizes(r.aeadId);
       const nonce = responseNonce ?? randomBytes(Math.max(nk, nn));
-      const k = await deriveResponseKey(r.ctx, LABEL_RESPONSE, r.aeadId, r.enc, nonce);
+      const k = await deriveResponseKey(r.crypto, r.ctx, LABEL_RESPONSE, r.aeadId, r.enc, nonce);
       return concat(nonce, await aeadSeal(k, 0, EMPTY, response));
     },
   };
@@ -439,7 +435,7 @@ export class ChunkedRequestDecoder {
 
   constructor(
     private readonly keys: KeyLookup,
-    private readonly opts: { maxChunk?: number; maxChunks?: number } = {},
+    private readonly opts: DecapsulateOptions & { maxChunk?: number; maxChunks?: number } = {},
   ) {
     this.framer = new ChunkFramer(opts.maxChunk ?? MAX_SEALED_CHUNK);
   }
@@ -457,7 +453,7 @@ export class ChunkedRequestDecoder {
         this.head = concat(this.head, rest.subarray(0, need));
         rest = rest.subarray(need);
         if (this.head.length < HEADER_LENGTH + NENC) return [];
-        this.r = await setupReceiver(this.keys, this.head, LABEL_CHUNKED_REQUEST);
+        this.r = await setupReceiver(this.keys, this.head, LABEL_CHUNKED_REQUEST, this.opts.crypto ?? webCryptoSessionCrypto);
       }
       const out: Uint8Array[] = [];
       for (const sealed of this.framer.push(rest)) out.push(await this.open(sealed, false));
@@ -478,7 +474,7 @@ export class ChunkedRequestDecoder {
     if (++this.chunks > (this.opts.maxChunks ?? 1 << 20)) throw sessionError('ERR_OHTTP_TOO_MANY_CHUNKS', 'too many request chunks');
     let pt: Uint8Array;
     try {
-      pt = new Uint8Array(await this.r!.ctx.open(ab(sealed), final ? ab(FINAL) : undefined));
+      pt = await this.r!.ctx.open(sealed, final ? FINAL : EMPTY);
     } catch (err) {
       throw wrap(err, 'ERR_OHTTP_DECRYPT', `request chunk ${this.chunks - 1} does not open`);
     }
@@ -491,7 +487,7 @@ export class ChunkedRequestDecoder {
     if (!this.finished || !this.r) throw sessionError('ERR_OHTTP_STATE', 'respond only to a complete request');
     const { nk, nn } = aeadSizes(this.r.aeadId);
     const nonce = responseNonce ?? randomBytes(Math.max(nk, nn));
-    return new ChunkedResponseEncoder(nonce, await deriveResponseKey(this.r.ctx, LABEL_CHUNKED_RESPONSE, this.r.aeadId, this.r.enc, nonce));
+    return new ChunkedResponseEncoder(nonce, await deriveResponseKey(this.r.crypto, this.r.ctx, LABEL_CHUNKED_RESPONSE, this.r.aeadId, this.r.enc, nonce));
   }
 
   private async guard<T>(f: () => Promise<T>): Promise<T> {

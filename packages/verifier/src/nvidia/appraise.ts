@@ -12,6 +12,7 @@ import {
   ConfigError,
   VerificationError,
   cachedFetch,
+  equalBytes,
   fetchBytes,
   randomBytes,
   sha256,
@@ -24,14 +25,16 @@ import {
   type VerificationDocument,
 } from '@ccinfer/core';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
-import { parseCertificates, type Certificate, type ChainCache } from '../x509/index.js';
+import { parseCertificates, type Certificate, type ChainCache, type ChainResult } from '../x509/index.js';
 import { OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';
 import {
   buildOcspRequest,
   certIdFor,
   checkOcspResponse,
   parseOcspResponse,
+  type CertId,
   type OcspMode,
+  type OcspResponse,
   type OcspResult,
 } from './ocsp.js';
 import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.js';
@@ -80,8 +83,16 @@ export interface NvidiaAppraisalOptions {
   anchors?: Pick<TrustAnchors, 'nvidiaDevice' | 'nvidiaRim' | 'simulated'> | undefined;
   /** RIMs the caller already has (files, bundle collateral); matched to the device by version. */
   rims?: readonly RimInput[] | undefined;
-  /** OCSP responses the caller already has (bundle collateral); no nonce can be checked on these. */
+  /**
+   * OCSP responses the caller already has (bundle collateral, gathered by the pod before any client asked).
+   * Each is used for the certificate its CertID names (hash of issuer name and key, and serial) and gets every
+   * check of a fetched response — signed by the issuer or a responder it delegated, status, thisUpdate /
+   * nextUpdate around `now` — except the nonce echo, which no pre-fetched response can have: its freshness is
+   * its validity window, as for a cached response. So `ocsp: 'require'` is satisfied by such responses.
+   */
   ocspResponses?: readonly Uint8Array[] | undefined;
+  /** Work shared by the devices of one appraisal (same `now`, anchors and OCSP mode): see {@link NvidiaMemo}. */
+  memo?: NvidiaMemo | undefined;
   policy?: GpuPolicy | undefined;
   /** Overrides `policy.ocsp`. Default `require`. */
   ocsp?: OcspMode | undefined;
@@ -131,6 +142,27 @@ export interface GpuClaims {
 }
 
 const HOUR = 3_600_000;
+
+/**
+ * The devices of one bundle share their RIMs (one driver and one VBIOS RIM for eight identical GPUs), the
+ * RIM signer chain and the upper device CAs: each RIM is parsed and its signature verified once, and each
+ * pre-fetched OCSP response is parsed once and checked once per certificate, for the whole appraisal. Results
+ * are shared, failures included (the same inputs give the same verdict). One memo per appraisal: `now`,
+ * anchors and OCSP mode must not change while it is used.
+ */
+export class NvidiaMemo {
+  readonly rims = new Map<RimInput, Promise<Rim>>();
+  readonly rimSignatures = new Map<Rim, Promise<ChainResult>>();
+  readonly ocspParsed = new Map<Uint8Array, OcspResponse>();
+  readonly ocspChecks = new Map<string, Promise<OcspResult>>();
+}
+
+function memoized<K, V>(map: Map<K, Promise<V>> | undefined, key: K, f: () => Promise<V>): Promise<V> {
+  if (!map) return f();
+  let p = map.get(key);
+  if (!p) map.set(key, (p = f()));
+  return p;
+}
 
 /**
  * Runs the per-device steps on `options.checks` and returns the claims. Throws the first failing step's
@@ -186,7 +218,9 @@ export async function appraiseNvidiaDevice(
   await checks.run(`${id}.signature`, () => verifyReportSignature(report, chain[0]!), () => 'ECDSA P-384/SHA-384 over request || response without signature');
 
   // Reference values.
-  const given = await Promise.all((options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : parseRim(r))));
+  const given = await Promise.all(
+    (options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : memoized(options.memo?.rims, r, () => parseRim(r)))),
+  );
   const drvId = driverRimId(report, device);
   const biosId = vbiosRimId(report, device);
   claims.driverRimId = drvId ?? null;
@@ -203,7 +237,7 @@ export async function appraiseNvidiaDevice(
     await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
     await checks.run(
       `${id}.rim.${what}.signature`,
-      () => verifyRim(rim, { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) }),
+      () => memoized(options.memo?.rimSignatures, rim, () => verifyRim(rim, { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) })),
       (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
     );
     // nvtrust checks the RIM chain's leaf too; the embedded root is pinned.
@@ -359,13 +393,14 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
 async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
   const check = { now: options.now, allowUnknown: mode === 'allow-unknown' };
   const id = await certIdFor(cert, issuer);
-  // Responses the pod gathered or that we cached earlier: fresh by thisUpdate/nextUpdate, no nonce.
-  for (const r of options.ocspResponses ?? []) {
-    const parsed = parseOcspResponse(r);
-    if (parsed.basic?.responses.some((s) => s.certId.serialNumber.length === cert.serialNumber.length && toHex(s.certId.serialNumber) === toHex(cert.serialNumber))) {
-      return checkOcspResponse(parsed, cert, issuer, check);
-    }
+  // Responses the pod gathered: the one whose CertID names this certificate (serial numbers alone are only
+  // unique per issuer), checked without a nonce (see `ocspResponses`).
+  const carried = await carriedResponse(cert, issuer, id, options);
+  if (carried) {
+    // Within one appraisal the same (certificate, issuer) always picks the same response.
+    return memoized(options.memo?.ocspChecks, `${toHex(cert.raw)}|${toHex(issuer.raw)}`, () => checkOcspResponse(carried, cert, issuer, check));
   }
+  // A response we cached earlier: fresh by thisUpdate/nextUpdate (and at most an hour old), no nonce.
   const key = `ocsp:${toHex(await sha256(buildOcspRequest(id)))}`;
   const hit = await options.cache?.get(key);
   if (hit && (hit.expiresAt === undefined || hit.expiresAt > options.now.getTime())) {
@@ -389,6 +424,25 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
   const expiresAt = Math.min(result.nextUpdate?.getTime() ?? Infinity, options.now.getTime() + HOUR);
   await options.cache?.set(key, { value: body, expiresAt });
   return result;
+}
+
+/** The pre-fetched response (if any) with a SingleResponse whose CertID is the one of `cert` issued by `issuer`. */
+async function carriedResponse(cert: Certificate, issuer: Certificate, id: CertId, options: NvidiaAppraisalOptions): Promise<OcspResponse | undefined> {
+  const mine = new Map<string, CertId>([[id.hash, id]]);
+  for (const bytes of options.ocspResponses ?? []) {
+    let parsed = options.memo?.ocspParsed.get(bytes);
+    if (!parsed) {
+      parsed = parseOcspResponse(bytes);
+      options.memo?.ocspParsed.set(bytes, parsed);
+    }
+    for (const s of parsed.basic?.responses ?? []) {
+      if (!equalBytes(s.certId.serialNumber, cert.serialNumber)) continue;
+      const want = mine.get(s.certId.hash) ?? (await certIdFor(cert, issuer, s.certId.hash));
+      mine.set(want.hash, want);
+      if (equalBytes(s.certId.issuerNameHash, want.issuerNameHash) && equalBytes(s.certId.issuerKeyHash, want.issuerKeyHash)) return parsed;
+    }
+  }
+  return undefined;
 }
 
 /** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */

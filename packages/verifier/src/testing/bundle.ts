@@ -1,12 +1,14 @@
 /**
  * Simulated pods' evidence bundles: SEV-SNP CPU evidence bound (ccinfer/1) to a nonce, a key config and any
  * number of simulated GPUs / NVSwitches. With `switches: 4` and `gpus: 8` the devices form a consistent PPCIe
- * topology. Any part can be changed afterwards to mint the tampered pods tests need.
+ * topology. Like a real gateway, the pod attaches its devices' RIMs and OCSP responses (`collateral.nvidia`),
+ * so the strict default GPU policy accepts it without network access. Any part can be changed afterwards to
+ * mint the tampered pods tests need.
  */
 import { ccinferV1Binding, concat, randomBytes, type BindingScheme, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';
 import type { TrustAnchors } from '../anchors.js';
 import { STATUS_ENABLED } from '../nvidia/parse.js';
-import { createSimulatedNvidia, mintGpuEvidence, switchOpaque, type SimulatedNvidia } from './nvidia.js';
+import { createSimulatedNvidia, mintGpuEvidence, mintNvidiaCollateral, switchOpaque, type NvidiaCollateralSpec, type SimulatedNvidia } from './nvidia.js';
 import { encodeReport, signReport, simulatedAmd, type ReportFields, type SimulatedAmd } from './snp.js';
 import { mintIntelPki, mintTdxCollateral, mintTdxQuote, type SimulatedIntelPki, type TdxQuoteSpec } from './tdx.js';
 import { initdataDigest } from '../appraise.js';
@@ -18,7 +20,7 @@ export interface BundleSpec {
   tee?: 'snp' | 'tdx';
   /** TDX quote fields (MRTD, RTMRs, attributes, …). */
   quote?: TdxQuoteSpec;
-  /** TDX collateral is minted valid around this time (default: the current time). */
+  /** TDX collateral and the devices' OCSP responses are minted valid around this time (default: the current time). */
   now?: Date;
   gpus?: number;
   /** NVSwitches; 4 with 8 GPUs makes a PPCIe system. */
@@ -28,6 +30,11 @@ export interface BundleSpec {
   binding?: BindingScheme;
   /** Nonce placed in the GPU SPDM requests (default: `nonce`). */
   gpuNonce?: Uint8Array;
+  /**
+   * The devices' RIMs and OCSP responses in `collateral.nvidia` (default: both, when there are devices);
+   * `false` mints a pod that carries none, as the lab setups that need `requireRim: false, ocsp: 'skip'`.
+   */
+  nvidiaCollateral?: boolean | Omit<NvidiaCollateralSpec, 'now'>;
 }
 
 export interface SimulatedPodMaterial {
@@ -85,6 +92,10 @@ export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMateri
   const scheme = spec.binding ?? ccinferV1Binding;
   const bound = await scheme.compute({ nonce: spec.nonce, keyConfig: spec.keyConfig, gpuReports: devices.gpus.map((d) => d.report), switchReports: devices.switches.map((d) => d.report) });
   const reportData = concat(bound, new Uint8Array(64 - bound.length));
+  const all = [...devices.gpus, ...devices.switches];
+  const nv = spec.nvidiaCollateral ?? true;
+  const nvidia =
+    nv !== false && all.length > 0 ? await mintNvidiaCollateral(m.nvidia, all, { ...(nv === true ? {} : nv), ...(spec.now ? { now: spec.now } : {}) }) : undefined;
   const common = {
     v: 1 as const,
     nonce: spec.nonce,
@@ -110,13 +121,13 @@ export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMateri
       ['rootCaCrl', c.rootCaCrl],
     ]);
     if (c.pckCrlIssuerChain) tdx.set('pckCrlIssuerChain', c.pckCrlIssuerChain);
-    return { bundle: { ...common, cpu: { tee: 'tdx', quote }, collateral: { tdx } }, anchors: m.anchors };
+    return { bundle: { ...common, cpu: { tee: 'tdx', quote }, collateral: { tdx, ...(nvidia ? { nvidia } : {}) } }, anchors: m.anchors };
   }
   const hostData = spec.initdata !== undefined && !spec.report?.hostData ? { hostData: await initdataDigest(spec.initdata, 32) } : {};
   const leaf = await m.amd.mintLeaf({ kind: 'vcek', ...(spec.report?.reportedTcb ? { tcb: spec.report.reportedTcb } : {}) });
   const report = await signReport(encodeReport({ ...hostData, ...spec.report, reportData }, m.amd.product), leaf.key);
   return {
-    bundle: { ...common, cpu: { tee: 'snp', report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] }, collateral: { snp: { crl: await m.amd.mintCrl() } } },
+    bundle: { ...common, cpu: { tee: 'snp', report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] }, collateral: { snp: { crl: await m.amd.mintCrl() }, ...(nvidia ? { nvidia } : {}) } },
     anchors: m.anchors,
   };
 }

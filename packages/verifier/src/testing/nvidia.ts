@@ -5,15 +5,15 @@
  * RIMs signed with the same enveloped XML-DSig profile, OCSP responses and NRAS detached EATs. The layouts are
  * exactly the real ones; only the keys differ, so verification accepts them only with `sim.anchors`.
  */
-import { concat, der, randomBytes, sha256, sha384, tlv, toBase64, toHex, utf8, type HashName } from '@ccinfer/core';
+import { concat, der, fromHex, randomBytes, sha256, sha384, tlv, toBase64, toHex, utf8, type HashName } from '@ccinfer/core';
 import { SignJWT, exportJWK, type JWK } from 'jose';
 import type { TrustAnchors } from '../anchors.js';
-import { parseCertificate } from '../x509/index.js';
+import { parseCertificate, parseCertificates } from '../x509/index.js';
 import { OID_OCSP_BASIC, OID_OCSP_NONCE, certIdFor, CRL_REASONS } from '../nvidia/ocsp.js';
-import { GpuInfo, OpaqueType } from '../nvidia/parse.js';
-import { NS_DSIG, NS_SHA384, NS_SWID, NS_TCG_RIM } from '../nvidia/rim.js';
+import { GpuInfo, OpaqueType, parseReport } from '../nvidia/parse.js';
+import { NS_DSIG, NS_SHA384, NS_SWID, NS_TCG_RIM, driverRimId, vbiosRimId } from '../nvidia/rim.js';
 import { canonicalize, descendants, parseXml } from '../nvidia/rim-xml.js';
-import { OID_DICE_TCB_INFO_NV, OID_NV_FWID, type Chip } from '../nvidia/verify.js';
+import { OID_DICE_TCB_INFO_NV, OID_NV_FWID, identifyDevice, type Chip } from '../nvidia/verify.js';
 import { generateKey, mintCertificate, name, sign, toPem, type KeyPair } from './x509.js';
 
 const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
@@ -472,6 +472,117 @@ export async function mintNrasToken(nras: SimulatedNras, s: NrasTokenSpec): Prom
     jti: 'sim',
   });
   return JSON.stringify([['JWT', overall], devices]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The collateral a pod attaches for its devices (DESIGN.md §4.1 `collateral.nvidia`)
+
+/** RIM indices each RIM owns on Hopper (research/nvidia.md §4): disjoint, as the golden comparison requires. */
+export const GPU_DRIVER_RIM_INDICES: readonly number[] = [7, ...Array.from({ length: 21 }, (_, i) => 21 + i)];
+export const GPU_VBIOS_RIM_INDICES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12];
+
+export interface NvidiaCollateralSpec {
+  /** OCSP responses are produced an hour before and valid until a day after this time. Default: now. */
+  now?: Date;
+  /** Leave out the RIMs or the OCSP responses (pods that carry less, for negative tests). */
+  rims?: boolean;
+  ocsp?: boolean;
+}
+
+export interface NvidiaCollateral {
+  /** RIM id (as `driverRimId` / `vbiosRimId` name it from the report) → RIM XML. */
+  rims: Map<string, Uint8Array>;
+  /** One response per certificate of the device chains (leaf and root excepted) and RIM signer chains (root excepted). */
+  ocsp: Uint8Array[];
+}
+
+interface RimPlan {
+  version: string;
+  product: string;
+  edition: string;
+  active: readonly number[];
+  total: number;
+  /** Index → distinct golden values (hex) seen on the devices this RIM describes. */
+  values: Map<number, Set<string>>;
+}
+
+const rimMemo = new WeakMap<SimulatedNvidia, Map<string, Promise<string>>>();
+
+/** RIMs are a pure function of their content: minted once per simulated hierarchy. */
+function memoRim(sim: SimulatedNvidia, spec: RimSpec): Promise<string> {
+  let m = rimMemo.get(sim);
+  if (!m) rimMemo.set(sim, (m = new Map()));
+  const key = JSON.stringify({ ...spec, measurements: spec.measurements.map((x) => [x.index, x.active, x.alternatives.map(toHex)]) });
+  let rim = m.get(key);
+  if (!rim) {
+    rim = mintRim(sim, spec);
+    rim.catch(() => m.delete(key));
+    m.set(key, rim);
+  }
+  return rim;
+}
+
+/**
+ * What a gateway on real hardware attaches so that a client needs neither the RIM service nor the OCSP
+ * responder: for each device, its driver and VBIOS RIMs (named from the report exactly as the verifier names
+ * them, golden values = the device's own measurement blocks, signed by the simulated RIM signer), and an OCSP
+ * response (no nonce: it is gathered before any client asks) for every certificate the verifier checks —
+ * device chain minus leaf and root, RIM signer chain minus root.
+ */
+export async function mintNvidiaCollateral(
+  sim: SimulatedNvidia,
+  devices: readonly { report: Uint8Array; certChain: Uint8Array | string }[],
+  spec: NvidiaCollateralSpec = {},
+): Promise<NvidiaCollateral> {
+  const plans = new Map<string, RimPlan>();
+  const pairs = new Map<string, [cert: Uint8Array, issuer: Uint8Array]>();
+  const rimChain = [sim.rimSigner.der, sim.rimCa.der, sim.rimRoot.der];
+  for (const d of devices) {
+    const chain = parseCertificates(d.certChain);
+    const id = identifyDevice(chain[0]!);
+    const report = parseReport(d.report, id.kind);
+    const o = report.response.opaque;
+    const blocks = report.response.blocks;
+    const plan = (rimId: string | undefined, version: string | undefined, active: readonly number[], edition: string): void => {
+      if (!rimId || !version) return;
+      let p = plans.get(rimId);
+      if (!p) plans.set(rimId, (p = { version, product: id.chip, edition, active, total: blocks.length, values: new Map() }));
+      for (const i of active) {
+        const b = blocks.find((x) => x.index === i + 1);
+        if (b) (p.values.get(i) ?? p.values.set(i, new Set()).get(i)!).add(toHex(b.value));
+      }
+    };
+    if (id.kind === 'gpu') {
+      plan(driverRimId(report, id), o.driverVersion, GPU_DRIVER_RIM_INDICES, 'GPU');
+      plan(vbiosRimId(report, id), o.vbiosVersion, GPU_VBIOS_RIM_INDICES, 'GPU');
+    } else {
+      plan(vbiosRimId(report, id), o.vbiosVersion, blocks.map((b) => b.index - 1), 'Switch');
+    }
+    for (let i = 1; i < chain.length - 1; i++) pairs.set(toHex(chain[i]!.raw), [chain[i]!.raw, chain[i + 1]!.raw]);
+  }
+  for (let i = 0; i < rimChain.length - 1; i++) pairs.set(toHex(rimChain[i]!), [rimChain[i]!, rimChain[i + 1]!]);
+
+  const rims = new Map<string, Uint8Array>();
+  if (spec.rims !== false) {
+    const minted = await Promise.all(
+      [...plans].map(async ([rimId, p]) => {
+        const measurements = Array.from({ length: p.total }, (_, i) => {
+          const alternatives = [...(p.values.get(i) ?? [])].map((h) => fromHex(h));
+          return { index: i, active: p.active.includes(i) && alternatives.length > 0, alternatives: alternatives.length ? alternatives : [new Uint8Array(48)] };
+        });
+        return [rimId, utf8(await memoRim(sim, { version: p.version, product: p.product, edition: p.edition, measurements }))] as const;
+      }),
+    );
+    for (const [k, v] of minted) rims.set(k, v);
+  }
+  let ocsp: Uint8Array[] = [];
+  if (spec.ocsp !== false) {
+    const now = spec.now ?? new Date();
+    const thisUpdate = new Date(now.getTime() - 3_600_000);
+    const nextUpdate = new Date(now.getTime() + 86_400_000);
+    ocsp = await Promise.all([...pairs.values()].map(([cert, issuer]) => mintOcspResponse(sim, { cert, issuer, thisUpdate, nextUpdate })));
+  }
+  return { rims, ocsp };
 }
 
 export { name as x509Name };
