@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { webcrypto as crypto } from 'node:crypto';
 import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies, toHex } from '@ccinfer/node';
-import { openKbsResponse, parsePolicy } from '@ccinfer/verifier';
+import { parsePolicy } from '@ccinfer/verifier';
+import { openKbsResponse } from '@ccinfer/verifier/trustee';
 import { mintKbsAttestation, simulatedPodMaterial } from '@ccinfer/verifier/testing';
 
 const APPROVED = 'a1'.repeat(48); // the launch measurement of the pod image the owner approved

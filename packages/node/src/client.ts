@@ -15,6 +15,7 @@ import {
   type SecureClientOptions,
 } from '@ccinfer/core';
 import { appraise, ChainCache, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { nodeSessionCrypto } from './session-crypto.js';
 
 export interface BundleAppraiserOptions {
   policy?: Policy | undefined;
@@ -51,13 +52,17 @@ export interface CreateSecureClientOptions extends Omit<SecureClientOptions, 'ap
   dispatcher?: Dispatcher;
 }
 
-/** A SecureClient for Node: undici transport and the bundle appraiser with the pinned roots. */
+/**
+ * A SecureClient for Node: undici transport, the bundle appraiser with the pinned roots, and session crypto on
+ * node:crypto (`crypto` option to override).
+ */
 export function createSecureClient(o: CreateSecureClientOptions): SecureClient {
   const fetch: Fetcher =
     o.fetch ?? ((url, init) => undiciFetch(url, { ...(init as object), ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}) } as never) as unknown as Promise<Response>);
   const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, ...rest } = o;
   return new SecureClient({
     ...rest,
+    crypto: o.crypto ?? nodeSessionCrypto,
     fetch,
     appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache, clock: o.clock, onCheck }),
   });

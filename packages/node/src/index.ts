@@ -4,6 +4,7 @@
 export { main as runCli } from './cli/main.js';
 export type { CliIo, Command } from './cli/types.js';
 export { createSecureClient, bundleAppraiser, type CreateSecureClientOptions, type BundleAppraiserOptions } from './client.js';
+export { nodeSessionCrypto } from './session-crypto.js';
 export {
   createGateway,
   createSimulatedProvider,

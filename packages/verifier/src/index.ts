@@ -59,8 +59,3 @@ export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvide
 export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
 export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';
-export { releaseTo, documentDigest, type Release, type ReleaseOptions } from './release.js';
-export { jweToTeePubKey, openKbsResponse, type FlattenedJwe } from './trustee/jwe.js';
-export * from './trustee/evidence.js';
-export { verifyTrusteeEar, TRUSTEE_EAR_PROFILES, type TrusteeEarOptions, type TrusteeEarResult, type TrusteeEarSubmod, type EarSubmodStatus } from './trustee/ear.js';
-export type { TrusteeErrorCode } from './trustee/errors.js';

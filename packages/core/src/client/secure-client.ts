@@ -14,6 +14,7 @@ import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js
 import { BhttpResponseDecoder, encodeRequest, type Fields } from '../session/bhttp.js';
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
 import { parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
+import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
 import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
 import { parseSse, type SseEvent } from './sse.js';
 
@@ -41,6 +42,8 @@ export interface SecureClientOptions {
   maxBundleBytes?: number;
   /** Attest request timeout. Default 30 s. */
   attestTimeoutMs?: number;
+  /** HPKE / AES-GCM primitives for the session. Default WebCrypto; `@ccinfer/node` passes node:crypto. */
+  crypto?: SessionCrypto;
 }
 
 export interface ExportedEvidence {
@@ -95,6 +98,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       inferPath: options.inferPath ?? '/v1/chat/completions',
       maxBundleBytes: options.maxBundleBytes ?? 8 * 1024 * 1024,
       attestTimeoutMs: options.attestTimeoutMs ?? 30_000,
+      crypto: options.crypto ?? webCryptoSessionCrypto,
     };
     this.fetch = this.fetch.bind(this);
   }
@@ -190,7 +194,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const signal = init?.signal ?? undefined;
     let session = await this.ensureSession(false);
     for (let attempt = 0; ; attempt++) {
-      const encoder = await ChunkedRequestEncoder.create(session.keyConfig);
+      const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
       const body = await encoder.encapsulateAll(message);
       const outer = await this.opts.fetch(this.opts.endpoint + OHTTP_PATH, {
         method: 'POST',

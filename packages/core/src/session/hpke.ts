@@ -57,7 +57,7 @@ export interface HpkeSuite {
 type Hmac = (key: Uint8Array, ...data: Uint8Array[]) => Uint8Array;
 const NH = 32; // HKDF-SHA256 output size
 const ZEROS = new Uint8Array(NH);
-const EMPTY = new Uint8Array(0);
+const EMPTY: Uint8Array = new Uint8Array(0);
 
 export function hmacOf(c: SessionCrypto): Hmac {
   return c.hmacSha256 ? c.hmacSha256.bind(c) : hmacSha256;
@@ -76,7 +76,7 @@ export function expand(h: Hmac, prk: Uint8Array, info: Uint8Array[], length: num
     return length === NH ? t : t.slice(0, length);
   }
   const out = new Uint8Array(length);
-  let t = EMPTY;
+  let t: Uint8Array = EMPTY;
   for (let i = 1, at = 0; at < length; i++, at += NH) {
     t = h(prk, t, ...info, new Uint8Array([i]));
     out.set(t.subarray(0, Math.min(NH, length - at)), at);

@@ -19,7 +19,8 @@ export {
 } from './bundle.js';
 export { ccinferV1Binding, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput } from './binding.js';
 export * from './binding-trustee.js';
-export { sealToKeyConfig, openSealed } from './seal.js';
+export { sealToKeyConfig, openSealed, type SealOptions } from './seal.js';
+export { webCryptoSessionCrypto, type SessionCrypto, type X25519KeyPair, type PrivateKeyHandle, type AeadKeyHandle } from './backend.js';
 export {
   parseKeyConfig,
   encodeKeyConfig,
@@ -38,6 +39,7 @@ export {
   generateGatewayKey,
   importGatewayKey,
   type GatewayKey,
+  type RawKeyPair,
 } from './hpke.js';
 export {
   MEDIA_TYPE_REQUEST,
@@ -55,6 +57,7 @@ export {
   decryptResponseStream,
   type KeyLookup,
   type EncapsulateOptions,
+  type DecapsulateOptions,
 } from './ohttp.js';
 export {
   encodeRequest,

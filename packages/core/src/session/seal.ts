@@ -11,15 +11,17 @@
  */
 import { concat, utf8 } from '../bytes.js';
 import { SessionError } from '../errors.js';
-import { cipherSuite, SUPPORTED_ALGORITHMS, type GatewayKey } from './hpke.js';
+import { webCryptoSessionCrypto, type SessionCrypto } from './backend.js';
+import { isSupported, setupBaseR, setupBaseS, SUPPORTED_ALGORITHMS, type GatewayKey } from './hpke.js';
 import { parseKeyConfig, selectAlgorithm, type KeyConfig } from './keyconfig.js';
 
 const INFO = utf8('ccinfer/1 sealed secret');
 const HDR = 7;
 const NENC = 32;
 
-function ab(b: Uint8Array): ArrayBuffer {
-  return b.slice().buffer as ArrayBuffer;
+export interface SealOptions {
+  /** Crypto primitives; default WebCrypto. */
+  crypto?: SessionCrypto;
 }
 
 function header(keyId: number, kemId: number, kdfId: number, aeadId: number): Uint8Array {
@@ -33,34 +35,29 @@ function header(keyId: number, kemId: number, kdfId: number, aeadId: number): Ui
 }
 
 /** Seals `secret` to the key config (bytes as bound in evidence, or parsed). */
-export async function sealToKeyConfig(keyConfig: Uint8Array | KeyConfig, secret: Uint8Array, label = ''): Promise<Uint8Array> {
+export async function sealToKeyConfig(keyConfig: Uint8Array | KeyConfig, secret: Uint8Array, label = '', opts: SealOptions = {}): Promise<Uint8Array> {
   const kc = keyConfig instanceof Uint8Array ? parseKeyConfig(keyConfig) : keyConfig;
   const alg = selectAlgorithm(kc, SUPPORTED_ALGORITHMS);
-  const suite = cipherSuite(kc.kemId, alg.kdfId, alg.aeadId);
   const hdr = header(kc.keyId, kc.kemId, alg.kdfId, alg.aeadId);
   try {
-    const recipientPublicKey = await suite.kem.importKey('raw', ab(kc.publicKey), true);
-    const ctx = await suite.createSenderContext({ recipientPublicKey, info: ab(concat(INFO, new Uint8Array([0]), hdr)) });
-    const ct = new Uint8Array(await ctx.seal(ab(secret), ab(utf8(label))));
-    return concat(hdr, new Uint8Array(ctx.enc), ct);
+    const { enc, ctx } = await setupBaseS(opts.crypto ?? webCryptoSessionCrypto, { kemId: kc.kemId, ...alg }, kc.publicKey, concat(INFO, new Uint8Array([0]), hdr));
+    const ct = await ctx.seal(secret, utf8(label));
+    return concat(hdr, enc, ct);
   } catch (cause) {
     throw new SessionError('ERR_OHTTP_ENCAPSULATION', 'HPKE sealing to the key config failed', { cause });
   }
 }
 
 /** Opens what `sealToKeyConfig` made, with the gateway's private key (inside the attested pod). */
-export async function openSealed(key: GatewayKey, sealed: Uint8Array, label = ''): Promise<Uint8Array> {
+export async function openSealed(key: GatewayKey, sealed: Uint8Array, label = '', opts: SealOptions = {}): Promise<Uint8Array> {
   if (sealed.length < HDR + NENC + 16) throw new SessionError('ERR_OHTTP_TRUNCATED', 'sealed secret too short');
   const v = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
   if (v.getUint8(0) !== key.config.keyId || v.getUint16(1) !== key.config.kemId) throw new SessionError('ERR_OHTTP_KEY_ID', 'sealed to another key');
-  const suite = cipherSuite(v.getUint16(1), v.getUint16(3), v.getUint16(5));
+  const suite = { kemId: v.getUint16(1), kdfId: v.getUint16(3), aeadId: v.getUint16(5) };
+  if (!isSupported(suite.kemId, suite.kdfId, suite.aeadId)) throw new SessionError('ERR_OHTTP_SUITE', 'sealed with an HPKE suite this implementation does not offer');
   try {
-    const ctx = await suite.createRecipientContext({
-      recipientKey: key.keyPair,
-      enc: ab(sealed.subarray(HDR, HDR + NENC)),
-      info: ab(concat(INFO, new Uint8Array([0]), sealed.subarray(0, HDR))),
-    });
-    return new Uint8Array(await ctx.open(ab(sealed.subarray(HDR + NENC)), ab(utf8(label))));
+    const ctx = await setupBaseR(opts.crypto ?? webCryptoSessionCrypto, suite, key.keyPair.privateKey, key.config.publicKey, sealed.slice(HDR, HDR + NENC), concat(INFO, new Uint8Array([0]), sealed.subarray(0, HDR)));
+    return await ctx.open(sealed.subarray(HDR + NENC), utf8(label));
   } catch (cause) {
     throw new SessionError('ERR_OHTTP_DECRYPT', 'the sealed secret does not open with this key and label', { cause });
   }

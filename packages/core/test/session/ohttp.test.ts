@@ -224,8 +224,8 @@ describe('OHTTP error codes', () => {
     const enc = await ChunkedRequestEncoder.create(key.config);
     await expectCode(enc.seal(new Uint8Array(0), false), SessionError, 'ERR_OHTTP_EMPTY_CHUNK');
     // Mint one by sealing through the HPKE context directly.
-    const ctx = (enc as unknown as { s: { ctx: { seal(p: ArrayBuffer): Promise<ArrayBuffer> } } }).s.ctx;
-    const sealed = new Uint8Array(await ctx.seal(new ArrayBuffer(0)));
+    const ctx = (enc as unknown as { s: { ctx: { seal(p: Uint8Array): Promise<Uint8Array> } } }).s.ctx;
+    const sealed = await ctx.seal(new Uint8Array(0));
     await expectCode(openRequest([enc.header(), new Uint8Array([sealed.length]), sealed]), SessionError, 'ERR_OHTTP_EMPTY_CHUNK');
   });
 

@@ -35,7 +35,9 @@ import {
   type BhttpRequest,
   type Fields,
   type GatewayKey,
+  type SessionCrypto,
 } from '@ccinfer/core';
+import { nodeSessionCrypto } from '../session-crypto.js';
 import type { EvidenceProvider } from './evidence/provider.js';
 import { problemJson, sendProblem } from './problem.js';
 
@@ -51,6 +53,8 @@ export interface GatewayOptions {
   upstreamTimeoutMs?: number;
   /** Time allowed to collect evidence. Default 30 s. */
   evidenceTimeoutMs?: number;
+  /** HPKE / AES-GCM primitives. Default node:crypto (`nodeSessionCrypto`). */
+  crypto?: SessionCrypto;
   /** Undici dispatcher for the upstream (tests, connection pools). */
   dispatcher?: Dispatcher;
   /** Logger for operational events; never receives plaintext. */
@@ -84,6 +88,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 120_000;
   const evidenceTimeoutMs = options.evidenceTimeoutMs ?? 30_000;
   const log = options.log ?? (() => undefined);
+  const crypto = options.crypto ?? nodeSessionCrypto;
   let nextKeyId = 1;
   let current = await generateGatewayKey(nextKeyId++ & 0xff);
   let previous: GatewayKey | undefined;
@@ -165,7 +170,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
     if (type === MEDIA_TYPE_REQUEST) return ohttpSingle(req, res);
     if (type !== MEDIA_TYPE_CHUNKED_REQUEST) return sendProblem(res, 415, 'unsupported-media-type', `expected ${MEDIA_TYPE_CHUNKED_REQUEST}`);
-    const decoder = new ChunkedRequestDecoder(lookup);
+    const decoder = new ChunkedRequestDecoder(lookup, { crypto });
     const plain: Uint8Array[] = [];
     let n = 0;
     try {
@@ -227,7 +232,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     try {
       const body = await readBody(req, maxRequestBytes);
       stats.ohttpBytes += body.length;
-      opened = await decapsulateRequest(lookup, body);
+      opened = await decapsulateRequest(lookup, body, { crypto });
       inner = decodeRequest(opened.request);
     } catch (err) {
       return refuse(res, err);

@@ -37,16 +37,8 @@ import {
   type Fetcher,
   type TeePubKey,
 } from '@ccinfer/core';
-import {
-  appraise,
-  bundleFromKbsAttestation,
-  documentDigest,
-  parseKbsAttestation,
-  parsePolicy,
-  releaseTo,
-  type Policy,
-  type TrustAnchors,
-} from '@ccinfer/verifier';
+import { appraise, parsePolicy, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, releaseTo } from '@ccinfer/verifier/trustee';
 import { SignJWT, exportJWK } from 'jose';
 import { createAdminAuthenticator, type AdminAuthOptions } from './admin.js';
 import { AuditLog, type AuditSink } from './audit.js';

@@ -393,12 +393,15 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
 async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
   const check = { now: options.now, allowUnknown: mode === 'allow-unknown' };
   const id = await certIdFor(cert, issuer);
-  // Responses the pod gathered: the one whose CertID names this certificate (serial numbers alone are only
-  // unique per issuer), checked without a nonce (see `ocspResponses`).
-  const carried = await carriedResponse(cert, issuer, id, options);
-  if (carried) {
-    // Within one appraisal the same (certificate, issuer) always picks the same response.
-    return memoized(options.memo?.ocspChecks, `${toHex(cert.raw)}|${toHex(issuer.raw)}`, () => checkOcspResponse(carried, cert, issuer, check));
+  // Responses the pod gathered: those whose CertID names this certificate (serial numbers alone are only
+  // unique per issuer), checked without a nonce (see `ocspResponses`). Every one of them must pass, so a
+  // "revoked" answer cannot be outvoted by an older "good" one carried alongside it.
+  const carried = await carriedResponses(cert, issuer, id, options);
+  if (carried.length) {
+    return memoized(options.memo?.ocspChecks, `${toHex(cert.raw)}|${toHex(issuer.raw)}`, async () => {
+      const results = await Promise.all(carried.map((r) => checkOcspResponse(r, cert, issuer, check)));
+      return results.find((r) => r.status !== 'good') ?? results[0]!;
+    });
   }
   // A response we cached earlier: fresh by thisUpdate/nextUpdate (and at most an hour old), no nonce.
   const key = `ocsp:${toHex(await sha256(buildOcspRequest(id)))}`;
@@ -426,8 +429,9 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
   return result;
 }
 
-/** The pre-fetched response (if any) with a SingleResponse whose CertID is the one of `cert` issued by `issuer`. */
-async function carriedResponse(cert: Certificate, issuer: Certificate, id: CertId, options: NvidiaAppraisalOptions): Promise<OcspResponse | undefined> {
+/** The pre-fetched responses with a SingleResponse whose CertID is the one of `cert` issued by `issuer`. */
+async function carriedResponses(cert: Certificate, issuer: Certificate, id: CertId, options: NvidiaAppraisalOptions): Promise<OcspResponse[]> {
+  const out: OcspResponse[] = [];
   const mine = new Map<string, CertId>([[id.hash, id]]);
   for (const bytes of options.ocspResponses ?? []) {
     let parsed = options.memo?.ocspParsed.get(bytes);
@@ -439,10 +443,13 @@ async function carriedResponse(cert: Certificate, issuer: Certificate, id: CertI
       if (!equalBytes(s.certId.serialNumber, cert.serialNumber)) continue;
       const want = mine.get(s.certId.hash) ?? (await certIdFor(cert, issuer, s.certId.hash));
       mine.set(want.hash, want);
-      if (equalBytes(s.certId.issuerNameHash, want.issuerNameHash) && equalBytes(s.certId.issuerKeyHash, want.issuerKeyHash)) return parsed;
+      if (equalBytes(s.certId.issuerNameHash, want.issuerNameHash) && equalBytes(s.certId.issuerKeyHash, want.issuerKeyHash)) {
+        out.push(parsed);
+        break;
+      }
     }
   }
-  return undefined;
+  return out;
 }
 
 /** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */

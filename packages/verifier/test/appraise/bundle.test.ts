@@ -1,12 +1,12 @@
 /** Bundle appraisal (DESIGN.md §5): the whole checklist on simulated pods, and each kind of tampering refused. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, type EvidenceBundle } from '@ccinfer/core';
+import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, toHex, type EvidenceBundle } from '@ccinfer/core';
 import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
 import { mintBundle, simulatedPodMaterial } from '../../src/testing.js';
 import { expectCode, flip } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-// Simulated GPUs carry no RIMs or OCSP responders: this policy names that explicitly (the default requires both).
+// For pods that carry no NVIDIA collateral: the relaxation is named in the policy (the default requires both).
 const lab = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
 let keyConfig: Uint8Array;
 let anchors: TrustAnchors;
@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 async function pod(gpus = 1, switches = 0, extra: Partial<Parameters<typeof mintBundle>[0]> = {}) {
   const nonce = randomBytes(32);
-  const { bundle } = await mintBundle({ nonce, keyConfig, gpus, switches, ...extra });
+  const { bundle } = await mintBundle({ nonce, keyConfig, gpus, switches, now: NOW, ...extra });
   return { nonce, bundle };
 }
 
@@ -33,56 +33,78 @@ function failed(doc: { ok: boolean; checks: { id: string; status: string; code?:
 }
 
 describe('appraise: accepted pods', () => {
-  it('SNP + 1 GPU: every step in order, key config released, EAR affirming/warning per component', async () => {
+  it('SNP + 1 GPU under the strict defaults: every step in order, key config released, EAR affirming/warning per component', async () => {
     const { nonce, bundle } = await pod(1);
     const ids: string[] = [];
-    const r = await appraise(encodeBundle(bundle), { nonce, anchors, policy: lab, now: NOW, onCheck: (c) => ids.push(c.id) });
+    const r = await appraise(encodeBundle(bundle), { nonce, anchors, now: NOW, onCheck: (c) => ids.push(c.id) });
     expect(r.document.errors).toEqual([]);
     expect(r.document.ok).toBe(true);
     expect(r.keyConfig).toEqual(keyConfig);
-    const order = ['bundle.decode', 'nonce.echo', 'snp.parse', 'snp.chain', 'snp.signature', 'binding.reportData', 'initdata.digest', 'gpu0.parse', 'gpu.policy.count'];
+    const order = ['bundle.decode', 'nonce.echo', 'snp.parse', 'snp.chain', 'snp.signature', 'binding.reportData', 'initdata.digest', 'gpu0.parse', 'gpu0.ocsp', 'gpu0.rim.driver.signature', 'gpu0.rim.vbios.ocsp', 'gpu0.measurements', 'gpu.policy.count'];
     const pos = order.map((id) => ids.indexOf(id));
     expect(pos.every((p) => p >= 0)).toBe(true);
     expect([...pos].sort((a, b) => a - b)).toEqual(pos);
     expect(Object.keys(r.ear.submods)).toEqual(['cpu0', 'gpu0']);
     expect(r.ear.submods['cpu0']!['ear.status']).toBe('warning'); // no measurement allowlist
     expect(r.document.warnings[0]).toMatch(/SIMULATED/);
+    // The carried RIMs and OCSP responses leave no GPU check skipped but the unset allowlists.
+    expect(r.document.checks.filter((c) => c.id.startsWith('gpu0.') && c.status === 'skipped').map((c) => c.id)).toEqual(['gpu0.policy.arch', 'gpu0.policy.driver', 'gpu0.policy.vbios']);
+    expect((r.document.claims['gpus'] as { rimMatched: boolean }[])[0]!.rimMatched).toBe(true);
   });
 
-  it('PPCIe: 8 GPUs + 4 NVSwitches, topology checked', async () => {
+  it('PPCIe: 8 GPUs + 4 NVSwitches under the strict defaults, topology checked', async () => {
     const { nonce, bundle } = await pod(8, 4);
-    const r = await appraise(bundle, { nonce, anchors, policy: parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', mode: 'ppcie', count: { min: 8, max: 8 } } }), now: NOW });
+    const r = await appraise(bundle, { nonce, anchors, policy: parsePolicy({ version: 1, gpu: { mode: 'ppcie', count: { min: 8, max: 8 } } }), now: NOW });
     expect(r.document.errors).toEqual([]);
     expect(r.document.checks.find((c) => c.id === 'topology.ppcie')?.status).toBe('passed');
+    expect(r.document.checks.filter((c) => /^(gpu|switch)\d+\.(ocsp|measurements|rim\.vbios\.ocsp)$/.test(c.id)).every((c) => c.status === 'passed')).toBe(true);
     expect(Object.keys(r.ear.submods)).toHaveLength(13);
+  });
+
+  it('TDX + 1 GPU: quote v4 bound to the session, MRCONFIGID = initdata digest, DCAP collateral from the bundle', async () => {
+    const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
+    const { nonce, bundle } = await pod(1, 0, { tee: 'tdx', initdata });
+    const mrConfigId = toHex(await initdataDigest(initdata, 48));
+    const r = await appraise(bundle, { nonce, anchors, now: NOW, policy: parsePolicy({ version: 1, tdx: { mrConfigId: [mrConfigId] } }) });
+    expect(r.document.errors).toEqual([]);
+    expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
+    expect((r.document.claims['cpu'] as { mrConfigId: string }).mrConfigId).toBe(mrConfigId);
+  });
+
+  it('a pod without NVIDIA collateral passes only a policy that names the relaxation, with the skips reported', async () => {
+    const { nonce, bundle } = await pod(1, 0, { nvidiaCollateral: false });
+    expect(bundle.collateral?.nvidia).toBeUndefined();
+    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    expect(r.document.ok).toBe(true);
+    expect(r.document.checks.filter((c) => c.status === 'skipped').map((c) => c.id)).toEqual(expect.arrayContaining(['gpu0.ocsp', 'gpu0.rim.driver', 'gpu0.rim.vbios', 'gpu0.measurements']));
   });
 
   it('initdata digest checked against HOST_DATA', async () => {
     const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
     const hostData = await initdataDigest(initdata, 32);
     const { nonce, bundle } = await pod(0, 0, { initdata, report: { hostData } });
-    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    const r = await appraise(bundle, { nonce, anchors, now: NOW });
     expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
     const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
-    failed((await appraise(other.bundle, { nonce: other.nonce, anchors, policy: lab, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
+    failed((await appraise(other.bundle, { nonce: other.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
   });
 });
 
 describe('appraise: refused pods', () => {
   it('pinned vendor roots refuse the simulated pod', async () => {
     const { nonce, bundle } = await pod(1);
-    failed((await appraise(bundle, { nonce, anchors: PINNED_ANCHORS, policy: lab, now: NOW })).document, 'snp.chain', 'ERR_X509_UNTRUSTED_ROOT');
+    failed((await appraise(bundle, { nonce, anchors: PINNED_ANCHORS, now: NOW })).document, 'snp.chain', 'ERR_X509_UNTRUSTED_ROOT');
   });
 
   it('a bundle for another nonce (replay) is refused at nonce.echo', async () => {
     const { bundle } = await pod(1);
-    failed((await appraise(bundle, { nonce: randomBytes(32), anchors, policy: lab, now: NOW })).document, 'nonce.echo', 'ERR_BUNDLE_NONCE_MISMATCH');
+    failed((await appraise(bundle, { nonce: randomBytes(32), anchors, now: NOW })).document, 'nonce.echo', 'ERR_BUNDLE_NONCE_MISMATCH');
   });
 
   it('a swapped key config (MITM) breaks the binding', async () => {
     const { nonce, bundle } = await pod(1);
     const other = (await generateGatewayKey(2)).encoded;
-    const r = await appraise({ ...bundle, keyConfig: other }, { nonce, anchors, policy: lab, now: NOW });
+    const r = await appraise({ ...bundle, keyConfig: other }, { nonce, anchors, now: NOW });
     failed(r.document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
     expect(r.keyConfig).toBeUndefined();
   });
@@ -90,17 +112,17 @@ describe('appraise: refused pods', () => {
   it('a GPU report swapped for another valid one breaks the binding', async () => {
     const { nonce, bundle } = await pod(2);
     const swapped: EvidenceBundle = { ...bundle, gpus: [bundle.gpus[1]!, bundle.gpus[0]!] };
-    failed((await appraise(swapped, { nonce, anchors, policy: lab, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
+    failed((await appraise(swapped, { nonce, anchors, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
   });
 
   it('a dropped GPU breaks the binding', async () => {
     const { nonce, bundle } = await pod(2);
-    failed((await appraise({ ...bundle, gpus: [bundle.gpus[0]!] }, { nonce, anchors, policy: lab, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
+    failed((await appraise({ ...bundle, gpus: [bundle.gpus[0]!] }, { nonce, anchors, now: NOW })).document, 'binding.reportData', 'ERR_BINDING_MISMATCH');
   });
 
   it('GPU evidence answering another nonce is refused even when bound', async () => {
     const { nonce, bundle } = await pod(1, 0, { gpuNonce: randomBytes(32) });
-    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    const r = await appraise(bundle, { nonce, anchors, now: NOW });
     expect(r.document.ok).toBe(false);
     expect(r.document.checks.find((c) => c.status === 'failed')?.id).toMatch(/^gpu0\./);
   });
@@ -108,21 +130,33 @@ describe('appraise: refused pods', () => {
   it('a flipped CPU report byte fails the SNP signature', async () => {
     const { nonce, bundle } = await pod(0);
     const cpu = bundle.cpu as Extract<EvidenceBundle['cpu'], { tee: 'snp' }>;
-    failed((await appraise({ ...bundle, cpu: { ...cpu, report: flip(cpu.report, 0x90) } }, { nonce, anchors, policy: lab, now: NOW })).document, 'snp.signature', 'ERR_SNP_SIGNATURE_INVALID');
+    failed((await appraise({ ...bundle, cpu: { ...cpu, report: flip(cpu.report, 0x90) } }, { nonce, anchors, now: NOW })).document, 'snp.signature', 'ERR_SNP_SIGNATURE_INVALID');
   });
 
   it('a debug VM is refused by the default policy', async () => {
     const { nonce, bundle } = await pod(0, 0, { report: { policy: 0x30000n | (1n << 19n) } });
-    const r = await appraise(bundle, { nonce, anchors, policy: lab, now: NOW });
+    const r = await appraise(bundle, { nonce, anchors, now: NOW });
     expect(r.document.errors.map((e) => e.code)).toContain('ERR_SNP_POLICY_DEBUG');
     expect(r.ear.submods['cpu0']!['ear.status']).toBe('contraindicated');
   });
 
-  it('the default GPU policy requires RIMs (simulated GPUs ship none)', async () => {
+  it('the default GPU policy refuses a pod that carries no RIMs (ERR_NV_RIM_MISSING) or no OCSP responses (ERR_NV_OCSP_UNAVAILABLE)', async () => {
+    const noRims = await pod(1, 0, { nvidiaCollateral: { rims: false } });
+    failed((await appraise(noRims.bundle, { nonce: noRims.nonce, anchors, now: NOW })).document, 'gpu0.rim.driver', 'ERR_NV_RIM_MISSING');
+    const noOcsp = await pod(1, 0, { nvidiaCollateral: { ocsp: false } });
+    failed((await appraise(noOcsp.bundle, { nonce: noOcsp.nonce, anchors, now: NOW })).document, 'gpu0.ocsp', 'ERR_NV_OCSP_UNAVAILABLE');
+  });
+
+  it('carried OCSP responses past their nextUpdate are refused (ERR_NV_OCSP_STALE)', async () => {
     const { nonce, bundle } = await pod(1);
-    const r = await appraise(bundle, { nonce, anchors, now: NOW });
-    expect(r.document.ok).toBe(false);
-    expect(r.document.checks.find((c) => c.status === 'failed')?.id).toMatch(/^gpu0\./);
+    failed((await appraise(bundle, { nonce, anchors, now: new Date(NOW.getTime() + 2 * 86_400_000) })).document, 'gpu0.ocsp', 'ERR_NV_OCSP_STALE');
+  });
+
+  it('a PPCIe pod that leaves out its NVSwitch RIM is refused at switch0.rim.vbios (ERR_NV_RIM_MISSING)', async () => {
+    const { nonce, bundle } = await pod(8, 4);
+    const rims = new Map([...bundle.collateral!.nvidia!.rims!].filter(([id]) => !id.startsWith('NV_SWITCH_')));
+    const r = await appraise({ ...bundle, collateral: { ...bundle.collateral, nvidia: { ...bundle.collateral!.nvidia, rims } } }, { nonce, anchors, now: NOW });
+    failed(r.document, 'switch0.rim.vbios', 'ERR_NV_RIM_MISSING');
   });
 
   it('undecodable bytes fail at bundle.decode; a bad nonce option is a ConfigError', async () => {

@@ -7,8 +7,9 @@ import { mintBundle } from '../../src/testing.js';
 describe('EAR (draft-ietf-rats-ear)', () => {
   it('claims carry the profile, the nonce and one submod per component; the JWT verifies with ES384', async () => {
     const nonce = randomBytes(32);
-    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: (await generateGatewayKey(1)).encoded, gpus: 2 });
-    const { ear, document } = await appraise(bundle, { nonce, anchors, now: new Date('2026-06-01Z'), policy: parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } }) });
+    const now = new Date('2026-06-01Z');
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: (await generateGatewayKey(1)).encoded, gpus: 2, now });
+    const { ear, document } = await appraise(bundle, { nonce, anchors, now, policy: parsePolicy({ version: 1 }) });
     expect(document.ok).toBe(true);
     expect(ear.eat_profile).toBe(EAR_PROFILE);
     expect(ear.eat_nonce).toBe(toBase64Url(nonce));

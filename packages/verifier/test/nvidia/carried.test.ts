@@ -16,6 +16,7 @@ import {
   mintOcspResponse,
   mintRim,
   rimMeasurementsFrom,
+  switchOpaque,
   type MintedGpuEvidence,
   type SimulatedNvidia,
 } from '../../src/testing/nvidia.js';
@@ -39,9 +40,9 @@ function strict(extra: Partial<NvidiaAppraisalOptions> = {}): NvidiaAppraisalOpt
 
 describe('mintNvidiaCollateral', () => {
   it('names the RIMs as the verifier does and covers every certificate OCSP is asked about', async () => {
-    const sw = await mintGpuEvidence(sim, { nonce, device: { chip: 'LS10' }, opaque: (await import('../../src/testing/nvidia.js')).switchOpaque({ devicePdi: randomBytes(8), gpuPdis: [randomBytes(8)] }) });
+    const sw = await mintGpuEvidence(sim, { nonce, device: { chip: 'LS10' }, opaque: switchOpaque({ devicePdi: randomBytes(8), gpuPdis: [randomBytes(8)] }) });
     const c = await mintNvidiaCollateral(sim, [ev, ev, sw], { now });
-    expect([...c.rims.keys()].sort()).toEqual(['NV_GPU_DRIVER_GH100_550.90.07', 'NV_GPU_VBIOS_1010_0200_882_96009F0001', 'NV_SWITCH_BIOS_5612_0002_890_96105500001'.replace('96105500001', '9610550001')].sort());
+    expect([...c.rims.keys()].sort()).toEqual(['NV_GPU_DRIVER_GH100_550.90.07', 'NV_GPU_VBIOS_1010_0200_882_96009F0001', 'NV_SWITCH_BIOS_5612_0002_890_9610550001'].sort());
     // GPU: BROM, Provisioner ICA, Identity; switch: its BROM (the CAs are shared); RIM signer and RIM CA.
     expect(c.ocsp).toHaveLength(3 + 1 + 2);
   });
@@ -72,10 +73,10 @@ describe('pre-fetched OCSP responses (no nonce)', () => {
     await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...old.rims.values()], ocspResponses: old.ocsp })), VerificationError, 'ERR_NV_OCSP_STALE');
   });
 
-  it('a carried "revoked" answer is never passed over for another source', async () => {
+  it('a carried "revoked" answer is not outvoted by a "good" one carried alongside it', async () => {
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
     const revoked = await mintOcspResponse(sim, { cert: ev.device.certs[1]!, issuer: ev.device.certs[2]!, thisUpdate: new Date(now.getTime() - 60_000), status: 'revoked', reason: 'keyCompromise' });
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [revoked, ...ocsp] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
+    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [...ocsp, revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 
   it('are matched by the whole CertID: a response about another issuer’s certificate with the same serial is not used', async () => {

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '@ccinfer/core';
 import { exportJWK, generateKeyPair } from 'jose';
-import { verifyTrusteeEar } from '../../src/index.js';
+import { verifyTrusteeEar } from '../../src/trustee.js';
 import { mintTrusteeEar } from '../../src/testing.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 

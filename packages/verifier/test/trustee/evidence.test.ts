@@ -3,18 +3,16 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, fromHex, randomBytes, toBase64, toHex, trusteeKbsBinding, type TeePubKey } from '@ccinfer/core';
 import { exportJWK, generateKeyPair } from 'jose';
+import { appraise, parsePolicy, parseSnpReport } from '../../src/index.js';
 import {
-  appraise,
   bundleFromKbsAttestation,
   encodeTrusteeTdxEvidence,
   parseKbsAttestation,
-  parsePolicy,
-  parseSnpReport,
   parseTrusteeSnpEvidence,
   parseTrusteeTdxEvidence,
   snpReportFromJson,
   snpReportToJson,
-} from '../../src/index.js';
+} from '../../src/trustee.js';
 import { mintKbsAttestation } from '../../src/testing.js';
 import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, ParseError, VerificationError, fromBase64Url, fromUtf8, utf8 } from '@ccinfer/core';
 import { exportJWK, flattenedDecrypt, generateKeyPair } from 'jose';
-import { jweToTeePubKey, openKbsResponse } from '../../src/index.js';
+import { jweToTeePubKey, openKbsResponse } from '../../src/trustee.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 
 const sortedKeys = (o: Record<string, unknown>): string[] => Object.keys(o).slice().sort();

@@ -2,7 +2,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, fromUtf8, generateGatewayKey, openSealed, randomBytes, toBase64, trusteeKbsBinding, utf8, type GatewayKey, type TeePubKey } from '@ccinfer/core';
 import { exportJWK, flattenedDecrypt, generateKeyPair } from 'jose';
-import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, parsePolicy, releaseTo } from '../../src/index.js';
+import { parsePolicy } from '../../src/index.js';
+import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, releaseTo } from '../../src/trustee.js';
 import { mintBundle, mintKbsAttestation } from '../../src/testing.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 

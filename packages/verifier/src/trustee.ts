@@ -1,0 +1,10 @@
+/**
+ * @ccinfer/verifier/trustee — for model owners and key brokers: releasing secrets to appraised pods
+ * (`releaseTo`), Trustee KBS evidence shapes, the KBS JWE, and Trustee Attestation Service EAR tokens. A subpath
+ * of its own so that browser clients, which need none of it, do not carry it.
+ */
+export { releaseTo, documentDigest, type Release, type ReleaseOptions } from './release.js';
+export { jweToTeePubKey, openKbsResponse, type FlattenedJwe } from './trustee/jwe.js';
+export * from './trustee/evidence.js';
+export { verifyTrusteeEar, TRUSTEE_EAR_PROFILES, type TrusteeEarOptions, type TrusteeEarResult, type TrusteeEarSubmod, type EarSubmodStatus } from './trustee/ear.js';
+export type { TrusteeErrorCode } from './trustee/errors.js';
