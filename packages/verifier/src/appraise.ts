@@ -35,7 +35,7 @@ import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
-import { checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
+import { FEATURE_PPCIE, checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
 import type { Policy } from './policy.js';
 import { appraiseSnp } from './snp/appraise.js';
 import { appraiseTdxQuote } from './tdx/appraise.js';
@@ -193,16 +193,23 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       const settled = await r.result.then((v) => ({ v }), (err: unknown) => ({ err }));
       checks.absorb(r.own);
       if ('err' in settled) throw settled.err;
+      // The slot must hold the kind of device the signed leaf says it is: an NVSwitch listed as a GPU would
+      // satisfy a GPU count and skip the driver/VBIOS allowlists while the real GPU goes unattested.
+      const want = r.kind === 'gpus' ? 'gpu' : 'switch';
+      await checks.run(`${r.id}.role`, () => {
+        if (settled.v.kind !== want) throw new VerificationError('ERR_NV_TOPOLOGY_MISMATCH', `${r.id} is a ${settled.v.kind === 'switch' ? 'NVSwitch' : 'GPU'}, listed as a ${want === 'gpu' ? 'GPU' : 'NVSwitch'}`);
+      });
       appraised[r.kind]!.push(settled.v);
     }
     const gpus = appraised['gpus']!;
     const switches = appraised['switches']!;
 
-    let ppcie = false;
-    if (switches.length > 0) {
+    // PPCIe is decided by what the GPUs' signed evidence says (FEATURE_FLAG PPCIe / protected PCIe), not by
+    // whether the pod chose to include switches: PPCIe GPUs without their NVSwitches fail the topology check.
+    const ppcie = switches.length > 0 || gpus.some((g) => g.featureFlag === FEATURE_PPCIE || g.protectedPcie === true);
+    if (ppcie) {
       const topo = await checks.run('topology.ppcie', () => checkPpcieTopology(gpus, switches), (t) => `${gpus.length} GPUs see the same ${t.switchPdis.length} NVSwitches; every switch lists the same ${t.gpuPdis.length} GPUs`);
       claims['topology'] = topo;
-      ppcie = true;
     } else if (gpus.length > 1) {
       await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
     }
@@ -223,7 +230,8 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
   const document = checks.document('bundle', now, claims);
   if (anchors.simulated) document.warnings.unshift('SIMULATED trust anchors: this is not evidence from vendor hardware');
   const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
-  return { document, ear, bundle, keyConfig: document.ok ? bundle?.keyConfig : undefined };
+  // An audit (no client nonce) establishes no freshness: it never hands out a key to encrypt to.
+  return { document, ear, bundle, keyConfig: document.ok && !audit ? bundle?.keyConfig : undefined };
 }
 
 function tdxCollateral(m: Map<string, Uint8Array>): TdxCollateral {

@@ -6,7 +6,8 @@
  * Independent signature checks are started together and awaited in order: WebCrypto runs them in parallel,
  * the record keeps the QVL order.
  */
-import { CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+import {
+  PolicyError, CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';
 import type { TdxCollateral, UpdateType } from './collateral.js';
@@ -17,7 +18,7 @@ import { pckCaType } from './pck.js';
 import {
   checkInitdata,
   checkTdxAttributes,
-  checkTdxMeasurements,
+  evaluateTdxMeasurements,
   checkTdxTcbStatus,
   resolveTdxPolicy,
   type TdxPolicy,
@@ -239,11 +240,21 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   };
   await checks.run('tdx.policy.tcbStatus', () => checkTdxTcbStatus(input.tcbStatus, policy), () => input.tcbStatus);
   await checks.run('tdx.policy.attributes', () => checkTdxAttributes(input, policy));
-  await checks.run('tdx.policy.measurements', () => {
-    const unchecked = checkTdxMeasurements(input, policy);
-    if (unchecked.length) checks.warn(`tdx: no policy for ${unchecked.join(', ')}; not checked`);
-    return unchecked;
-  }, (u) => (u.length ? `not checked: ${u.join(', ')}` : undefined));
+  // Every allowlist is evaluated and recorded (a document lists all that failed); the first failure stops.
+  let firstFailure: PolicyError | undefined;
+  for (const o of evaluateTdxMeasurements(input, policy)) {
+    if (o.error) {
+      firstFailure ??= o.error;
+      const err = o.error;
+      await checks.run(o.id, () => {
+        throw err;
+      }).catch(() => undefined);
+    } else if (o.skipped) {
+      checks.skip(o.id, o.skipped);
+      if (o.id === 'tdx.policy.mrTd' || o.id.startsWith('tdx.policy.rtmr') || o.id === 'tdx.policy.mrConfigId') checks.warn(o.skipped);
+    } else checks.pass(o.id, o.detail);
+  }
+  if (firstFailure) throw firstFailure;
   if (options.initdata) await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, options.initdata!));
   return claims as TdxClaims;
 }

@@ -136,6 +136,21 @@ export function checkTdxAttributes(input: TdxPolicyInput, policy: ResolvedTdxPol
 }
 
 /** Measurement allowlists. Returns the names of the values that were not checked (no allowlist). */
+/**
+ * One outcome per allowlist (`tdx.policy.<name>`): passed, failed with its PolicyError, or skipped when the
+ * policy has no reference value for it — reported as NOT CHECKED, never as passed.
+ */
+export function evaluateTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): { id: string; error?: PolicyError; skipped?: string; detail?: string }[] {
+  return TDX_ALLOWLISTS.map((k) => {
+    const id = `tdx.policy.${k}`;
+    const actual = toHex(value(input, k));
+    const list = policy[k];
+    if (!list) return { id, skipped: `no tdx.${k} allowlist in the policy: ${k} ${actual} NOT CHECKED` };
+    if (list.some((h) => h.toLowerCase() === actual)) return { id, detail: `${k} ${actual} is allowed` };
+    return { id, error: new PolicyError(CODES[k], `${k} ${actual} is not in the policy allowlist`, { field: k, expected: list, actual }) };
+  });
+}
+
 export function checkTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): TdxAllowlist[] {
   const unchecked: TdxAllowlist[] = [];
   for (const k of TDX_ALLOWLISTS) {

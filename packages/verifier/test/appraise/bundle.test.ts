@@ -165,3 +165,46 @@ describe('appraise: refused pods', () => {
     await expectCode(appraise(Uint8Array.of(0xa0), { nonce: new Uint8Array(16), now: NOW }), ConfigError, 'ERR_OPTIONS_INVALID');
   });
 });
+
+describe('appraise: device roles and PPCIe (security review findings)', () => {
+  it('PPCIe GPUs presented without their NVSwitches are refused, whatever the policy mode', async () => {
+    const { nonce, bundle } = await pod(8, 4);
+    const noSwitches = await mintBundle({ nonce, keyConfig, gpus: 0 });
+    // Re-bind the 8 PPCIe GPUs alone: same GPU evidence, no switches, correctly bound CPU report.
+    const { bundle: rebound } = await (async () => {
+      const { ccinferV1Binding } = await import('@ccinfer/core');
+      const { encodeReport, signReport } = await import('../../src/testing.js');
+      const m = await simulatedPodMaterial();
+      const reportData = await ccinferV1Binding.compute({ nonce, keyConfig, gpuReports: bundle.gpus.map((g) => g.report), switchReports: [] });
+      const leaf = await m.amd.mintLeaf({});
+      const report = await signReport(encodeReport({ reportData }, 'Genoa'), leaf.key);
+      return { bundle: { ...noSwitches.bundle, gpus: bundle.gpus, switches: [], cpu: { tee: 'snp' as const, report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] } } };
+    })();
+    for (const mode of [undefined, 'single', 'any'] as const) {
+      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', ...(mode ? { mode } : {}) } });
+      failed((await appraise(rebound, { nonce, anchors, policy, now: NOW })).document, 'topology.ppcie', 'ERR_NV_TOPOLOGY_COUNT');
+    }
+  });
+
+  it('an NVSwitch listed as a GPU is refused', async () => {
+    const nonce = randomBytes(32);
+    const { bundle: sys } = await mintBundle({ nonce, keyConfig, gpus: 8, switches: 4 });
+    const { ccinferV1Binding } = await import('@ccinfer/core');
+    const { encodeReport, signReport } = await import('../../src/testing.js');
+    const m = await simulatedPodMaterial();
+    const gpus = [sys.switches[0]!];
+    const reportData = await ccinferV1Binding.compute({ nonce, keyConfig, gpuReports: gpus.map((g) => g.report), switchReports: [] });
+    const leaf = await m.amd.mintLeaf({});
+    const report = await signReport(encodeReport({ reportData }, 'Genoa'), leaf.key);
+    const bundle: EvidenceBundle = { ...sys, gpus, switches: [], cpu: { tee: 'snp', report, leaf: leaf.der, chain: [m.amd.askDer, m.amd.arkDer] } };
+    const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', count: { min: 1 } } });
+    failed((await appraise(bundle, { nonce, anchors, policy, now: NOW })).document, 'gpu0.role', 'ERR_NV_TOPOLOGY_MISMATCH');
+  });
+
+  it('an audit without a nonce never releases the key config', async () => {
+    const { bundle } = await pod(1);
+    const r = await appraise(bundle, { audit: true, anchors, policy: lab, now: NOW });
+    expect(r.document.ok).toBe(true);
+    expect(r.keyConfig).toBeUndefined();
+  });
+});
