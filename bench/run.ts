@@ -1,7 +1,8 @@
 /**
  * `pnpm bench` — runs every bench/cases/*.ts in one process, so that ratios (to the crypto floor, to
  * peers) are measured in the same run on the same machine. `pnpm bench -- --json` prints one JSON object per
- * line: {"case", "medianMs", "samples", "budgetMs"?, "withinBudget"?, "ratios"?}. `--filter SUBSTR` runs a subset.
+ * line: {"case", "medianMs", "samples", "budgetMs"?, "withinBudget"?, "ratios"?}. `--filter SUBSTR[,SUBSTR…]` runs the
+ * cases whose name contains any of them.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +23,8 @@ for (const f of files) {
   const mod = (await import(pathToFileURL(join(here, 'cases', f)).href)) as { cases?: () => Promise<BenchCase[]> | BenchCase[] };
   if (mod.cases) cases.push(...(await mod.cases()));
 }
-const selected = cases.filter((c) => !filter || c.name.includes(filter));
+const filters = filter?.split(',').filter(Boolean);
+const selected = cases.filter((c) => !filters?.length || filters.some((f) => c.name.includes(f)));
 const results = new Map<string, number>();
 const rows: Record<string, unknown>[] = [];
 

@@ -2,7 +2,9 @@
  * Full bundle appraisal (DESIGN.md §9: SNP + 8 GPUs + 4 NVSwitches ≤ 20 ms cold, ≤ 2 ms with cached chains):
  * `appraise()` on a simulated PPCIe pod — the same kinds of signatures as real hardware (RSA-PSS for the AMD
  * chain, ECDSA P-384 for the report and every device) — cold (fresh caches) and warm (chains cached).
- * RIMs and OCSP are excluded here (the simulated devices ship none; `gpu.rim` measures a RIM).
+ * The budgeted cases exclude RIMs and OCSP (a pod that carries none, appraised with them switched off, as the
+ * budget was set); `bundle.ppcie.strict.*` appraise the same system carrying its RIMs (3 distinct) and OCSP
+ * responses (16) under the strict default GPU policy.
  */
 import { concat, generateGatewayKey, randomBytes, reverse, subtle, toHex } from '@ccinfer/core';
 import { appraise, parsePolicy, parseCertificates, parseNvidiaReport, ChainCache, clearKeyCache, ecdsaDerToP1363, type Certificate } from '@ccinfer/verifier';
@@ -11,16 +13,23 @@ import type { BenchCase } from '../types.js';
 
 export async function cases(): Promise<BenchCase[]> {
   const nonce = randomBytes(32);
-  const { bundle, anchors } = await mintBundle({ nonce, keyConfig: (await generateGatewayKey(1)).encoded, gpus: 8, switches: 4 });
+  const keyConfig = (await generateGatewayKey(1)).encoded;
+  const { bundle, anchors } = await mintBundle({ nonce, keyConfig, gpus: 8, switches: 4, nvidiaCollateral: false });
   const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', mode: 'ppcie' } });
+  const strict = await mintBundle({ nonce, keyConfig, gpus: 8, switches: 4 });
+  const strictPolicy = parsePolicy({ version: 1, gpu: { mode: 'ppcie' } });
   const now = new Date();
-  const run = async (chainCache?: ChainCache): Promise<void> => {
-    const r = await appraise(bundle, { nonce, anchors, policy, now, ...(chainCache ? { chainCache } : {}) });
+  const appraiseOk = async (b: typeof bundle, p: typeof policy, chainCache?: ChainCache): Promise<void> => {
+    const r = await appraise(b, { nonce, anchors, policy: p, now, ...(chainCache ? { chainCache } : {}) });
     if (!r.document.ok) throw new Error(`bench bundle rejected: ${JSON.stringify(r.document.errors)}`);
   };
+  const run = (chainCache?: ChainCache): Promise<void> => appraiseOk(bundle, policy, chainCache);
   await run();
   const warm = new ChainCache();
   await run(warm);
+  await appraiseOk(strict.bundle, strictPolicy);
+  const strictWarm = new ChainCache();
+  await appraiseOk(strict.bundle, strictPolicy, strictWarm);
 
   // The floor: every distinct signature of this bundle verified once with bare WebCrypto, all in parallel
   // (keys imported once per distinct key): what any verifier of this evidence has to pay.
@@ -76,5 +85,15 @@ export async function cases(): Promise<BenchCase[]> {
       compareTo: ['bundle.ppcie.floor'],
     },
     { name: 'bundle.ppcie.warm', title: 'the same with certificate chains cached (validity still checked)', fn: () => run(warm), budgetMs: 2, compareTo: ['bundle.ppcie.warmFloor', 'bundle.ppcie.cold'] },
+    {
+      name: 'bundle.ppcie.strict.cold',
+      title: 'appraise(), strict GPU defaults: + the carried RIMs (parsed, XML-DSig, golden values) and OCSP responses, nothing cached',
+      fn: async () => {
+        clearKeyCache();
+        await appraiseOk(strict.bundle, strictPolicy);
+      },
+      compareTo: ['bundle.ppcie.cold'],
+    },
+    { name: 'bundle.ppcie.strict.warm', title: 'the same with certificate chains cached', fn: () => appraiseOk(strict.bundle, strictPolicy, strictWarm), compareTo: ['bundle.ppcie.warm'] },
   ];
 }

@@ -92,5 +92,5 @@ export {
   type SimulatedNras,
   type NrasTokenSpec,
 } from './testing/nvidia.js';
-export { mintBundle, mintDevices, simulatedPodMaterial, type BundleSpec, type SimulatedPodMaterial } from './testing/bundle.js';
+export { mintBundle, mintDevices, mintTdxBundleCollateral, simulatedPodMaterial, type BundleSpec, type SimulatedPodMaterial } from './testing/bundle.js';
 export { mintKbsAttestation, mintTrusteeEar, type KbsAttestationSpec, type MintedKbsAttestation, type TrusteeEarSpec } from './testing/trustee.js';

@@ -14,7 +14,7 @@ import { subtle } from '../crypto.js';
 import { X25519_PKCS8_PREFIX, type AeadKeyHandle, type PrivateKeyHandle, type SessionCrypto } from './backend.js';
 import { sessionError } from './errors.js';
 import { encodeKeyConfig, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
-import { hmacSha256 } from './sha256.js';
+import { hkdfExpand, hkdfExtract, hmacSha256, type Hmac } from './sha256.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -52,36 +52,13 @@ export interface HpkeSuite {
   aeadId: number;
 }
 
-// ————— HKDF-SHA256 (RFC 5869) over the backend's HMAC —————
+// ————— HKDF-SHA256 (RFC 5869, sha256.ts) over the backend's HMAC —————
 
-type Hmac = (key: Uint8Array, ...data: Uint8Array[]) => Uint8Array;
 const NH = 32; // HKDF-SHA256 output size
-const ZEROS = new Uint8Array(NH);
 const EMPTY: Uint8Array = new Uint8Array(0);
 
 export function hmacOf(c: SessionCrypto): Hmac {
   return c.hmacSha256 ? c.hmacSha256.bind(c) : hmacSha256;
-}
-
-/** HKDF-Extract (RFC 5869 §2.2); an empty salt is HashLen zero bytes. `ikm` is the concatenation of its parts. */
-export function extract(h: Hmac, salt: Uint8Array, ...ikm: Uint8Array[]): Uint8Array {
-  return h(salt.length === 0 ? ZEROS : salt, ...ikm);
-}
-
-/** HKDF-Expand (RFC 5869 §2.3); `info` is the concatenation of its parts. */
-export function expand(h: Hmac, prk: Uint8Array, info: Uint8Array[], length: number): Uint8Array {
-  if (length > 255 * NH) throw new RangeError('HKDF-Expand length exceeds 255 * HashLen');
-  if (length <= NH) {
-    const t = h(prk, ...info, new Uint8Array([1]));
-    return length === NH ? t : t.slice(0, length);
-  }
-  const out = new Uint8Array(length);
-  let t: Uint8Array = EMPTY;
-  for (let i = 1, at = 0; at < length; i++, at += NH) {
-    t = h(prk, t, ...info, new Uint8Array([i]));
-    out.set(t.subarray(0, Math.min(NH, length - at)), at);
-  }
-  return out;
 }
 
 // ————— RFC 9180 labelled KDF, DHKEM, key schedule —————
@@ -104,12 +81,12 @@ const i2osp2 = (n: number): Uint8Array => new Uint8Array([(n >> 8) & 0xff, n & 0
 
 /** LabeledExtract(salt, label, ikm) = Extract(salt, "HPKE-v1" || suite_id || label || ikm) — §4. */
 function labeledExtract(h: Hmac, suiteId: Uint8Array, salt: Uint8Array, label: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return extract(h, salt, HPKE_V1, suiteId, label, ikm);
+  return hkdfExtract(salt, [HPKE_V1, suiteId, label, ikm], h);
 }
 
 /** LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L) — §4. */
 function labeledExpand(h: Hmac, suiteId: Uint8Array, prk: Uint8Array, label: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return expand(h, prk, [i2osp2(length), HPKE_V1, suiteId, label, info], length);
+  return hkdfExpand(prk, [i2osp2(length), HPKE_V1, suiteId, label, info], length, h);
 }
 
 /** suite_id = "KEM" || I2OSP(kem_id, 2) (§4.1). */

@@ -16,8 +16,6 @@ import { sessionError } from './errors.js';
 import {
   aeadSizes,
   counterNonce,
-  expand,
-  extract,
   hmacOf,
   isSupported,
   setupBaseR,
@@ -28,6 +26,7 @@ import {
   type RawKeyPair,
 } from './hpke.js';
 import { selectAlgorithm, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
+import { hkdfExpand, hkdfExtract } from './sha256.js';
 import { readVarint, varintLength, writeVarint } from './varint.js';
 
 export const MEDIA_TYPE_REQUEST = 'message/ohttp-req';
@@ -93,8 +92,8 @@ async function deriveResponseKey(
   const { nk, nn } = aeadSizes(aeadId);
   const h = hmacOf(crypto);
   const secret = ctx.export(utf8(label), Math.max(nn, nk));
-  const prk = extract(h, concat(enc, responseNonce), secret);
-  return { crypto, key: await crypto.aeadKey(expand(h, prk, [KEY], nk)), nonce: expand(h, prk, [NONCE], nn) };
+  const prk = hkdfExtract(concat(enc, responseNonce), secret, h);
+  return { crypto, key: await crypto.aeadKey(hkdfExpand(prk, KEY, nk, h)), nonce: hkdfExpand(prk, NONCE, nn, h) };
 }
 
 /** chunk_nonce = aead_nonce XOR encode(Nn, counter) (draft §5.2); counter 0 is RFC 9458's single response. */
@@ -245,23 +244,43 @@ export class ChunkedRequestEncoder {
 
   /** Seals one chunk; a non-final chunk must not be empty (draft §5). */
   async seal(chunk: Uint8Array, final: boolean): Promise<Uint8Array> {
+    return frame(await this.sealUnframed(chunk, final), final);
+  }
+
+  private async sealUnframed(chunk: Uint8Array, final: boolean): Promise<Uint8Array> {
     if (this.done) throw sessionError('ERR_OHTTP_STATE', 'the final chunk was already sealed');
     if (!final && chunk.length === 0) throw sessionError('ERR_OHTTP_EMPTY_CHUNK', 'a non-final chunk must not be empty');
     this.done = final;
-    const sealed = await this.s.ctx.seal(chunk, final ? FINAL : EMPTY);
-    return frame(sealed, final);
+    return this.s.ctx.seal(chunk, final ? FINAL : EMPTY);
   }
 
-  /** The whole encapsulated request for a body known in advance, split into `chunkSize` chunks. */
+  /**
+   * The whole encapsulated request for a body known in advance, split into `chunkSize` chunks: the same bytes
+   * as `header()` and `seal()` chunk by chunk, written once into one buffer (no per-chunk framing copies).
+   */
   async encapsulateAll(body: Uint8Array, chunkSize = CHUNK_SIZE): Promise<Uint8Array> {
-    const parts = [this.header()];
+    const sealed: Uint8Array[] = [];
     let at = 0;
     while (body.length - at > chunkSize) {
-      parts.push(await this.seal(body.subarray(at, at + chunkSize), false));
+      sealed.push(await this.sealUnframed(body.subarray(at, at + chunkSize), false));
       at += chunkSize;
     }
-    parts.push(await this.seal(body.subarray(at), true));
-    return concat(...parts);
+    const last = await this.sealUnframed(body.subarray(at), true);
+    let total = HEADER_LENGTH + this.s.enc.length + 1 + last.length;
+    for (const c of sealed) total += varintLength(c.length) + c.length;
+    const out = new Uint8Array(total);
+    out.set(this.s.hdr);
+    out.set(this.s.enc, HEADER_LENGTH);
+    let o = HEADER_LENGTH + this.s.enc.length;
+    for (const c of sealed) {
+      const n = varintLength(c.length);
+      writeVarint(out, o, c.length, n);
+      out.set(c, o + n);
+      o += n + c.length;
+    }
+    out[o] = 0; // the final chunk's zero length (draft §4)
+    out.set(last, o + 1);
+    return out;
   }
 
   responseDecoder(maxChunk = MAX_SEALED_CHUNK): ChunkedResponseDecoder {

@@ -3,8 +3,9 @@
  *
  * Why not WebCrypto: a session derives about a dozen HMACs over a few dozen bytes each, and every WebCrypto
  * call is an asynchronous round trip (an importKey and a sign on Node's thread pool, ~70 µs together); here an
- * HMAC over such inputs is a few µs. Bulk data is never hashed here — AEAD stays in WebCrypto. Tested
- * against WebCrypto's SHA-256 and HMAC on random inputs.
+ * HMAC over such inputs is a few µs. Bulk data is never hashed here (AEAD is the session backend's, and a
+ * backend may bring its own HMAC: session/backend.ts). Tested against WebCrypto's SHA-256 and HMAC on random
+ * inputs.
  */
 
 // Round constants and initial hash value: the first 32 bits of the fractional parts of the cube roots of the
@@ -84,20 +85,29 @@ export function hmacSha256(key: Uint8Array, ...message: Uint8Array[]): Uint8Arra
   return sha256Sync(opad, sha256Sync(ipad, ...message));
 }
 
-/** HKDF-Extract (RFC 5869 §2.2); an empty salt is HashLen zero bytes. */
-export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return hmacSha256(salt.length === 0 ? new Uint8Array(32) : salt, ikm);
+/** An HMAC-SHA-256 over the concatenation of `message`: {@link hmacSha256} or a session backend's. */
+export type Hmac = (key: Uint8Array, ...message: Uint8Array[]) => Uint8Array;
+
+const parts = (x: Uint8Array | Uint8Array[]): Uint8Array[] => (x instanceof Uint8Array ? [x] : x);
+
+/** HKDF-Extract (RFC 5869 §2.2); an empty salt is HashLen zero bytes. `ikm` may be given in parts. */
+export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array | Uint8Array[], hmac: Hmac = hmacSha256): Uint8Array {
+  return hmac(salt.length === 0 ? new Uint8Array(32) : salt, ...parts(ikm));
 }
 
-/** HKDF-Expand (RFC 5869 §2.3). */
-export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+/** HKDF-Expand (RFC 5869 §2.3). `info` may be given in parts. */
+export function hkdfExpand(prk: Uint8Array, info: Uint8Array | Uint8Array[], length: number, hmac: Hmac = hmacSha256): Uint8Array {
   if (length > 255 * 32) throw new RangeError('HKDF-Expand length exceeds 255 * HashLen');
+  const i = parts(info);
+  if (length <= 32) {
+    const t = hmac(prk, ...i, new Uint8Array([1]));
+    return length === 32 ? t : t.slice(0, length);
+  }
   const out = new Uint8Array(length);
   let t = new Uint8Array(0);
-  for (let i = 1, at = 0; at < length; i++) {
-    t = hmacSha256(prk, t, info, new Uint8Array([i])) as Uint8Array<ArrayBuffer>;
+  for (let n = 1, at = 0; at < length; n++, at += 32) {
+    t = hmac(prk, t, ...i, new Uint8Array([n])) as Uint8Array<ArrayBuffer>;
     out.set(t.subarray(0, Math.min(32, length - at)), at);
-    at += 32;
   }
   return out;
 }

@@ -12,8 +12,11 @@ import {
   generateGatewayKey,
   type GatewayKey,
   type KeyConfig,
+  type RawKeyPair,
 } from '@ccinfer/core';
 import { expectCode } from '../../../../test-support/helpers.js';
+import { CHUNKED_08_A } from '../../../../test-support/ohttp-examples.js';
+import { hex } from './hex.js';
 
 const key: GatewayKey = await generateGatewayKey(7);
 const lookup = (id: number): GatewayKey | undefined => (id === 7 ? key : undefined);
@@ -35,8 +38,8 @@ interface Framed {
   chunks: Uint8Array[]; // framed non-final chunks, then the framed final chunk last
 }
 
-async function chunkedRequest(body: Uint8Array, size: number, kc: KeyConfig = key.config): Promise<{ enc: ChunkedRequestEncoder; framed: Framed }> {
-  const enc = await ChunkedRequestEncoder.create(kc);
+async function chunkedRequest(body: Uint8Array, size: number, kc: KeyConfig = key.config, ephemeralKeyPair?: RawKeyPair): Promise<{ enc: ChunkedRequestEncoder; framed: Framed }> {
+  const enc = await ChunkedRequestEncoder.create(kc, ephemeralKeyPair ? { ephemeralKeyPair } : {});
   const chunks: Uint8Array[] = [];
   let at = 0;
   while (body.length - at > size) {
@@ -106,6 +109,19 @@ describe('chunked OHTTP round trips', () => {
     const enc = await ChunkedRequestEncoder.create(key.config);
     const { body: got } = await openRequest([await enc.encapsulateAll(body)]);
     expect(got).toEqual(body);
+  });
+
+  it('encapsulateAll writes exactly the bytes of header() + seal() chunk by chunk', async () => {
+    // The same ephemeral key on both sides makes the two encodings comparable byte for byte.
+    const ephemeralKeyPair = { privateKey: hex(CHUNKED_08_A.skE), publicKey: hex(CHUNKED_08_A.pkE) };
+    await fc.assert(
+      fc.asyncProperty(bodyArb, sizeArb, async (body, size) => {
+        const all = await (await ChunkedRequestEncoder.create(key.config, { ephemeralKeyPair })).encapsulateAll(body, size);
+        const { framed } = await chunkedRequest(body, size, key.config, ephemeralKeyPair);
+        expect(all).toEqual(concat(framed.header, ...framed.chunks));
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('RFC 9458 non-chunked messages round-trip', async () => {

@@ -29,5 +29,15 @@ describe('synchronous SHA-256 / HMAC / HKDF', () => {
     const prk = hkdfExtract(hex('000102030405060708090a0b0c'), hex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b'));
     expect(prk).toEqual(hex('077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5'));
     expect(hkdfExpand(prk, hex('f0f1f2f3f4f5f6f7f8f9'), 42)).toEqual(hex('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865'));
+    // The same with inputs in parts and with another HMAC (node:crypto's, as a session backend supplies it).
+    const nodeHmac = (k: Uint8Array, ...m: Uint8Array[]) => {
+      const h = createHmac('sha256', k);
+      for (const x of m) h.update(x);
+      return new Uint8Array(h.digest());
+    };
+    const prk2 = hkdfExtract(hex('000102030405060708090a0b0c'), [hex('0b0b0b0b0b'), hex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b')], nodeHmac);
+    expect(prk2).toEqual(prk);
+    expect(hkdfExpand(prk2, [hex('f0f1f2f3'), hex('f4f5f6f7f8f9')], 42, nodeHmac)).toEqual(hex('3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865'));
+    expect(hkdfExpand(prk2, [hex('f0f1f2f3'), hex('f4f5f6f7f8f9')], 10)).toEqual(hex('3cb25f25faacd57a9043'));
   });
 });

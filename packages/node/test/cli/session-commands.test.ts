@@ -123,16 +123,31 @@ describe('ccinfer session commands', () => {
 
   it('usage errors exit 2', async () => {
     expect(await run(['gateway', '--upstream', model.url, '--evidence', 'magic']).done).toBe(2);
+    expect(await run(['gateway', '--upstream', model.url, '--evidence', 'simulated', '--tee', 'sgx']).done).toBe(2);
+    expect(await run(['gateway', '--upstream', model.url, '--evidence', 'configfs', '--tee', 'tdx']).done).toBe(2);
     expect(await run(['infer', url, 'prompt']).done).toBe(2);
     expect(await run(['attest', 'not a url']).done).toBe(2);
     expect(await run(['proxy', '--endpoint', url, '--listen', 'nope']).done).toBe(2);
   });
 
-  it('demo: the honest pod is verified and used, the tampered pod refused (exit 0)', async () => {
+  it('demo: the honest pod (SNP + 1 GPU, strict GPU defaults) is verified and used, the tampered pod refused (exit 0)', async () => {
     const d = run(['demo', '--token-delay', '0']);
     expect(await d.done).toBe(0);
     expect(d.out()).toMatch(/model: Hello from inside the confidential pod/);
+    for (const id of ['gpu0.ocsp', 'gpu0.rim.driver.signature', 'gpu0.rim.vbios.ocsp', 'gpu0.measurements', 'gpu0.policy.driver']) expect(d.out()).toContain(`PASS  ${id}`);
+    expect(d.out()).not.toMatch(/SKIP {2}gpu/);
     expect(d.out()).toMatch(/FAIL {2}binding\.reportData +ERR_BINDING_MISMATCH/);
     expect(d.out()).toMatch(/the tampered pod received 0 bytes/);
+  });
+
+  it('demo --tee tdx: the same chat on a simulated TDX pod whose MRTD, RTMRs and MRCONFIGID the policy pins (exit 0)', async () => {
+    const d = run(['demo', '--tee', 'tdx', '--token-delay', '0']);
+    expect(await d.done).toBe(0);
+    expect(d.out()).toMatch(/SIMULATED TDX evidence \+ 1 GPU/);
+    for (const id of ['tdx.quote.signature', 'tdx.tcb', 'tdx.policy.mrTd', 'tdx.policy.rtmr0', 'tdx.policy.mrConfigId', 'initdata.digest', 'gpu0.measurements']) expect(d.out()).toContain(`PASS  ${id}`);
+    expect(d.out()).toMatch(/model: Hello from inside the confidential pod/);
+    expect(d.out()).toMatch(/FAIL {2}binding\.reportData +ERR_BINDING_MISMATCH/);
+    expect(d.out()).toMatch(/the tampered pod received 0 bytes/);
+    expect(await run(['demo', '--tee', 'sgx']).done).toBe(2);
   });
 });

@@ -11,17 +11,19 @@ describe('ccinfer verify bundle', () => {
   let nonce: Uint8Array;
   beforeAll(async () => {
     nonce = randomBytes(32);
-    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: (await generateGatewayKey(1)).encoded, gpus: 1 });
+    // The pod carries its GPU's RIMs and OCSP responses, valid at --at: the strict GPU defaults hold offline.
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: (await generateGatewayKey(1)).encoded, gpus: 1, now: new Date('2026-06-01T00:00:00Z') });
     writeFileSync(join(dir, 'bundle.cbor'), encodeBundle(bundle));
     writeFileSync(join(dir, 'anchors.json'), JSON.stringify(anchors));
-    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } }));
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ version: 1, gpu: { count: { min: 1, max: 1 } } }));
   });
   const base = (): string[] => ['verify', 'bundle', join(dir, 'bundle.cbor'), '--anchors', join(dir, 'anchors.json'), '--policy', join(dir, 'policy.json'), '--at', '2026-06-01T00:00:00Z', '--offline'];
 
-  it('exit 0 with the right nonce', async () => {
+  it('exit 0 with the right nonce; the GPU RIMs and OCSP checked from the bundle', async () => {
     const r = await cli([...base(), '--nonce', toHex(nonce), '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out).checks.find((c: any) => c.id === 'nonce.echo').status).toBe('passed');
+    const checks = JSON.parse(r.out).checks;
+    for (const id of ['nonce.echo', 'gpu0.ocsp', 'gpu0.rim.driver.ocsp', 'gpu0.measurements']) expect(checks.find((c: any) => c.id === id).status).toBe('passed');
   });
 
   it('exit 1 with another nonce', async () => {

@@ -3,8 +3,8 @@
  * anchors, and every kind of tampered evidence refused before a single request byte reaches the pod.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VerificationError, CcinferError, type EvidenceBundle } from '@ccinfer/core';
-import { parsePolicy } from '@ccinfer/verifier';
+import { VerificationError, CcinferError, decodeBundle, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
 import { mintDevices } from '@ccinfer/verifier/testing';
 import { createSecureClient } from '../../src/client.js';
 import { createGateway, createSimulatedProvider, type SimulatedProviderOptions } from '../../src/gateway/index.js';
@@ -47,17 +47,20 @@ describe('bundle appraisal end to end', () => {
   it.each([
     ['1 GPU', 1, 0],
     ['PPCIe, 8 GPUs + 4 NVSwitches', 8, 4],
-  ])('accepts a simulated pod with %s, every device appraised with the client nonce', async (_n, gpus, switches) => {
+  ])('accepts a simulated pod with %s under the strict GPU defaults, every device appraised with the client nonce', async (_n, gpus, switches) => {
     const { provider, gateway, url } = await pod({ gpus, switches });
     try {
       const seen: string[] = [];
-      // Simulated GPUs carry no RIMs and have no OCSP responder: the policy says so explicitly (the default requires both).
-      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip', mode: switches > 0 ? 'ppcie' : 'single', count: { min: gpus, max: gpus } } });
+      // requireRim and ocsp "require" by default: satisfied by the RIMs and OCSP responses the pod carries.
+      const policy = parsePolicy({ version: 1, gpu: { mode: switches > 0 ? 'ppcie' : 'single', count: { min: gpus, max: gpus } } });
       const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
       const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
       expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
       expect(seen.filter((s) => s.endsWith(':failed'))).toEqual([]);
       expect(seen.some((s) => s.startsWith(`gpu${gpus - 1}.`))).toBe(true);
+      for (let i = 0; i < gpus; i++) {
+        for (const step of ['ocsp', 'rim.driver.signature', 'rim.vbios.ocsp', 'measurements']) expect(seen).toContain(`gpu${i}.${step}:passed`);
+      }
       if (switches > 0) expect(seen).toContain('topology.ppcie:passed');
       expect(client.exportEvidence()!.document.claims['gpus']).toHaveLength(gpus);
     } finally {
@@ -72,8 +75,7 @@ describe('bundle appraisal end to end', () => {
       devices: { collect: (nonce) => mintDevices(provider.material.nvidia, nonce.map((x) => x ^ 0xff), 1, 0) },
     });
     try {
-      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
-      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
       const codes: string[] = [];
       client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
       await expect(client.attest()).rejects.toBeInstanceOf(VerificationError);
@@ -128,8 +130,7 @@ describe('bundle appraisal end to end', () => {
   ] as const)('PPCIe pod: refuses %s before any request byte', async (_n, mutate, code) => {
     const { provider, gateway, url } = await pod({ gpus: 8, switches: 4, mutate });
     try {
-      const policy = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
-      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
       const codes: string[] = [];
       client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
       await expect(client.infer(body)).rejects.toBeInstanceOf(VerificationError);
@@ -146,6 +147,80 @@ describe('bundle appraisal end to end', () => {
       const policy = parsePolicy({ version: 1, snp: { measurements: ['00'.repeat(48).replace(/^00/, 'ab')] } });
       const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, policy });
       await expect(client.attest()).rejects.toBeInstanceOf(VerificationError);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('strict GPU defaults against what a pod carries', () => {
+  it.each([
+    ['no RIMs', { rims: false }, 'ERR_NV_RIM_MISSING'],
+    ['no OCSP responses', { ocsp: false }, 'ERR_NV_OCSP_UNAVAILABLE'],
+  ] as const)('refuses a GPU pod that carries %s, before any request byte', async (_n, nvidiaCollateral, code) => {
+    const { provider, gateway, url } = await pod({ gpus: 1, nvidiaCollateral });
+    try {
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.infer(body)).rejects.toBeInstanceOf(CcinferError);
+      expect(codes).toEqual([code]);
+      expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe('TDX pods', () => {
+  const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
+  const mrTd = new Uint8Array(48).fill(0xa1);
+  const rtmrs = [0xb0, 0xb1, 0xb2, 0xb3].map((b) => new Uint8Array(48).fill(b));
+  const tdxPolicy = async () =>
+    parsePolicy({
+      version: 1,
+      tdx: {
+        mrTd: [toHex(mrTd)],
+        ...Object.fromEntries(rtmrs.map((r, i) => [`rtmr${i}`, [toHex(r)]])),
+        mrConfigId: [toHex(await initdataDigest(initdata, 48))],
+      },
+      gpu: { mode: 'single', count: { min: 1, max: 1 } },
+    });
+
+  it('accepts a simulated TDX pod (quote v4, REPORTDATA = binding, MRCONFIGID = initdata digest, DCAP collateral in the bundle) with 1 GPU', async () => {
+    const { provider, gateway, url } = await pod({ tee: 'tdx', gpus: 1, initdata, quote: { mrTd, rtmrs } });
+    try {
+      const seen: string[] = [];
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy: await tdxPolicy(), fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
+      const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
+      expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
+      expect(seen.filter((s) => s.endsWith(':failed'))).toEqual([]);
+      for (const id of ['tdx.quote.signature', 'tdx.collateral.tcbInfo', 'tdx.tcb', 'tdx.policy.mrTd', 'tdx.policy.rtmr0', 'tdx.policy.mrConfigId', 'binding.reportData', 'initdata.digest', 'gpu0.measurements', 'gpu0.ocsp']) {
+        expect(seen).toContain(`${id}:passed`);
+      }
+      const doc = client.exportEvidence()!.document;
+      expect((doc.claims['cpu'] as Record<string, unknown>)['mrTd']).toBe(toHex(mrTd));
+      expect(decodeBundle(client.exportEvidence()!.bundle).cpu.tee).toBe('tdx');
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it.each([
+    // MRTD is at offset 48 (header) + 136 of the v4 body: changed after the quote was signed.
+    ['a quote field changed after signing', { mutate: (b: EvidenceBundle) => (b.cpu.tee === 'tdx' ? { ...b, cpu: { ...b.cpu, quote: b.cpu.quote.map((x, i) => (i === 184 ? x ^ 1 : x)) } } : b) }, 'ERR_TDX_QUOTE_SIGNATURE'],
+    ['another MRTD than the policy pins', { quote: { mrTd: new Uint8Array(48).fill(0xee), rtmrs } }, 'ERR_TDX_MRTD_MISMATCH'],
+    ['a session key swapped after binding', { mutate: (b: EvidenceBundle) => ({ ...b, keyConfig: b.keyConfig.map((x, i) => (i === 5 ? x ^ 1 : x)) }) }, 'ERR_BINDING_MISMATCH'],
+    ['other initdata than MRCONFIGID vouches for', { mutate: (b: EvidenceBundle) => ({ ...b, initdata: `${initdata}# changed\n` }) }, 'ERR_INITDATA_MISMATCH'],
+  ] as const)('refuses a tampered TDX pod (%s) before any request byte', async (_n, o, code) => {
+    const { provider, gateway, url } = await pod({ tee: 'tdx', gpus: 1, initdata, quote: { mrTd, rtmrs }, ...o });
+    try {
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy: await tdxPolicy(), fetcher: undefined });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.infer(body)).rejects.toBeInstanceOf(CcinferError);
+      expect(codes).toEqual([code]);
       expect(gateway.stats.ohttp).toBe(0);
     } finally {
       await gateway.close();

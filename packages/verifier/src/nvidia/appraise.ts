@@ -41,15 +41,20 @@ import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.
 import { evaluateDevicePolicy, type GpuPolicy, type RuleOutcome } from './policy.js';
 import {
   assertGolden,
+  checkRimIdentity,
   checkRimVersion,
   compareGolden,
   driverRimId,
+  expectedRimIdentity,
   parseRim,
+  rimIdentityMismatch,
   rimMissing,
   vbiosRimId,
   verifyRim,
   type MeasurementMismatch,
   type Rim,
+  type RimIdentity,
+  type RimKind,
 } from './rim.js';
 import {
   checkArch,
@@ -81,14 +86,19 @@ export interface NvidiaAppraisalOptions {
   /** Check id prefix: `gpu0`, `switch0`, … */
   id: string;
   anchors?: Pick<TrustAnchors, 'nvidiaDevice' | 'nvidiaRim' | 'simulated'> | undefined;
-  /** RIMs the caller already has (files, bundle collateral); matched to the device by version. */
+  /**
+   * RIMs the caller already has (files, bundle collateral); matched to the device by version and signed
+   * identity (chip, edition, driver or VBIOS: `rimIdentityMismatch`), which is checked again once the
+   * signature is verified.
+   */
   rims?: readonly RimInput[] | undefined;
   /**
    * OCSP responses the caller already has (bundle collateral, gathered by the pod before any client asked).
    * Each is used for the certificate its CertID names (hash of issuer name and key, and serial) and gets every
    * check of a fetched response — signed by the issuer or a responder it delegated, status, thisUpdate /
    * nextUpdate around `now` — except the nonce echo, which no pre-fetched response can have: its freshness is
-   * its validity window, as for a cached response. So `ocsp: 'require'` is satisfied by such responses.
+   * its validity window, as for a cached response, so it must have a nextUpdate and its thisUpdate and
+   * producedAt must be at most `OCSP_MAX_AGE_MS` (7 days) old. So `ocsp: 'require'` is satisfied by such responses.
    */
   ocspResponses?: readonly Uint8Array[] | undefined;
   /** Work shared by the devices of one appraisal (same `now`, anchors and OCSP mode): see {@link NvidiaMemo}. */
@@ -206,7 +216,8 @@ export async function appraiseNvidiaDevice(
   if (o.fwid) {
     fw = await checks.run(`${id}.fwid`, () => checkFwid(report, chain[0]!), () => 'report FWID == leaf certificate FWID');
   } else {
-    checks.skip(`${id}.fwid`, 'report carries no FWID (firmware before 2024): only the certificate FWID is known');
+    // LS10 opaque data has no FWID type at all (vectors: nvswitch-ls10, hgx ppcie); GPUs lack it before 2024.
+    checks.skip(`${id}.fwid`, `report carries no FWID (${device.kind === 'switch' ? 'NVSwitch reports have none' : 'firmware before 2024'}): only the certificate FWID is known`);
     fw = checkFwid(report, chain[0]!);
   }
   claims.fwid = fw.fwid ? toHex(fw.fwid) : null;
@@ -226,19 +237,27 @@ export async function appraiseNvidiaDevice(
   claims.driverRimId = drvId ?? null;
   claims.vbiosRimId = biosId ?? null;
   const rims: { driver?: Rim; vbios?: Rim } = {};
-  const wanted: [('driver' | 'vbios'), string | undefined, string | undefined][] = [
+  const wanted: [RimKind, string | undefined, string | undefined][] = [
     ['driver', drvId, o.driverVersion],
     ['vbios', biosId, o.vbiosVersion],
   ];
   for (const [what, rimId, version] of wanted) {
     if (what === 'driver' && device.kind === 'switch') continue;
-    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, given, requireRim, options);
+    const expected = expectedRimIdentity(report, device, what);
+    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, expected, given, requireRim, options);
     if (!rim) continue;
     await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
     await checks.run(
       `${id}.rim.${what}.signature`,
       () => memoized(options.memo?.rimSignatures, rim, () => verifyRim(rim, { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) })),
       (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
+    );
+    // The version alone would admit any NVIDIA-signed RIM of that version (another chip, the other kind of
+    // RIM): its signed identity must be this device's (rim.ts, "Signed identity").
+    await checks.run(
+      `${id}.rim.${what}.identity`,
+      () => checkRimIdentity(rim, expected),
+      () => `${what} RIM for ${rim.name} (edition ${rim.edition ?? ''}, tagId ${rim.tagId.slice(0, 16)}…)`,
     );
     // nvtrust checks the RIM chain's leaf too; the embedded root is pinned.
     await ocspChain(`${id}.rim.${what}.ocsp`, rim.signature.certificates, 0, ocspMode, options);
@@ -319,17 +338,29 @@ async function recordOutcomes(checks: CheckList, outcomes: RuleOutcome[]): Promi
   if (first) throw first;
 }
 
-/** Given RIMs first (matched by version), then the cache / RIM service. Undefined when skipped. */
+/**
+ * Given RIMs first (matched by version, preferring those whose signed identity is this device's: the bundle
+ * may carry RIMs of several chips with one version), then the cache / RIM service. Undefined when skipped.
+ * The choice is not a trust decision: the caller checks version, signature and identity of what it gets.
+ */
 async function obtainRim(
   checkId: string,
   rimId: string | undefined,
   version: string | undefined,
+  expected: RimIdentity,
   given: Rim[],
   requireRim: boolean,
   options: NvidiaAppraisalOptions,
 ): Promise<Rim | undefined> {
   const { checks } = options;
-  const local = version ? given.find((r) => r.colloquialVersion.toLowerCase() === version.toLowerCase()) : undefined;
+  const sameVersion = version ? given.filter((r) => r.colloquialVersion.toLowerCase() === version.toLowerCase()) : [];
+  let local = sameVersion[0];
+  for (const r of sameVersion) {
+    if ((await rimIdentityMismatch(r, expected)) === undefined) {
+      local = r;
+      break;
+    }
+  }
   if (local) {
     checks.pass(checkId, `${rimId ?? 'RIM'} given by the caller (sha256 ${local.sha256})`);
     return local;
@@ -403,11 +434,16 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
       return results.find((r) => r.status !== 'good') ?? results[0]!;
     });
   }
-  // A response we cached earlier: fresh by thisUpdate/nextUpdate (and at most an hour old), no nonce.
+  // A response we cached earlier: fresh by thisUpdate/nextUpdate (and at most an hour old), no nonce, so
+  // checked as a carried one; a cached response too old for that is not an answer: ask the responder again.
   const key = `ocsp:${toHex(await sha256(buildOcspRequest(id)))}`;
   const hit = await options.cache?.get(key);
   if (hit && (hit.expiresAt === undefined || hit.expiresAt > options.now.getTime())) {
-    return checkOcspResponse(parseOcspResponse(hit.value), cert, issuer, check);
+    try {
+      return await checkOcspResponse(parseOcspResponse(hit.value), cert, issuer, check);
+    } catch (err) {
+      if (!(err instanceof CcinferError && err.code === 'ERR_NV_OCSP_STALE')) throw err;
+    }
   }
   if (!options.fetcher) throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `no OCSP response for ${cert.subject.cn ?? 'a certificate'} and no fetcher configured`);
   const nonce = randomBytes(32);
@@ -424,8 +460,8 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
     throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `OCSP responder unreachable for ${cert.subject.cn ?? 'a certificate'}`, { cause });
   }
   const result = await checkOcspResponse(parseOcspResponse(body), cert, issuer, { ...check, nonce });
-  const expiresAt = Math.min(result.nextUpdate?.getTime() ?? Infinity, options.now.getTime() + HOUR);
-  await options.cache?.set(key, { value: body, expiresAt });
+  // Without nextUpdate it could never be reused without its nonce (see checkOcspResponse): not cached.
+  if (result.nextUpdate) await options.cache?.set(key, { value: body, expiresAt: Math.min(result.nextUpdate.getTime(), options.now.getTime() + HOUR) });
   return result;
 }
 

@@ -22,6 +22,7 @@ export type NvidiaErrorCode =
   | 'ERR_NV_RIM_SIGNATURE_INVALID' // SignatureValue over canonical SignedInfo
   | 'ERR_NV_RIM_CHAIN_INVALID' // KeyInfo certificates
   | 'ERR_NV_RIM_VERSION_MISMATCH' // colloquialVersion != report version
+  | 'ERR_NV_RIM_IDENTITY_MISMATCH' // signed name / product / edition / tagId are not this device's RIM
   | 'ERR_NV_RIM_MISSING' // CollateralError: no RIM for an id
   | 'ERR_NV_RIM_INDEX_CONFLICT' // driver and VBIOS RIM both claim an index
   | 'ERR_NV_MEASUREMENT_MISMATCH' // PolicyError: golden comparison failed
@@ -32,7 +33,7 @@ export type NvidiaErrorCode =
   | 'ERR_NV_OCSP_RESPONDER_INVALID' // responder certificate not issued/authorised
   | 'ERR_NV_OCSP_NONCE_MISMATCH'
   | 'ERR_NV_OCSP_CERT_MISMATCH' // no SingleResponse for our CertID
-  | 'ERR_NV_OCSP_STALE' // thisUpdate in the future / nextUpdate in the past
+  | 'ERR_NV_OCSP_STALE' // thisUpdate in the future / nextUpdate in the past; without our nonce: no nextUpdate, or too old
   | 'ERR_NV_OCSP_REVOKED'
   | 'ERR_NV_OCSP_HOLD'
   | 'ERR_NV_OCSP_UNKNOWN'

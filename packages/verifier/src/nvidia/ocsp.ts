@@ -58,6 +58,14 @@ export const CRL_REASONS = [
 
 export type OcspMode = 'require' | 'allow-unknown' | 'skip';
 
+/**
+ * Oldest thisUpdate / producedAt accepted in a response checked without our nonce (pre-fetched by the pod, or
+ * cached). Such a response proves nothing about when it was asked for; a response older than this could be
+ * replayed after a revocation. The shared vectors hold no NVIDIA OCSP response, so the bound is a week, the
+ * usual upper end of OCSP validity periods, well above the hour for which fetched responses are cached.
+ */
+export const OCSP_MAX_AGE_MS = 7 * 86_400_000;
+
 export interface CertId {
   hash: HashName;
   issuerNameHash: Uint8Array;
@@ -230,6 +238,8 @@ export interface OcspCheckOptions {
   allowHold?: boolean;
   /** Tolerated clock skew for thisUpdate in the future. Default 5 minutes. */
   skewMs?: number;
+  /** Without `nonce`: oldest thisUpdate / producedAt accepted. Default {@link OCSP_MAX_AGE_MS}. */
+  maxAgeMs?: number;
 }
 
 export interface OcspResult {
@@ -266,11 +276,21 @@ export async function checkOcspResponse(resp: OcspResponse, cert: Certificate, i
   }
   if (!single) throw new VerificationError('ERR_NV_OCSP_CERT_MISMATCH', `OCSP response says nothing about ${cert.subject.cn ?? 'the certificate'}`);
   const skew = opts.skewMs ?? 5 * 60_000;
-  if (single.thisUpdate.getTime() > opts.now.getTime() + skew || (single.nextUpdate && single.nextUpdate < opts.now)) {
-    throw new VerificationError(
-      'ERR_NV_OCSP_STALE',
-      `OCSP response valid ${single.thisUpdate.toISOString()} .. ${single.nextUpdate?.toISOString() ?? '-'}, not at ${opts.now.toISOString()}`,
-    );
+  const now = opts.now.getTime();
+  const window = `valid ${single.thisUpdate.toISOString()} .. ${single.nextUpdate?.toISOString() ?? '-'}, produced ${b.producedAt.toISOString()}`;
+  if (single.thisUpdate.getTime() > now + skew || (single.nextUpdate && single.nextUpdate < opts.now)) {
+    throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response ${window}, not at ${opts.now.toISOString()}`);
+  }
+  if (!opts.nonce) {
+    // No nonce echo: the response's own times are its only freshness. RFC 6960 §4.2.2.1: without nextUpdate
+    // "newer revocation information is available all the time", i.e. the response bounds nothing; and even
+    // with one, a long validity period lets an old "good" be replayed after a revocation.
+    const maxAge = opts.maxAgeMs ?? OCSP_MAX_AGE_MS;
+    if (!single.nextUpdate) throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response without nonce has no nextUpdate (${window})`);
+    const produced = b.producedAt.getTime();
+    if (now - single.thisUpdate.getTime() > maxAge || now - produced > maxAge || produced > now + skew) {
+      throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response without nonce ${window}: older than ${maxAge / 3_600_000} h at ${opts.now.toISOString()}`);
+    }
   }
   const base = { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };
   const s = single.certStatus;

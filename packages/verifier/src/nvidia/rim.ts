@@ -265,6 +265,64 @@ export function checkRimVersion(rim: Rim, reportVersion: string | undefined, wha
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Signed identity: is this RIM the one this device needs?
+//
+// nvtrust and NVIDIA's C++ SDK compare only colloquialVersion; the RIM id (which names project, SKU and
+// chip) is the unsigned RIM-service key or bundle map key. What the signature covers, in every real RIM
+// (vectors/nvidia, MANIFEST.md):
+//   driver  GH100 545.00 / 550.144.03 / 595.71.05: name = product = "GH100", edition "GPU",
+//           tagId = hex(SHA-384("GH100_<colloquialVersion>"));
+//   VBIOS   GH100 96.00.5E.00.01 (1010/0200/882, test and PROD): name = product = "GH100", edition "GPU",
+//           tagId 560b6686… (not the SHA-384 of name_version);
+//   LS10    96.10.55.00.01: name = product = "LS10", edition "SWITCH", tagId 6b6fefd8… (same);
+//   GB100   97.00.83.00.09: name = product = "GB100", edition "GPU".
+// So a RIM must name this device's chip (name and product agree), have the edition of its kind of device,
+// and be a driver RIM exactly when its tagId is the driver tag of its name and version. VBIOS tagIds derive
+// from nothing in the report: RIMs of two boards of one chip with one VBIOS version are told apart only by the
+// unsigned RIM id.
+
+export type RimKind = 'driver' | 'vbios';
+
+/** The signed identity a device needs in its driver or VBIOS RIM. */
+export interface RimIdentity {
+  kind: RimKind;
+  /** Accepted SoftwareIdentity@name (= Meta@product) values. */
+  chips: readonly string[];
+  /** Meta@edition. */
+  edition: 'GPU' | 'SWITCH';
+}
+
+export function expectedRimIdentity(report: NvidiaReport, id: DeviceIdentity, kind: RimKind): RimIdentity {
+  if (id.kind === 'switch') return { kind, chips: ['LS10'], edition: 'SWITCH' };
+  const chips = new Set<string>([id.chip]);
+  // Blackwell RIMs are named after CHIP_INFO (GB100 when absent), as `driverRimId` names them.
+  if (id.arch === 'blackwell') chips.add((report.response.opaque.chipInfo ?? 'GB100').toUpperCase());
+  return { kind, chips: [...chips], edition: 'GPU' };
+}
+
+/** The tagId NVIDIA gives a driver RIM: lowercase hex SHA-384 of "<name>_<colloquialVersion>". */
+export async function driverRimTagId(name: string, version: string): Promise<string> {
+  return toHex(await sha384(utf8(`${name}_${version}`)));
+}
+
+/** Why `rim` is not the RIM `expected` describes, or undefined when it is. Reads signed fields only. */
+export async function rimIdentityMismatch(rim: Rim, expected: RimIdentity): Promise<string | undefined> {
+  const why: string[] = [];
+  if (rim.product !== rim.name) why.push(`product "${rim.product ?? ''}" != name "${rim.name}"`);
+  if (!expected.chips.includes(rim.name)) why.push(`chip "${rim.name}" is not ${expected.chips.join(' / ')}`);
+  if (rim.edition !== expected.edition) why.push(`edition "${rim.edition ?? ''}" is not "${expected.edition}"`);
+  const driverTag = rim.tagId === (await driverRimTagId(rim.name, rim.colloquialVersion));
+  if (driverTag !== (expected.kind === 'driver')) why.push(`tagId ${rim.tagId} is ${driverTag ? '' : 'not '}a driver RIM's`);
+  return why.length ? why.join('; ') : undefined;
+}
+
+/** Throws ERR_NV_RIM_IDENTITY_MISMATCH unless the RIM's signed identity is the one this device needs. */
+export async function checkRimIdentity(rim: Rim, expected: RimIdentity): Promise<void> {
+  const why = await rimIdentityMismatch(rim, expected);
+  if (why) throw new VerificationError('ERR_NV_RIM_IDENTITY_MISMATCH', `${expected.kind} RIM ${rim.name} ${rim.colloquialVersion} is not this device's: ${why}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Golden comparison (nvtrust steps 10–11)
 
 export type MeasurementSource = 'driver' | 'vbios';

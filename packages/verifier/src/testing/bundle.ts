@@ -85,6 +85,25 @@ export async function mintDevices(nvidia: SimulatedNvidia, nonce: Uint8Array, gp
 
 const DAY = 86_400_000;
 
+/**
+ * The DCAP collateral a TDX pod carries (DESIGN.md §4.1 `collateral.tdx`, Intel PCS responses and issuer
+ * chains) for the simulated Intel PKI, issued a day before `now` and valid for 30 days after it.
+ */
+export async function mintTdxBundleCollateral(intel: SimulatedIntelPki, now: Date = new Date()): Promise<Map<string, Uint8Array>> {
+  const window = { issueDate: new Date(now.getTime() - DAY), nextUpdate: new Date(now.getTime() + 30 * DAY) };
+  const c = await mintTdxCollateral(intel, { tcbInfo: window, qeIdentity: window, crlThisUpdate: window.issueDate, crlNextUpdate: window.nextUpdate });
+  const tdx = new Map<string, Uint8Array>([
+    ['tcbInfo', c.tcbInfo],
+    ['tcbInfoIssuerChain', c.tcbInfoIssuerChain],
+    ['qeIdentity', c.qeIdentity],
+    ['qeIdentityIssuerChain', c.qeIdentityIssuerChain],
+    ['pckCrl', c.pckCrl],
+    ['rootCaCrl', c.rootCaCrl],
+  ]);
+  if (c.pckCrlIssuerChain) tdx.set('pckCrlIssuerChain', c.pckCrlIssuerChain);
+  return tdx;
+}
+
 /** A complete, correctly bound bundle from a simulated SNP or TDX pod. */
 export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMaterial): Promise<{ bundle: EvidenceBundle; anchors: TrustAnchors }> {
   const m = material ?? (await simulatedPodMaterial());
@@ -105,22 +124,11 @@ export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMateri
     ...(spec.initdata !== undefined ? { initdata: spec.initdata } : {}),
   };
   if (spec.tee === 'tdx') {
-    const now = spec.now ?? new Date();
-    const window = { issueDate: new Date(now.getTime() - DAY), nextUpdate: new Date(now.getTime() + 30 * DAY) };
     const mrConfigId = spec.initdata !== undefined ? await initdataDigest(spec.initdata, 48) : undefined;
-    const [{ quote }, c] = await Promise.all([
+    const [{ quote }, tdx] = await Promise.all([
       mintTdxQuote(m.intel, { version: 4, ...spec.quote, reportData, ...(mrConfigId ? { mrConfigId } : {}) }),
-      mintTdxCollateral(m.intel, { tcbInfo: window, qeIdentity: window, crlThisUpdate: window.issueDate, crlNextUpdate: window.nextUpdate }),
+      mintTdxBundleCollateral(m.intel, spec.now),
     ]);
-    const tdx = new Map<string, Uint8Array>([
-      ['tcbInfo', c.tcbInfo],
-      ['tcbInfoIssuerChain', c.tcbInfoIssuerChain],
-      ['qeIdentity', c.qeIdentity],
-      ['qeIdentityIssuerChain', c.qeIdentityIssuerChain],
-      ['pckCrl', c.pckCrl],
-      ['rootCaCrl', c.rootCaCrl],
-    ]);
-    if (c.pckCrlIssuerChain) tdx.set('pckCrlIssuerChain', c.pckCrlIssuerChain);
     return { bundle: { ...common, cpu: { tee: 'tdx', quote }, collateral: { tdx, ...(nvidia ? { nvidia } : {}) } }, anchors: m.anchors };
   }
   const hostData = spec.initdata !== undefined && !spec.report?.hostData ? { hostData: await initdataDigest(spec.initdata, 32) } : {};

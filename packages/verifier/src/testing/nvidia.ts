@@ -11,7 +11,7 @@ import type { TrustAnchors } from '../anchors.js';
 import { parseCertificate, parseCertificates } from '../x509/index.js';
 import { OID_OCSP_BASIC, OID_OCSP_NONCE, certIdFor, CRL_REASONS } from '../nvidia/ocsp.js';
 import { GpuInfo, OpaqueType, parseReport } from '../nvidia/parse.js';
-import { NS_DSIG, NS_SHA384, NS_SWID, NS_TCG_RIM, driverRimId, vbiosRimId } from '../nvidia/rim.js';
+import { NS_DSIG, NS_SHA384, NS_SWID, NS_TCG_RIM, driverRimId, driverRimTagId, vbiosRimId } from '../nvidia/rim.js';
 import { canonicalize, descendants, parseXml } from '../nvidia/rim-xml.js';
 import { OID_DICE_TCB_INFO_NV, OID_NV_FWID, identifyDevice, type Chip } from '../nvidia/verify.js';
 import { generateKey, mintCertificate, name, sign, toPem, type KeyPair } from './x509.js';
@@ -306,6 +306,14 @@ export interface RimSpec {
   version: string;
   product?: string;
   edition?: string;
+  /** SoftwareIdentity@name. Default `product`. */
+  name?: string;
+  /**
+   * Driver RIMs get NVIDIA's driver tagId (SHA-384 of "<name>_<version>", see rim.ts `driverRimTagId`), VBIOS
+   * RIMs another one. Default: driver when `version` looks like a driver version (`550.90.07`).
+   */
+  kind?: 'driver' | 'vbios';
+  tagId?: string;
   /** Resources; `alternatives` hex-free bytes. */
   measurements: { index: number; active: boolean; alternatives: Uint8Array[] }[];
   /** Signer chain (leaf first, root last). Default sim.rimSigner → rimCa → rimRoot. */
@@ -319,6 +327,9 @@ export interface RimSpec {
 /** Builds a TCG/SWID RIM with the enveloped XML-DSig profile NVIDIA uses (C14N 1.1, ECDSA-SHA384). */
 export async function mintRim(sim: SimulatedNvidia, spec: RimSpec): Promise<string> {
   const chain = spec.chain ?? [sim.rimSigner, sim.rimCa, sim.rimRoot];
+  const name = spec.name ?? spec.product ?? 'GH100';
+  const kind = spec.kind ?? (/^\d+\.\d+(\.\d+)?$/.test(spec.version) ? 'driver' : 'vbios');
+  const tagId = spec.tagId ?? (kind === 'driver' ? await driverRimTagId(name, spec.version) : `sim-vbios-${name}-${spec.version}`);
   const resources = spec.measurements
     .map(
       (m) =>
@@ -328,7 +339,7 @@ export async function mintRim(sim: SimulatedNvidia, spec: RimSpec): Promise<stri
     )
     .join('');
   const body =
-    `<SoftwareIdentity xmlns="${NS_SWID}" xmlns:ns0="${NS_SWID}" xmlns:ns2="${NS_SHA384}" corpus="false" name="${spec.product ?? 'GH100'}" patch="false" supplemental="false" tagId="sim-${spec.version}" version="1.0" tagVersion="0">\n` +
+    `<SoftwareIdentity xmlns="${NS_SWID}" xmlns:ns0="${NS_SWID}" xmlns:ns2="${NS_SHA384}" corpus="false" name="${name}" patch="false" supplemental="false" tagId="${tagId}" version="1.0" tagVersion="0">\n` +
     `    <ns0:Entity name="NVIDIA Corporation" role="softwareCreator tagCreator"/>\n` +
     `    <ns0:Meta xmlns:ns1="${NS_TCG_RIM}" colloquialVersion="${spec.version}" edition="${spec.edition ?? 'GPU'}" product="${spec.product ?? 'GH100'}" revision="r1" PayloadType="direct" ns1:FirmwareManufacturerId="5703"/>\n` +
     `    <ns0:Payload>\n${resources}    </ns0:Payload>\n`;
@@ -375,6 +386,8 @@ export interface OcspResponseSpec {
   reason?: (typeof CRL_REASONS)[number];
   thisUpdate: Date;
   nextUpdate?: Date;
+  /** ResponseData.producedAt. Default `thisUpdate`. */
+  producedAt?: Date;
   nonce?: Uint8Array;
   hash?: HashName;
   responseStatus?: number;
@@ -401,7 +414,7 @@ export async function mintOcspResponse(sim: SimulatedNvidia, s: OcspResponseSpec
   const responder = s.responderCert ? parseCertificate(s.responderCert).subject.raw : issuer.subject.raw;
   let tbs = der.seq(
     der.ctx(1, responder),
-    der.generalizedTime(s.thisUpdate),
+    der.generalizedTime(s.producedAt ?? s.thisUpdate),
     der.seq(single),
     ...(s.nonce ? [der.ctx(1, der.seq(der.seq(der.oid(OID_OCSP_NONCE), der.octets(der.octets(s.nonce)))))] : []),
   );
@@ -556,7 +569,7 @@ export async function mintNvidiaCollateral(
       plan(driverRimId(report, id), o.driverVersion, GPU_DRIVER_RIM_INDICES, 'GPU');
       plan(vbiosRimId(report, id), o.vbiosVersion, GPU_VBIOS_RIM_INDICES, 'GPU');
     } else {
-      plan(vbiosRimId(report, id), o.vbiosVersion, blocks.map((b) => b.index - 1), 'Switch');
+      plan(vbiosRimId(report, id), o.vbiosVersion, blocks.map((b) => b.index - 1), 'SWITCH');
     }
     for (let i = 1; i < chain.length - 1; i++) pairs.set(toHex(chain[i]!.raw), [chain[i]!.raw, chain[i + 1]!.raw]);
   }

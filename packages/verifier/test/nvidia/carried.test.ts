@@ -75,7 +75,14 @@ describe('pre-fetched OCSP responses (no nonce)', () => {
 
   it('a carried "revoked" answer is not outvoted by a "good" one carried alongside it', async () => {
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
-    const revoked = await mintOcspResponse(sim, { cert: ev.device.certs[1]!, issuer: ev.device.certs[2]!, thisUpdate: new Date(now.getTime() - 60_000), status: 'revoked', reason: 'keyCompromise' });
+    const revoked = await mintOcspResponse(sim, {
+      cert: ev.device.certs[1]!,
+      issuer: ev.device.certs[2]!,
+      thisUpdate: new Date(now.getTime() - 60_000),
+      nextUpdate: new Date(now.getTime() + 86_400_000),
+      status: 'revoked',
+      reason: 'keyCompromise',
+    });
     await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [...ocsp, revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 

@@ -3,9 +3,9 @@
  * with responses minted by the simulator and an in-memory responder behind a fake fetcher.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, children, decodeDer, randomBytes, readOctets, sequence, toHex } from '@ccinfer/core';
+import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, children, decodeDer, randomBytes, readOctets, sequence, sha256, toHex } from '@ccinfer/core';
 import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
-import { buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type OcspCheckOptions } from '../../src/nvidia/ocsp.js';
+import { OCSP_MAX_AGE_MS, buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type OcspCheckOptions } from '../../src/nvidia/ocsp.js';
 import { parseCertificate, type Certificate } from '../../src/x509/index.js';
 import { createSimulatedNvidia, mintCa, mintGpuEvidence, mintOcspResponse, mintRim, rimMeasurementsFrom, type MintedGpuEvidence, type OcspResponseSpec, type SimulatedNvidia } from '../../src/testing/nvidia.js';
 import { generateKey, mintCertificate } from '../../src/testing/x509.js';
@@ -36,7 +36,7 @@ async function check(bytes: Uint8Array, o: Partial<OcspCheckOptions> = {}) {
 }
 
 /** An OCSP responder over every simulated certificate: answers good (or `status`) and echoes the nonce. */
-function responder(certs: Uint8Array[], status: OcspResponseSpec['status'] = 'good', log: string[] = []) {
+function responder(certs: Uint8Array[], status: OcspResponseSpec['status'] = 'good', log: string[] = [], withNextUpdate = true) {
   return async (url: string, init?: RequestInit): Promise<Response> => {
     log.push(url);
     if (!url.startsWith('https://ocsp.')) return new Response('{"message":"RIM_NOT_FOUND"}', { status: 404 });
@@ -50,9 +50,15 @@ function responder(certs: Uint8Array[], status: OcspResponseSpec['status'] = 'go
     const serial = toHex(sequence(certId, 'CertID')[3]!.value).replace(/^00/, '');
     const reqNonce = readOctets(decodeDer(readOctets(sequence(sequence(children(ext!)[0], 'exts')[0], 'ext')[1])));
     const i = certs.findIndex((c) => toHex(parseCertificate(c).serialNumber) === serial);
-    const body = await mintOcspResponse(sim, { cert: certs[i]!, issuer: certs[i + 1]!, thisUpdate, nextUpdate, nonce: reqNonce, status });
+    const body = await mintOcspResponse(sim, { cert: certs[i]!, issuer: certs[i + 1]!, thisUpdate, ...(withNextUpdate ? { nextUpdate } : {}), nonce: reqNonce, status });
     return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-type': 'application/ocsp-response' } });
   }
+}
+
+/** Pre-fetched (no nonce) good responses for device chain certificates `idx`, valid around `now`. */
+function carriedFor(idx: number[]): Promise<Uint8Array[]> {
+  const certs = ev.device.certs;
+  return Promise.all(idx.map((i) => mintOcspResponse(sim, { cert: certs[i]!, issuer: certs[i + 1]!, thisUpdate, nextUpdate })));
 }
 
 function opts(extra: Partial<NvidiaAppraisalOptions> = {}): NvidiaAppraisalOptions {
@@ -139,6 +145,26 @@ describe('OCSP request and response', () => {
     await expectCode(check(await response(), { now: new Date('2026-11-28T10:00:00Z') }), VerificationError, 'ERR_NV_OCSP_STALE');
   });
 
+  it('ERR_NV_OCSP_STALE without our nonce: no nextUpdate, or thisUpdate / producedAt older than the maximum age', async () => {
+    const DAY = 86_400_000;
+    const noNext = await mintOcspResponse(sim, { cert: ev.device.certs[1]!, issuer: ev.device.certs[2]!, thisUpdate, signer: sim.provisioner.key });
+    await expectCode(check(noNext), VerificationError, 'ERR_NV_OCSP_STALE');
+    // With our nonce echoed the same response is fresh: the nonce, not the times, proves it.
+    const noNextEchoed = await mintOcspResponse(sim, { cert: ev.device.certs[1]!, issuer: ev.device.certs[2]!, thisUpdate, nonce, signer: sim.provisioner.key });
+    expect((await check(noNextEchoed, { nonce })).status).toBe('good');
+
+    const old = new Date(now.getTime() - OCSP_MAX_AGE_MS - 60_000);
+    const far = new Date(now.getTime() + 30 * DAY);
+    await expectCode(check(await response({ thisUpdate: old, nextUpdate: far })), VerificationError, 'ERR_NV_OCSP_STALE');
+    await expectCode(check(await response({ producedAt: old, nextUpdate: far })), VerificationError, 'ERR_NV_OCSP_STALE');
+    await expectCode(check(await response({ producedAt: new Date(now.getTime() + DAY) })), VerificationError, 'ERR_NV_OCSP_STALE');
+    expect((await check(await response({ thisUpdate: old, nextUpdate: far, nonce }), { nonce })).status).toBe('good');
+    // Just inside the bound, and a caller's tighter bound.
+    const recent = new Date(now.getTime() - OCSP_MAX_AGE_MS + 60_000);
+    expect((await check(await response({ thisUpdate: recent, nextUpdate: far }))).status).toBe('good');
+    await expectCode(check(await response(), { maxAgeMs: 30 * 60_000 }), VerificationError, 'ERR_NV_OCSP_STALE');
+  });
+
   it('ERR_NV_OCSP_REVOKED (with reason)', async () => {
     const e = await expectCode(check(await response({ status: 'revoked', reason: 'keyCompromise' })), VerificationError, 'ERR_NV_OCSP_REVOKED');
     expect(e.message).toContain('keyCompromise');
@@ -170,6 +196,30 @@ describe('OCSP in the appraisal', () => {
     expect(ocspCalls().length).toBe(3);
   });
 
+  it('a fetched response without nextUpdate is used once, never cached (it could not be reused without its nonce)', async () => {
+    const log: string[] = [];
+    const fetcher = responder(ev.device.certs, 'good', log, false);
+    const cache = new MemoryCache();
+    const ocspCalls = (): number => log.filter((u) => u.startsWith('https://ocsp.')).length;
+    expect(Object.values((await appraiseNvidiaDevice(ev, opts({ fetcher, cache }))).ocsp as object)).toEqual(['good', 'good', 'good']);
+    expect(ocspCalls()).toBe(3);
+    await appraiseNvidiaDevice(ev, opts({ fetcher, cache }));
+    expect(ocspCalls()).toBe(6);
+  });
+
+  it('a cached response too old to be used without its nonce is not an answer: the responder is asked again', async () => {
+    const old = new Date(now.getTime() - OCSP_MAX_AGE_MS - 60_000);
+    const stale = await response({ thisUpdate: old, nextUpdate: new Date(now.getTime() + 86_400_000) });
+    const key = `ocsp:${toHex(await sha256(buildOcspRequest(await certIdFor(brom, ica))))}`;
+    const cache = new MemoryCache();
+    await cache.set(key, { value: stale, expiresAt: now.getTime() + 3_600_000 });
+    await expectCode(appraiseNvidiaDevice(ev, opts({ cache, ocspResponses: await carriedFor([2, 3]) })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    const log: string[] = [];
+    const claims = await appraiseNvidiaDevice(ev, opts({ cache, fetcher: responder(ev.device.certs, 'good', log) }));
+    expect(Object.values(claims.ocsp as object)).toEqual(['good', 'good', 'good']);
+    expect(log.filter((u) => u.startsWith('https://ocsp.')).length).toBe(3);
+  });
+
   it('allow-unknown accepts unknown with a warning; require refuses it', async () => {
     const checks = new CheckList();
     await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unknown', fetcher: responder(ev.device.certs, 'unknown') }));
@@ -197,6 +247,18 @@ describe('OCSP in the appraisal', () => {
       throw new TypeError('network down');
     };
     await expectCode(appraiseNvidiaDevice(ev, opts({ fetcher: down })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+  });
+
+  it('carried responses (no nonce) without nextUpdate or older than the maximum age fail the appraisal (ERR_NV_OCSP_STALE)', async () => {
+    const certs = ev.device.certs;
+    const rest = await carriedFor([2, 3]);
+    const noNext = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate });
+    await expectCode(appraiseNvidiaDevice(ev, opts({ ocspResponses: [noNext, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
+    const old = new Date(now.getTime() - OCSP_MAX_AGE_MS - 60_000);
+    const tooOld = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate: old, nextUpdate: new Date(now.getTime() + 30 * 86_400_000) });
+    await expectCode(appraiseNvidiaDevice(ev, opts({ ocspResponses: [tooOld, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
+    // The same set with a fresh response for the BROM passes.
+    expect(Object.values((await appraiseNvidiaDevice(ev, opts({ ocspResponses: await carriedFor([1, 2, 3]) }))).ocsp as object)).toEqual(['good', 'good', 'good']);
   });
 
   it('bundle-provided OCSP responses are used without network', async () => {

@@ -1,11 +1,13 @@
 /**
  * `ccinfer demo` (what `npm run demo` runs): a simulated confidential pod — a tiny OpenAI-compatible model
- * server behind the ccinfer gateway, with simulated SEV-SNP evidence — on 127.0.0.1. The client prints each
- * appraisal check as it happens, then streams the encrypted reply. Then a tampered pod is refused before it
- * receives a single byte of the prompt.
+ * server behind the ccinfer gateway, with simulated SEV-SNP (or `--tee tdx`: Intel TDX) evidence and one
+ * simulated GPU by default — on 127.0.0.1. The pod carries the vendors' signed collateral (CRL or PCS
+ * responses, the GPUs' RIMs and OCSP responses), so the client appraises it offline under the strict GPU
+ * defaults (RIMs required, OCSP required) and prints each check as it happens, then streams the encrypted
+ * reply. Then a tampered pod is refused before it receives a single byte of the prompt.
  */
 import { CcinferError, toHex, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
-import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
+import { initdataDigest, parsePolicy, type Policy } from '@ccinfer/verifier';
 import { createSecureClient } from '../../client.js';
 import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
 import { createGateway, createSimulatedProvider, type Gateway } from '../../gateway/index.js';
@@ -13,42 +15,77 @@ import { parse } from '../args.js';
 import { formatCheck } from '../format.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer demo [--prompt TEXT] [--token-delay MS] [--gpus N] [--switches N]';
-/** The launch measurement the simulator puts in reports by default. */
+const usage = 'ccinfer demo [--tee snp|tdx] [--prompt TEXT] [--token-delay MS] [--gpus N (default 1)] [--switches N]';
+/** The launch measurement the simulator puts in SNP reports by default. */
 const SIMULATED_MEASUREMENT = '11'.repeat(48);
+/**
+ * The simulated TD: its build-time measurement (MRTD), runtime registers (RTMR0 firmware, RTMR1 kernel, RTMR2
+ * command line and initrd, RTMR3 unused), the TDX module's measurement (MRSEAM) and no owner (MROWNER zero).
+ */
+const TD_MRTD = new Uint8Array(48).fill(0x7d);
+const TD_RTMRS = [0x70, 0x71, 0x72, 0x00].map((b) => new Uint8Array(48).fill(b));
+const TD_MRSEAM = new Uint8Array(48).fill(0x5e);
+const TD_MROWNER = new Uint8Array(48);
+/** The driver and VBIOS versions simulated GPUs report (`gpuOpaque` defaults). */
+const SIMULATED_DRIVER = '550.90.07';
+const SIMULATED_VBIOS = '96.00.9F.00.01';
+
+/** The relying party's policy: what it expects the pod to run, and how many GPUs in which mode. */
+async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, switches: number): Promise<Policy> {
+  const cpu =
+    tee === 'snp'
+      ? { snp: { measurements: [SIMULATED_MEASUREMENT], hostData: [toHex(await initdataDigest(initdata, 32))], vmpl: [0] } }
+      : {
+          tdx: {
+            mrTd: [toHex(TD_MRTD)],
+            ...Object.fromEntries(TD_RTMRS.map((r, i) => [`rtmr${i}`, [toHex(r)]])),
+            mrConfigId: [toHex(await initdataDigest(initdata, 48))],
+            mrSeam: [toHex(TD_MRSEAM)],
+            mrOwner: [toHex(TD_MROWNER)],
+          },
+        };
+  // The GPU allowlists name what the simulated devices run; the security switches keep their strict
+  // defaults (requireRim: true, ocsp: "require"), met by the RIMs and OCSP responses the pod carries.
+  const gpu = {
+    count: { min: gpus, max: gpus },
+    mode: switches > 0 ? 'ppcie' : 'single',
+    archs: switches > 0 ? ['hopper', 'ls10'] : ['hopper'],
+    driverVersions: [SIMULATED_DRIVER],
+    vbiosVersions: [SIMULATED_VBIOS],
+  };
+  return parsePolicy({ version: 1, ...cpu, ...(gpus > 0 ? { gpu } : {}) });
+}
 
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'simulated pod + model + verified, encrypted, streamed chat, and a tampered pod refused',
   usage,
   async run(args, io) {
-    const { values } = parse(args, { prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
-    const gpus = Number(values.gpus ?? 0);
+    const { values } = parse(args, { tee: { type: 'string' }, prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
+    const gpus = Number(values.gpus ?? 1);
     const switches = Number(values.switches ?? 0);
     if (![gpus, switches].every((n) => Number.isInteger(n) && n >= 0 && n <= 16)) throw new UsageError('--gpus and --switches must be integers 0..16');
+    const tee = values.tee ?? 'snp';
+    if (tee !== 'snp' && tee !== 'tdx') throw new UsageError(`--tee must be snp or tdx\nusage: ${usage}`);
+    const cpu = { tee, ...(tee === 'tdx' ? { quote: { mrTd: TD_MRTD, rtmrs: TD_RTMRS, mrSeam: TD_MRSEAM, mrOwner: TD_MROWNER } } : {}) } as const;
     const prompt = values.prompt ?? 'What does confidential inference protect?';
     const out = io.stdout;
     const model = await startModelServer({ tokenDelayMs: Number(values['token-delay'] ?? 35) });
     const gateways: Gateway[] = [];
     try {
       const initdata = 'algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy\\ndefault AllowRequestsFailingPolicy := false"\n';
-      const honest = await createSimulatedProvider({ initdata, gpus, switches });
+      const honest = await createSimulatedProvider({ ...cpu, initdata, gpus, switches });
       const pod = await createGateway({ upstream: model.url, evidence: honest });
       gateways.push(pod);
       const { url } = await pod.listen(0, '127.0.0.1');
       out(`ccinfer demo — a simulated confidential pod on loopback\n`);
       out(`  model server  ${model.url}  (deterministic OpenAI-compatible model "${DEMO_MODEL}")\n`);
-      out(`  pod gateway   ${url}  (SIMULATED SEV-SNP evidence${gpus ? ` + ${gpus} GPU(s)` : ''}${switches ? ` + ${switches} NVSwitch(es)` : ''}, HPKE X25519 key id ${pod.key.config.keyId})\n`);
-      out(`  trust anchors the simulator's own roots (the pinned AMD roots would refuse this pod)\n\n`);
+      out(`  pod gateway   ${url}  (SIMULATED ${tee === 'snp' ? 'SEV-SNP' : 'TDX'} evidence${gpus ? ` + ${gpus} GPU(s)` : ''}${switches ? ` + ${switches} NVSwitch(es)` : ''}, HPKE X25519 key id ${pod.key.config.keyId})\n`);
+      out(`  collateral    carried by the pod: ${tee === 'snp' ? 'the ARK-signed CRL' : 'Intel PCS TCB Info, QE Identity and CRLs'}${gpus + switches ? ", the devices' RIMs and OCSP responses" : ''} (the client makes no other request)\n`);
+      out(`  trust anchors the simulator's own roots (the pinned ${tee === 'snp' ? 'AMD' : 'Intel'}${gpus + switches ? ' and NVIDIA' : ''} roots would refuse this pod)\n\n`);
 
       out(`1. Attest: POST ${url}/.well-known/ccinfer/attest with a fresh 32-byte nonce; nothing else leaves the client until every check passes\n`);
-      // The relying party's policy: the launch measurement and the initdata digest (HOST_DATA) it expects.
-      // Simulated GPUs ship no RIMs and have no OCSP responder, so a GPU demo names that in its policy.
-      const policy = parsePolicy({
-        version: 1,
-        snp: { measurements: [SIMULATED_MEASUREMENT], hostData: [toHex(await initdataDigest(initdata, 32))], vmpl: [0] },
-        ...(gpus > 0 ? { gpu: { requireRim: false, ocsp: 'skip', count: { min: gpus, max: gpus }, mode: switches > 0 ? 'ppcie' : 'single' } } : {}),
-      });
+      const policy = await demoPolicy(tee, initdata, gpus, switches);
       const client = createSecureClient({ endpoint: url, anchors: honest.anchors, policy, fetcher: undefined, onCheck: (c) => out(formatCheck(c) + '\n') });
       const doc = await client.attest();
       for (const w of doc.warnings.filter((w) => !doc.checks.some((c) => c.status === 'skipped' && c.detail === w))) out(`  warning: ${w}\n`);
@@ -64,6 +101,7 @@ export const demoCommand: Command = {
 
       out(`3. A tampered pod: it presents genuine hardware evidence but swaps in a session key of its own\n`);
       const tampered = await createSimulatedProvider({
+        ...cpu,
         initdata,
         gpus,
         switches,

@@ -6,7 +6,7 @@ import { parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N]';
+  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N]';
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -24,6 +24,7 @@ export const gatewayCommand: Command = {
         'gpu-command': { type: 'string' },
         'snp-leaf': { type: 'string' },
         'max-request-bytes': { type: 'string' },
+        tee: { type: 'string' },
         gpus: { type: 'string' },
         switches: { type: 'string' },
       },
@@ -45,12 +46,14 @@ export const gatewayCommand: Command = {
         if (!Number.isInteger(n) || n < 0 || n > 64) throw new UsageError(`${flag} must be an integer 0..64`);
         return n;
       };
-      const sim = await createSimulatedProvider({ gpus: count(values.gpus, '--gpus'), switches: count(values.switches, '--switches'), ...(initdata !== undefined ? { initdata } : {}) });
+      const tee = values.tee ?? 'snp';
+      if (tee !== 'snp' && tee !== 'tdx') throw new UsageError(`--tee must be snp or tdx\nusage: ${usage}`);
+      const sim = await createSimulatedProvider({ tee, gpus: count(values.gpus, '--gpus'), switches: count(values.switches, '--switches'), ...(initdata !== undefined ? { initdata } : {}) });
       evidence = sim;
       if (values['anchors-out']) await io.writeFile(values['anchors-out'], JSON.stringify(sim.anchors, null, 2) + '\n');
       io.stderr('ccinfer gateway: SIMULATED evidence — clients accept it only with --anchors from --anchors-out\n');
     } else if (kind === 'configfs') {
-      if (values['anchors-out']) throw new UsageError('--anchors-out is only for --evidence simulated');
+      if (values['anchors-out'] || values.tee) throw new UsageError('--anchors-out and --tee are only for --evidence simulated (configfs reads the TEE from the kernel)');
       const snpLeaf = values['snp-leaf'] ? await readInput(io, values['snp-leaf'], 'SNP leaf certificate') : undefined;
       evidence = createConfigfsProvider({
         ...(values['gpu-command'] ? { gpuCommand: values['gpu-command'].split(/\s+/).filter(Boolean) } : {}),
