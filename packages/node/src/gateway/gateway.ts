@@ -130,13 +130,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   /** Forwards the decrypted request; resolves with the upstream response or an inner problem response. */
   async function forward(inner: BhttpRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData | { problem: { status: number; body: string } }> {
-    if (!inner.path.startsWith('/') || inner.path.startsWith('//')) {
+    const target = upstreamTarget(upstream, inner.path);
+    if (!target) {
       return { problem: { status: 400, body: problemJson(400, 'bad-request', 'the inner request path must be origin-form') } };
     }
     const headers: Record<string, string> = {};
     for (const [n, v] of inner.headers) if (!HOP_BY_HOP.has(n)) headers[n] = headers[n] === undefined ? v : `${headers[n]}, ${v}`;
     try {
-      return await undiciRequest(new URL(inner.path, upstream.origin), {
+      return await undiciRequest(target, {
         method: inner.method as Dispatcher.HttpMethod,
         headers,
         ...(inner.content.length > 0 || !['GET', 'HEAD'].includes(inner.method) ? { body: Buffer.from(inner.content.buffer, inner.content.byteOffset, inner.content.byteLength) } : {}),
@@ -321,4 +322,16 @@ async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The upstream URL for an inner request path, or undefined when the path is not plain origin-form
+ * (RFC 9112 §3.2.1). The path comes from an attested but otherwise untrusted client: URL parsing would
+ * resolve `/\\host/…` or paths with tabs and newlines to other hosts (cloud metadata, cluster services), so
+ * only printable ASCII without backslashes is accepted, and the result must stay on the upstream's origin.
+ */
+export function upstreamTarget(upstream: URL, path: string): URL | undefined {
+  if (!path.startsWith('/') || path.startsWith('//') || !/^[\x21-\x7e]+$/.test(path) || path.includes('\\')) return undefined;
+  const url = new URL(upstream.origin + path);
+  return url.origin === upstream.origin ? url : undefined;
 }
