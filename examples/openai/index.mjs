@@ -1,25 +1,29 @@
 // The official `openai` package talking to a confidential pod through ccinfer: pass `client.fetch`, and every
 // request goes end-to-end encrypted to the key the pod's hardware evidence is bound to.
 //
-//   CCINFER_ENDPOINT=https://pod.example node index.mjs     a real pod (pinned vendor roots)
+//   CCINFER_ENDPOINT=https://pod.example CCINFER_POLICY=policy.json node index.mjs
+//                                                            a real pod (pinned vendor roots, your policy)
 //   node index.mjs                                           starts a simulated pod on 127.0.0.1 first
 import OpenAI from 'openai';
-import { createGateway, createSecureClient, createSimulatedProvider, startModelServer } from '@ccinfer/node';
+import { createGateway, createSecureClient, createSimulatedProvider, parsePolicy, startModelServer } from '@ccinfer/node';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export async function main({ endpoint = process.env.CCINFER_ENDPOINT, log = console.log } = {}) {
   let pod;
   let anchors;
+  let policy = process.env.CCINFER_POLICY ? parsePolicy(JSON.parse(readFileSync(process.env.CCINFER_POLICY, 'utf8'))) : undefined;
   if (!endpoint) {
     const model = await startModelServer();
     const evidence = await createSimulatedProvider();
     const gateway = await createGateway({ upstream: model.url, evidence });
     endpoint = (await gateway.listen(0, '127.0.0.1')).url;
     anchors = evidence.anchors;
+    policy = await evidence.referencePolicy(); // what this stand-in pod runs
     pod = { close: async () => (await gateway.close(), await model.close()) };
   }
   try {
-    const secure = createSecureClient({ endpoint, anchors });
+    const secure = createSecureClient({ endpoint, anchors, policy });
     const openai = new OpenAI({ baseURL: `${endpoint}/v1`, apiKey: process.env.OPENAI_API_KEY ?? 'not-needed', fetch: secure.fetch });
 
     const models = await openai.models.list();

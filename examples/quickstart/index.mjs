@@ -1,15 +1,20 @@
 // ccinfer quickstart: verify a confidential inference pod, then chat with it end-to-end encrypted.
 //
-//   CCINFER_ENDPOINT=https://pod.example node index.mjs     a real pod, appraised against the pinned vendor roots
+//   CCINFER_ENDPOINT=https://pod.example CCINFER_POLICY=policy.json node index.mjs
+//                                                            a real pod, appraised against the pinned vendor roots and
+//                                                            your policy (`ccinfer policy init` pins what a pod shows)
 //   node index.mjs                                           starts a simulated pod on 127.0.0.1 first
 //
 // Nothing but a fresh nonce is sent to the pod until its hardware evidence has been appraised.
-import { createGateway, createSecureClient, createSimulatedProvider, startModelServer } from '@ccinfer/node';
+import { createGateway, createSecureClient, createSimulatedProvider, parsePolicy, startModelServer } from '@ccinfer/node';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 export async function main({ endpoint = process.env.CCINFER_ENDPOINT, log = console.log } = {}) {
   let pod;
   let anchors; // undefined = the pinned AMD / Intel / NVIDIA roots
+  // The policy pins the software the pod must run; without one the client refuses (ERR_POLICY_UNPINNED).
+  let policy = process.env.CCINFER_POLICY ? parsePolicy(JSON.parse(readFileSync(process.env.CCINFER_POLICY, 'utf8'))) : undefined;
   if (!endpoint) {
     // A stand-in pod: an OpenAI-compatible model behind the ccinfer gateway, with simulated SEV-SNP evidence
     // that only the simulator's own anchors accept.
@@ -18,10 +23,11 @@ export async function main({ endpoint = process.env.CCINFER_ENDPOINT, log = cons
     const gateway = await createGateway({ upstream: model.url, evidence });
     endpoint = (await gateway.listen(0, '127.0.0.1')).url;
     anchors = evidence.anchors;
+    policy = await evidence.referencePolicy(); // what this stand-in pod runs
     pod = { close: async () => (await gateway.close(), await model.close()) };
   }
   try {
-    const client = createSecureClient({ endpoint, anchors });
+    const client = createSecureClient({ endpoint, anchors, policy });
     client.on('attested', ({ document }) => log(`attested: ${document.checks.filter((c) => c.ok).length} checks passed`));
 
     const document = await client.attest();

@@ -44,6 +44,8 @@ export interface BrowserClientOptions extends Omit<SecureClientOptions, 'apprais
   /** Trust anchors; default the pinned AMD / Intel / NVIDIA roots. Replaceable, never switchable off. */
   anchors?: TrustAnchors;
   onCheck?: CheckListener;
+  /** Accept a pod whose CPU measurement the policy does not pin. Default false (`ERR_POLICY_UNPINNED`). */
+  allowUnpinnedMeasurements?: boolean;
   /** Collateral cache; default memory, in front of IndexedDB when `indexedDb` is set. */
   cache?: Cache;
   /** Keep fetched collateral in IndexedDB (true, or a database name). */
@@ -72,7 +74,16 @@ export interface UploadOptions {
 }
 
 /** The appraiser the browser client uses: the verifier's DESIGN.md §5 checklist. */
-export function browserAppraiser(o: { policy?: Policy | undefined; anchors?: TrustAnchors | undefined; cache: Cache; fetcher?: Fetcher | undefined; onCheck?: CheckListener | undefined; clock?: SecureClientOptions['clock']; ready?: Promise<unknown> }): Appraiser {
+export function browserAppraiser(o: {
+  policy?: Policy | undefined;
+  anchors?: TrustAnchors | undefined;
+  cache: Cache;
+  fetcher?: Fetcher | undefined;
+  onCheck?: CheckListener | undefined;
+  clock?: SecureClientOptions['clock'];
+  ready?: Promise<unknown>;
+  allowUnpinnedMeasurements?: boolean | undefined;
+}): Appraiser {
   return async (bundle, nonce) => {
     await o.ready;
     const r = await appraise(bundle, {
@@ -83,6 +94,7 @@ export function browserAppraiser(o: { policy?: Policy | undefined; anchors?: Tru
       fetcher: o.fetcher,
       clock: o.clock,
       onCheck: o.onCheck,
+      requireReferenceValues: o.allowUnpinnedMeasurements !== true,
     });
     return { ...r.document, keyConfig: r.keyConfig ?? new Uint8Array(0) };
   };
@@ -216,10 +228,12 @@ export function createSecureClient(o: BrowserClientOptions): BrowserSecureClient
   const ready = file ? loadCollateralFile(cache, file) : Promise.resolve(0);
   ready.catch(() => undefined); // surfaced by the first appraisal
   const collateralFetcher = o.collateralProxy !== undefined ? proxiedFetcher(o.collateralProxy, o.collateralFetcher ?? fetch) : o.collateralFetcher;
-  const { appraise: custom, policy, anchors, onCheck, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
+  const { appraise: custom, policy, anchors, onCheck, allowUnpinnedMeasurements, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
+  const maxAge = o.maxEvidenceAgeSeconds ?? policy?.freshness?.maxEvidenceAgeSeconds;
   return new BrowserSecureClient({
     ...rest,
+    ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     fetch,
-    appraise: custom ?? browserAppraiser({ policy, anchors, cache, fetcher: collateralFetcher, onCheck, clock: o.clock, ready }),
+    appraise: custom ?? browserAppraiser({ policy, anchors, cache, fetcher: collateralFetcher, onCheck, clock: o.clock, ready, allowUnpinnedMeasurements }),
   });
 }

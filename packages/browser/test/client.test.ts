@@ -26,15 +26,25 @@ afterAll(async () => {
 });
 
 describe('createSecureClient (browser build) in Node', () => {
+  it('refuses a pod whose measurement the policy does not pin (ERR_POLICY_UNPINNED), and accepts it once pinned', async () => {
+    const strict = createSecureClient({ endpoint: url, anchors: provider.anchors });
+    const codes: string[] = [];
+    strict.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+    await expect(strict.attest()).rejects.toBeInstanceOf(Error);
+    expect(codes).toEqual(['ERR_POLICY_UNPINNED']);
+    const pinned = createSecureClient({ endpoint: url, anchors: provider.anchors, policy: await provider.referencePolicy() });
+    expect((await pinned.attest()).ok).toBe(true);
+  });
+
   it('infers through the encrypted session with the verifier appraisal', async () => {
-    const client = createSecureClient({ endpoint: url, anchors: provider.anchors });
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors });
     const out = (await client.infer({ model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'hi' }] })) as { choices: unknown[] };
     expect(out.choices).toHaveLength(1);
     expect(client.exportEvidence()?.document.ok).toBe(true);
   });
 
   it('uploads with the fetch transport; the pod answers through the encrypted channel', async () => {
-    const client = createSecureClient({ endpoint: url, anchors: provider.anchors });
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors });
     const phases: string[] = [];
     // The demo model server has no /v1/files: its 404 comes back decrypted, proving the round trip.
     const res = await client.upload(new Blob([new Uint8Array(100_000)]), { transport: 'fetch', onProgress: (p) => phases.push(`${p.phase}:${p.percent}`) });
@@ -49,7 +59,7 @@ describe('createSecureClient (browser build) in Node', () => {
       if (u.endsWith('/.well-known/ccinfer/ohttp')) throw new TypeError('fetch failed');
       return fetch(u, init);
     };
-    const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetch: failing });
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors, fetch: failing });
     await expectCode(client.upload(new Uint8Array(10), { transport: 'fetch' }), TransportError, 'ERR_UPLOAD_NETWORK');
   });
 
@@ -116,7 +126,7 @@ describe('collateral sources', () => {
     const g = await createGateway({ upstream: model.url, evidence: bare });
     const { url: u } = await g.listen(0, '127.0.0.1');
     try {
-      const client = createSecureClient({ endpoint: u, anchors: bare.anchors });
+      const client = createSecureClient({ endpoint: u, allowUnpinnedMeasurements: true, anchors: bare.anchors });
       const codes: string[] = [];
       client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
       await expect(client.attest()).rejects.toMatchObject({ code: 'ERR_SESSION_REJECTED' });

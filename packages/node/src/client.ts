@@ -28,6 +28,11 @@ export interface BundleAppraiserOptions {
   clock?: Clock | undefined;
   /** Called as each check completes (the CLI prints them live). */
   onCheck?: CheckListener | undefined;
+  /**
+   * Accept a pod whose CPU measurement the policy does not pin. Default false: a client refuses to send
+   * anything to a VM that could be running anyone's software (`ERR_POLICY_UNPINNED`).
+   */
+  allowUnpinnedMeasurements?: boolean | undefined;
 }
 
 /**
@@ -39,7 +44,17 @@ export function bundleAppraiser(o: BundleAppraiserOptions = {}): Appraiser {
   const cache = o.cache ?? new MemoryCache();
   const chainCache = new ChainCache();
   return async (bytes: Uint8Array, nonce: Uint8Array): Promise<AttestedDocument> => {
-    const a = await appraise(bytes, { nonce, policy: o.policy, anchors: o.anchors ?? PINNED_ANCHORS, fetcher: o.fetcher, cache, chainCache, clock: o.clock, onCheck: o.onCheck });
+    const a = await appraise(bytes, {
+      nonce,
+      policy: o.policy,
+      anchors: o.anchors ?? PINNED_ANCHORS,
+      fetcher: o.fetcher,
+      cache,
+      chainCache,
+      clock: o.clock,
+      onCheck: o.onCheck,
+      requireReferenceValues: o.allowUnpinnedMeasurements !== true,
+    });
     return { ...a.document, keyConfig: a.document.ok && a.keyConfig ? a.keyConfig : new Uint8Array(0) };
   };
 }
@@ -59,11 +74,13 @@ export interface CreateSecureClientOptions extends Omit<SecureClientOptions, 'ap
 export function createSecureClient(o: CreateSecureClientOptions): SecureClient {
   const fetch: Fetcher =
     o.fetch ?? ((url, init) => undiciFetch(url, { ...(init as object), ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}) } as never) as unknown as Promise<Response>);
-  const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, ...rest } = o;
+  const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, allowUnpinnedMeasurements, ...rest } = o;
+  const maxAge = o.maxEvidenceAgeSeconds ?? policy?.freshness?.maxEvidenceAgeSeconds;
   return new SecureClient({
     ...rest,
+    ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     crypto: o.crypto ?? nodeSessionCrypto,
     fetch,
-    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache, clock: o.clock, onCheck }),
+    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache, clock: o.clock, onCheck, allowUnpinnedMeasurements }),
   });
 }

@@ -19,3 +19,4 @@ export {
 export { startModelServer, DEMO_MODEL, type ModelServer } from './demo/model-server.js';
 export * from './keybroker/index.js';
 export * from '@ccinfer/core';
+export { parsePolicy, parsePolicyText, policyFromBundle, parseAnchors, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';

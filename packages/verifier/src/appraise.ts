@@ -11,6 +11,7 @@ import {
   CheckList,
   CollateralError,
   ConfigError,
+  PolicyError,
   VerificationError,
   ccinferV1Binding,
   decodeBundle,
@@ -62,6 +63,12 @@ export interface AppraiseOptions {
   binding?: BindingScheme | undefined;
   onCheck?: CheckListener | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Require the policy to pin the CPU measurement (SNP `measurements`, TDX `mrTd`): without it any genuine
+   * confidential VM — running anyone's software — would be accepted. Clients that send data set this (their
+   * default); `verify` commands leave it off and report the measurement as NOT CHECKED instead.
+   */
+  requireReferenceValues?: boolean | undefined;
 }
 
 export interface Appraisal {
@@ -221,6 +228,14 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
         });
       } else if (o.skipped) checks.skip(o.id, o.skipped);
       else checks.pass(o.id, o.detail);
+    }
+    if (options.requireReferenceValues) {
+      const pinned = b.cpu.tee === 'snp' ? policy?.snp?.measurements : policy?.tdx?.mrTd;
+      await checks.run('policy.referenceValues', () => {
+        if (!pinned) {
+          throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd'}: any genuine ${b.cpu.tee.toUpperCase()} VM would be accepted, whatever software it runs (pin it with \`ccinfer policy init\`)`, { field: b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd' });
+        }
+      }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement' : 'MRTD'} is pinned by the policy`);
     }
   } catch (err) {
     if (!(err instanceof CcinferError)) throw err;

@@ -59,3 +59,4 @@ export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvide
 export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
 export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';
+export { policyFromBundle } from './policy-init.js';

@@ -49,7 +49,8 @@ export async function documentDigest(doc: VerificationDocument): Promise<string>
 export async function releaseTo(bundleOrEvidence: Uint8Array | EvidenceBundle, policy: Policy, secret: Uint8Array, options: ReleaseOptions): Promise<Release> {
   if (!(secret instanceof Uint8Array) || secret.length === 0) throw new ConfigError('ERR_OPTIONS_INVALID', 'secret must be non-empty bytes', { fields: ['secret'] });
   if (!policy || policy.version !== 1) throw new ConfigError('ERR_OPTIONS_INVALID', 'policy must be a parsed policy (parsePolicy)', { fields: ['policy'] });
-  const a = await appraise(bundleOrEvidence, { ...options, policy });
+  // A secret is released only to pinned software: unpinned measurements fail unless the caller says otherwise.
+  const a = await appraise(bundleOrEvidence, { requireReferenceValues: true, ...options, policy });
   const digest = await documentDigest(a.document);
   if (!a.document.ok || !a.keyConfig) return { sealed: undefined, format: undefined, document: a.document, ear: a.ear, documentDigest: digest };
   if ((options.binding ?? undefined) === trusteeKbsBinding) {

@@ -56,7 +56,8 @@ export interface ExportedEvidence {
 export interface SecureClientEvents {
   attesting: (e: { nonce: Uint8Array }) => void;
   attested: (e: { document: AttestedDocument }) => void;
-  rejected: (e: { error: CcinferError; document?: VerificationDocument }) => void;
+  /** `bundle` is the evidence that was refused (for audit, or `ccinfer policy init` after review). */
+  rejected: (e: { error: CcinferError; document?: VerificationDocument; bundle?: Uint8Array }) => void;
   rekeyed: (e: { previousKeyId: number; keyId: number }) => void;
 }
 
@@ -139,6 +140,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const nonce = randomBytes(NONCE_LENGTH);
     this.emit('attesting', { nonce });
     let document: AttestedDocument | undefined;
+    let bundle: Uint8Array | undefined;
     try {
       const res = await fetchBytes(this.opts.endpoint + ATTEST_PATH, {
         fetcher: this.opts.fetch,
@@ -157,6 +159,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       if (!(res.headers.get('content-type') ?? '').startsWith('application/cbor')) {
         throw new TransportError('ERR_SESSION_ATTEST_HTTP', 'the attest response is not application/cbor', { status: res.status });
       }
+      bundle = res.body;
       document = await this.opts.appraise(res.body, nonce);
       if (!document.ok) {
         throw new VerificationError('ERR_SESSION_REJECTED', `evidence rejected: ${document.errors.map((e) => e.code).join(', ') || 'appraisal not ok'}`, { cause: document.errors });
@@ -172,7 +175,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     } catch (err) {
       const error = err instanceof CcinferError ? err : new VerificationError('ERR_SESSION_REJECTED', 'appraisal failed', { cause: err });
       this.session = undefined;
-      this.emit('rejected', document ? { error, document } : { error });
+      this.emit('rejected', { error, ...(document ? { document } : {}), ...(bundle ? { bundle } : {}) });
       throw error;
     }
   }

@@ -9,6 +9,7 @@ export const clientOptions = {
   policy: { type: 'string' },
   anchors: { type: 'string' },
   offline: { type: 'boolean' },
+  'allow-unpinned': { type: 'boolean' },
 } as const;
 
 export function endpointArg(value: string | undefined, usage: string): string {
@@ -26,7 +27,7 @@ export function endpointArg(value: string | undefined, usage: string): string {
 export async function cliClient(
   io: CliIo,
   endpoint: string,
-  values: { policy?: string | undefined; anchors?: string | undefined; offline?: boolean | undefined },
+  values: { policy?: string | undefined; anchors?: string | undefined; offline?: boolean | undefined; 'allow-unpinned'?: boolean | undefined },
   print?: (line: string) => void,
 ): Promise<SecureClient> {
   const policy = await loadPolicy(io, values.policy);
@@ -36,6 +37,7 @@ export async function cliClient(
     anchors,
     policy,
     fetcher: values.offline ? undefined : io.fetcher,
+    allowUnpinnedMeasurements: values['allow-unpinned'] === true,
     ...(print ? { onCheck: (c) => print(formatCheck(c) + '\n') } : {}),
   });
 }

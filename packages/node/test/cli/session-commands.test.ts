@@ -65,12 +65,18 @@ afterAll(async () => {
 describe('ccinfer session commands', () => {
   it('attest: accepted with --anchors from --anchors-out (exit 0), refused under the pinned roots (exit 1)', async () => {
     const bundle = join(tmp, 'bundle.cbor');
-    const ok = run(['attest', url, '--anchors', anchors, '--offline', '--save', bundle]);
+    const ok = run(['attest', url, '--anchors', anchors, '--offline', '--allow-unpinned', '--save', bundle]);
     expect(await ok.done).toBe(0);
     expect(ok.out()).toMatch(/PASS {2}snp\.signature/);
     expect(ok.out()).toMatch(/ACCEPTED/);
     expect(decodeBundle(new Uint8Array(readFileSync(bundle))).cpu.tee).toBe('snp');
-    const json = run(['attest', url, '--anchors', anchors, '--offline', '--json']);
+    // Without a policy pinning the measurement the client refuses (but still saves the evidence for review).
+    const unpinned = join(tmp, 'unpinned.cbor');
+    const strict = run(['attest', url, '--anchors', anchors, '--offline', '--save', unpinned]);
+    expect(await strict.done).toBe(1);
+    expect(strict.out()).toMatch(/FAIL {2}policy\.referenceValues +ERR_POLICY_UNPINNED/);
+    expect(decodeBundle(new Uint8Array(readFileSync(unpinned))).cpu.tee).toBe('snp');
+    const json = run(['attest', url, '--anchors', anchors, '--offline', '--allow-unpinned', '--json']);
     expect(await json.done).toBe(0);
     expect(JSON.parse(json.out()).ok).toBe(true);
     const pinned = run(['attest', url, '--offline']);
@@ -80,7 +86,8 @@ describe('ccinfer session commands', () => {
 
   it('policy init pins what the bundle shows, and attest --policy accepts it', async () => {
     const bundle = join(tmp, 'b2.cbor');
-    expect(await run(['attest', url, '--anchors', anchors, '--offline', '--save', bundle]).done).toBe(0);
+    expect(await run(['attest', url, '--anchors', anchors, '--offline', '--save', bundle]).done).toBe(1); // unpinned: refused, saved
+
     const policy = join(tmp, 'policy.json');
     const init = run(['policy', 'init', '--from', bundle, '--out', policy]);
     expect(await init.done).toBe(0);
@@ -94,7 +101,7 @@ describe('ccinfer session commands', () => {
   });
 
   it('infer streams the reply to stdout; refuses (exit 1) without the anchors', async () => {
-    const r = run(['infer', url, '--model', 'ccinfer-demo-1', '--anchors', anchors, '--offline', 'hi there']);
+    const r = run(['infer', url, '--model', 'ccinfer-demo-1', '--anchors', anchors, '--offline', '--allow-unpinned', 'hi there']);
     expect(await r.done).toBe(0);
     expect(r.out()).toBe(demoReply('hi there') + '\n');
     const refused = run(['infer', url, '--model', 'm', '--offline', 'secret']);
@@ -103,7 +110,7 @@ describe('ccinfer session commands', () => {
   });
 
   it('proxy: a plain OpenAI-style HTTP client talks to the attested pod through it', async () => {
-    const proxy = run(['proxy', '--endpoint', url, '--listen', '127.0.0.1:0', '--anchors', anchors, '--offline']);
+    const proxy = run(['proxy', '--endpoint', url, '--listen', '127.0.0.1:0', '--anchors', anchors, '--offline', '--allow-unpinned']);
     const base = await waitFor(() => /(http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(proxy.out())?.[1]);
     try {
       const res = await fetch(`${base}/chat/completions`, {

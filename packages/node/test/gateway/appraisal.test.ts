@@ -32,10 +32,11 @@ describe('bundle appraisal end to end', () => {
     const { provider, gateway, url } = await pod();
     try {
       const seen: string[] = [];
-      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy: await provider.referencePolicy(), fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
       const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
       expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
       expect(seen).toContain('bundle.decode:passed');
+      expect(seen).toContain('policy.referenceValues:passed');
       expect(seen).toContain('nonce.echo:passed');
       expect(seen).toContain('binding.reportData:passed');
       expect(client.exportEvidence()!.document.warnings.join(' ')).toMatch(/SIMULATED/);
@@ -52,7 +53,7 @@ describe('bundle appraisal end to end', () => {
     try {
       const seen: string[] = [];
       // requireRim and ocsp "require" by default: satisfied by the RIMs and OCSP responses the pod carries.
-      const policy = parsePolicy({ version: 1, gpu: { mode: switches > 0 ? 'ppcie' : 'single', count: { min: gpus, max: gpus } } });
+      const policy = parsePolicy({ version: 1, snp: (await provider.referencePolicy()).snp, gpu: { mode: switches > 0 ? 'ppcie' : 'single', count: { min: gpus, max: gpus } } });
       const client = createSecureClient({ endpoint: url, anchors: provider.anchors, policy, fetcher: undefined, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
       const out = (await client.infer(body)) as { choices: { message: { content: string } }[] };
       expect(out.choices[0]!.message.content).toBe(demoReply('hello'));
@@ -81,6 +82,24 @@ describe('bundle appraisal end to end', () => {
       await expect(client.attest()).rejects.toBeInstanceOf(VerificationError);
       expect(codes).toEqual(['ERR_NV_NONCE_MISMATCH']);
       expect(gateway.stats.ohttp).toBe(0);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses to send anything to a pod whose measurement the policy does not pin, unless explicitly allowed', async () => {
+    const { provider, gateway, url } = await pod();
+    try {
+      const strict = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
+      const codes: string[] = [];
+      strict.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(strict.infer(body)).rejects.toBeInstanceOf(CcinferError);
+      expect(codes).toEqual(['ERR_POLICY_UNPINNED']);
+      expect(gateway.stats.ohttp).toBe(0);
+      const lax = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, allowUnpinnedMeasurements: true });
+      await lax.infer(body);
+      expect(lax.exportEvidence()!.document.checks.find((c) => c.id === 'snp.policy.measurement')?.status).toBe('skipped');
+      expect(gateway.stats.ohttp).toBe(1);
     } finally {
       await gateway.close();
     }

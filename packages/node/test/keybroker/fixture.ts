@@ -9,7 +9,8 @@ import { createKeyBroker, FileAuditSink, MemoryResourceStore, parseResourcePolic
 
 export const NOW = new Date('2026-06-01T00:00:00Z');
 /** Simulated GPUs have no RIMs or OCSP responders: named explicitly (the default requires both). */
-export const LAB = { version: 1, gpu: { requireRim: false, ocsp: 'skip' } };
+// Pins the simulator's launch measurement (a release needs pinned software); GPUs without RIMs/OCSP named explicitly.
+export const LAB = { version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } };
 export const SECRET = '6b3f0a4c9e2d7a1b5c8e0f3a6d9c2b5e8f1a4d7c0b3e6a9d2c5f8b1e4a7d0c3f';
 
 export interface Fixture {
@@ -33,7 +34,7 @@ export async function startBroker(o: { admin?: AdminAuthOptions; sessionTtlSecon
     resources: {
       'default/key/*': { policy: LAB },
       'default/key/pinned': { policy: { ...LAB, snp: { measurements: ['00'.repeat(48)] } } },
-      'default/key/gpu': { policy: { version: 1, gpu: { ...LAB.gpu, count: { min: 1 } } } },
+      'default/key/gpu': { policy: { ...LAB, gpu: { ...LAB.gpu, count: { min: 1 } } } },
     },
   });
   const dir = await mkdtemp(join(tmpdir(), 'ccinfer-kbs-'));

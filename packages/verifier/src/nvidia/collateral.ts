@@ -20,7 +20,11 @@ export function rimUrl(id: string, base: string = RIM_SERVICE_URL): string {
   return `${base.replace(/\/+$/, '')}/v1/rim/${encodeURIComponent(id)}`;
 }
 
-/** Parses the RIM service JSON and checks that the XML matches the advertised SHA-256 and id. */
+/**
+ * Parses the RIM service JSON and checks that the XML matches the advertised SHA-256 and id. Neither is signed:
+ * what makes the document this device's RIM is its own signed identity, checked after its signature
+ * (rim.ts `checkRimIdentity`, appraise step `<id>.rim.<kind>.identity`).
+ */
 export async function parseRimServiceResponse(body: Uint8Array, expectedId: string): Promise<Uint8Array> {
   let json: unknown;
   try {

@@ -282,14 +282,14 @@ export async function checkOcspResponse(resp: OcspResponse, cert: Certificate, i
     throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response ${window}, not at ${opts.now.toISOString()}`);
   }
   if (!opts.nonce) {
-    // No nonce echo: the response's own times are its only freshness. RFC 6960 §4.2.2.1: without nextUpdate
-    // "newer revocation information is available all the time", i.e. the response bounds nothing; and even
-    // with one, a long validity period lets an old "good" be replayed after a revocation.
+    // No nonce echo: the response's own times are its only freshness. RFC 6960 §4.2.2.1: a response without
+    // nextUpdate says newer information is always available, so it bounds nothing; and even with one, a long
+    // validity period would let an old "good" be replayed after a revocation.
     const maxAge = opts.maxAgeMs ?? OCSP_MAX_AGE_MS;
     if (!single.nextUpdate) throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response without nonce has no nextUpdate (${window})`);
     const produced = b.producedAt.getTime();
     if (now - single.thisUpdate.getTime() > maxAge || now - produced > maxAge || produced > now + skew) {
-      throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response without nonce ${window}: older than ${maxAge / 3_600_000} h at ${opts.now.toISOString()}`);
+      throw new VerificationError('ERR_NV_OCSP_STALE', `OCSP response without nonce ${window}: not within the ${maxAge / 3_600_000} h before ${opts.now.toISOString()}`);
     }
   }
   const base = { thisUpdate: single.thisUpdate, nextUpdate: single.nextUpdate };

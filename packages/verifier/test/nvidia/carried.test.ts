@@ -4,11 +4,12 @@
  * ocsp "require") without network, and what such responses can and cannot vouch for.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckList, CollateralError, PolicyError, VerificationError, randomBytes, utf8 } from '@ccinfer/core';
+import { CheckList, CollateralError, PolicyError, VerificationError, randomBytes, toBase64, utf8 } from '@ccinfer/core';
 import { NvidiaMemo, appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { parseCertificate } from '../../src/x509/index.js';
 import {
   GPU_DRIVER_RIM_INDICES,
+  GPU_VBIOS_RIM_INDICES,
   createSimulatedNvidia,
   defaultBlocks,
   mintGpuEvidence,
@@ -18,6 +19,7 @@ import {
   rimMeasurementsFrom,
   switchOpaque,
   type MintedGpuEvidence,
+  type RimSpec,
   type SimulatedNvidia,
 } from '../../src/testing/nvidia.js';
 import { mintCertificate, generateKey } from '../../src/testing/x509.js';
@@ -116,5 +118,70 @@ describe('carried RIMs', () => {
     const other = await mintRim(sim, { version: '550.90.07', measurements: rimMeasurementsFrom(defaultBlocks(64, 9), GPU_DRIVER_RIM_INDICES) });
     rims.set('NV_GPU_DRIVER_GH100_550.90.07', utf8(other));
     await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: ocsp })), PolicyError, 'ERR_NV_MEASUREMENT_MISMATCH');
+  });
+});
+
+describe('RIM signed identity (ERR_NV_RIM_IDENTITY_MISMATCH)', () => {
+  const DRIVER_ID = 'NV_GPU_DRIVER_GH100_550.90.07';
+  const VBIOS_ID = 'NV_GPU_VBIOS_1010_0200_882_96009F0001';
+
+  /** The pod's collateral with the RIM under `rimId` replaced by one validly signed by the simulated RIM signer. */
+  async function withRim(rimId: string, spec: Omit<RimSpec, 'measurements'>, active = rimId === DRIVER_ID ? GPU_DRIVER_RIM_INDICES : GPU_VBIOS_RIM_INDICES) {
+    const c = await mintNvidiaCollateral(sim, [ev], { now });
+    c.rims.set(rimId, utf8(await mintRim(sim, { ...spec, measurements: rimMeasurementsFrom(ev.blocks, active) })));
+    return c;
+  }
+
+  it.each<[string, string, Omit<RimSpec, 'measurements'>, (readonly number[])?]>([
+    ['for another chip (covering fewer indices)', DRIVER_ID, { version: '550.90.07', product: 'GB100' }, [7]],
+    ['whose name and product disagree', DRIVER_ID, { version: '550.90.07', name: 'GB100' }],
+    ['of another edition', DRIVER_ID, { version: '550.90.07', edition: 'SWITCH' }],
+    ['that is a VBIOS RIM (no driver tagId)', DRIVER_ID, { version: '550.90.07', kind: 'vbios' }],
+    ['that is a driver RIM (driver tagId) in the VBIOS place', VBIOS_ID, { version: '96.00.9F.00.01', kind: 'driver' }],
+    ['for another chip in the VBIOS place', VBIOS_ID, { version: '96.00.9F.00.01', product: 'LS10' }],
+  ])('a validly signed RIM with the right version %s is refused after its signature passed', async (_, rimId, spec, active) => {
+    const { rims, ocsp } = await withRim(rimId, spec, active);
+    const checks = new CheckList();
+    await expectCode(appraiseNvidiaDevice(ev, strict({ checks, rims: [...rims.values()], ocspResponses: ocsp })), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
+    const what = rimId === DRIVER_ID ? 'driver' : 'vbios';
+    const status = new Map(checks.checks.map((c) => [c.id, c.status]));
+    expect(status.get(`gpu0.rim.${what}.version`)).toBe('passed');
+    expect(status.get(`gpu0.rim.${what}.signature`)).toBe('passed');
+    expect(status.get(`gpu0.rim.${what}.identity`)).toBe('failed');
+    expect(status.has('gpu0.measurements')).toBe(false);
+  });
+
+  it('the RIM of this device is chosen among carried RIMs of one version (a wrong one listed first is passed over)', async () => {
+    const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
+    const decoy = utf8(await mintRim(sim, { version: '550.90.07', product: 'GB100', measurements: rimMeasurementsFrom(ev.blocks, [7]) }));
+    const checks = new CheckList();
+    const claims = await appraiseNvidiaDevice(ev, strict({ checks, rims: [decoy, ...rims.values()], ocspResponses: ocsp }));
+    expect(claims.rimMatched).toBe(true);
+    expect(checks.checks.find((c) => c.id === 'gpu0.rim.driver.identity')?.status).toBe('passed');
+  });
+
+  it('a RIM from the RIM service is held to the same identity (its JSON id is not signed)', async () => {
+    const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
+    const wrong = await mintRim(sim, { version: '550.90.07', product: 'GB100', measurements: rimMeasurementsFrom(ev.blocks, GPU_DRIVER_RIM_INDICES) });
+    const right = new TextDecoder().decode(rims.get(DRIVER_ID)!);
+    const service = (xml: string) => async (url: string): Promise<Response> =>
+      url.endsWith(`/v1/rim/${DRIVER_ID}`) ? new Response(JSON.stringify({ id: DRIVER_ID, rim: toBase64(utf8(xml)) })) : new Response('{}', { status: 404 });
+    const carried = [rims.get(VBIOS_ID)!];
+    await expectCode(
+      appraiseNvidiaDevice(ev, strict({ fetcher: service(wrong), rims: carried, ocspResponses: ocsp })),
+      VerificationError,
+      'ERR_NV_RIM_IDENTITY_MISMATCH',
+    );
+    expect((await appraiseNvidiaDevice(ev, strict({ fetcher: service(right), rims: carried, ocspResponses: ocsp }))).rimMatched).toBe(true);
+  });
+
+  it('NVSwitch: its RIM must be edition SWITCH for LS10; a GPU-edition RIM of the same version is refused', async () => {
+    const sw = await mintGpuEvidence(sim, { nonce, device: { chip: 'LS10' }, opaque: switchOpaque({ devicePdi: randomBytes(8), gpuPdis: [randomBytes(8)] }) });
+    const { rims, ocsp } = await mintNvidiaCollateral(sim, [sw], { now });
+    const opts = (r: Uint8Array[]) => strict({ id: 'switch0', rims: r, ocspResponses: ocsp });
+    expect((await appraiseNvidiaDevice(sw, opts([...rims.values()]))).rimMatched).toBe(true);
+    const all = sw.blocks.map((_, i) => i);
+    const gpuEdition = utf8(await mintRim(sim, { version: '96.10.55.00.01', product: 'LS10', edition: 'GPU', measurements: rimMeasurementsFrom(sw.blocks, all, sw.blocks.length) }));
+    await expectCode(appraiseNvidiaDevice(sw, { ...opts([gpuEdition]), id: 'switch0' }), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
   });
 });

@@ -11,7 +11,7 @@ import { CheckList, PolicyError, VerificationError, fromHex, toHex } from '@ccin
 import { parseCertificates } from '../../src/x509/index.js';
 import { appraiseNvidiaDevice, verifyGpu, type GpuClaims } from '../../src/nvidia/appraise.js';
 import { parseReport } from '../../src/nvidia/parse.js';
-import { compareGolden, parseRim, verifyRim } from '../../src/nvidia/rim.js';
+import { checkRimIdentity, compareGolden, driverRimTagId, expectedRimIdentity, parseRim, verifyRim } from '../../src/nvidia/rim.js';
 import { checkPpcieTopology } from '../../src/nvidia/topology.js';
 import { identifyDevice, leafFwid, verifyReportSignature } from '../../src/nvidia/verify.js';
 import { PINNED_ANCHORS } from '../../src/anchors.js';
@@ -274,6 +274,42 @@ d('NVIDIA conformance: RIMs', () => {
   ])('rims-bad/%s is rejected', async (file, at, code) => {
     const rim = await parseRim(readBytes(V, 'negative/rims-bad', file));
     await expectCode(verifyRim(rim, { anchors, now: new Date(at) }), VerificationError, code);
+  });
+
+  it('signed identity: each real RIM is accepted for its device and kind only (ERR_NV_RIM_IDENTITY_MISMATCH otherwise)', async () => {
+    const device = (set: string) => {
+      const id = identifyDevice(parseCertificates(readText(V, set, 'cert_chain.pem'))[0]!);
+      return { id, report: parseReport(readBytes(V, set, 'report.bin'), id.kind) };
+    };
+    const gpu = device(h100);
+    const sw = device('nvswitch-ls10-96.10.55.00.01-rim');
+    const b200 = device('b200-gb100-575.32-asdk');
+    const want = {
+      driver: expectedRimIdentity(gpu.report, gpu.id, 'driver'),
+      vbios: expectedRimIdentity(gpu.report, gpu.id, 'vbios'),
+      switch: expectedRimIdentity(sw.report, sw.id, 'vbios'),
+      gb100vbios: expectedRimIdentity(b200.report, b200.id, 'vbios'),
+    };
+    const rims: [string, keyof typeof want][] = [
+      [`${h100}/rims/Driver_RIM_test_no_gpu.swidtag`, 'driver'],
+      ['h200-595.71.05-tinfoil-nras-tdxbind/rims/NV_GPU_DRIVER_GH100_595.71.05.xml', 'driver'],
+      [`${h100}/rims/1010_0200_882_96005E0001_test_no_gpu.swidtag`, 'vbios'],
+      [`${h100}/rims/negative_1010_0200_882_96005E0001_PROD.swidtag`, 'vbios'],
+      ['negative/measurement-mismatch-hopper-535.86.09/1010_0200_882_96005E0001_PROD.swidtag', 'vbios'],
+      ['nvswitch-ls10-96.10.55.00.01-rim/rims/NV_SWITCH_BIOS_5612_0002_890_9610550001.xml', 'switch'],
+      // Its signer chain is not NVIDIA's production one, but its fields show a Blackwell RIM's shape.
+      ['negative/rims-bad/incorrect_cert_chain_driver_rim.xml', 'gb100vbios'],
+    ];
+    for (const [file, own] of rims) {
+      const rim = await parseRim(readBytes(V, file));
+      for (const k of Object.keys(want) as (keyof typeof want)[]) {
+        if (k === own) await checkRimIdentity(rim, want[k]);
+        else await expectCode(checkRimIdentity(rim, want[k]), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
+      }
+    }
+    // NVIDIA's driver tagId: SHA-384 of "<chip>_<version>".
+    const drv = await parseRim(readBytes(V, h100, 'rims/Driver_RIM_test_no_gpu.swidtag'));
+    expect(drv.tagId).toBe(await driverRimTagId('GH100', '545.00'));
   });
 
   it('pinning the wrong RIM root (incorrect_rim_root.crt) makes a genuine RIM untrusted', async () => {

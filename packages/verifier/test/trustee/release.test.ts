@@ -8,7 +8,7 @@ import { mintBundle, mintKbsAttestation } from '../../src/testing.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const lab = parsePolicy({ version: 1, gpu: { requireRim: false, ocsp: 'skip' } });
+const lab = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } });
 const SECRET = utf8('0123456789abcdef0123456789abcdef');
 let gw: GatewayKey;
 
@@ -35,6 +35,17 @@ describe('releaseTo', () => {
     expect(r.sealed).toBeUndefined();
     expect(r.document.ok).toBe(false);
     expect(r.document.errors[0]?.code).toBe('ERR_SNP_POLICY_MEASUREMENT');
+  });
+
+  it('seals nothing to software the policy does not pin (ERR_POLICY_UNPINNED), unless the caller opts out', async () => {
+    const nonce = randomBytes(32);
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: gw.encoded });
+    const unpinned = parsePolicy({ version: 1 });
+    const r = await releaseTo(bundle, unpinned, SECRET, { nonce, anchors, now: NOW });
+    expect(r.sealed).toBeUndefined();
+    expect(r.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
+    const lax = await releaseTo(bundle, unpinned, SECRET, { nonce, anchors, now: NOW, requireReferenceValues: false });
+    expect(lax.sealed).toBeDefined();
   });
 
   it('under the Trustee binding, returns a flattened JWE to the tee-pubkey', async () => {

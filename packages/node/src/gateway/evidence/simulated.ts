@@ -9,8 +9,8 @@
  * (DESIGN.md §4.1): the ARK-signed CRL (SNP) or Intel's PCS responses (TDX), and for every device its driver
  * and VBIOS RIMs and OCSP responses for the device and RIM signer chains, produced when the evidence is.
  */
-import type { EvidenceBundle } from '@ccinfer/core';
-import { initdataDigest, type TrustAnchors } from '@ccinfer/verifier';
+import { randomBytes, type EvidenceBundle } from '@ccinfer/core';
+import { initdataDigest, policyFromBundle, type Policy, type TrustAnchors } from '@ccinfer/verifier';
 import {
   encodeReport,
   mintDevices,
@@ -51,6 +51,8 @@ export interface SimulatedProvider extends EvidenceProvider {
   /** Anchors that accept this provider's evidence (AMD, Intel, NVIDIA, flagged simulated) and nothing real. */
   readonly anchors: TrustAnchors;
   readonly material: SimulatedPodMaterial;
+  /** A policy pinning this simulated pod's measurements (as `ccinfer policy init` would from its evidence). */
+  referencePolicy(): Promise<Policy>;
 }
 
 async function snpSource(material: SimulatedPodMaterial, options: SimulatedProviderOptions): Promise<CpuEvidenceSource> {
@@ -89,10 +91,13 @@ export async function createSimulatedProvider(options: SimulatedProviderOptions 
   const switches = options.switches ?? 0;
   const devices: DeviceEvidenceSource = options.devices ?? { collect: (nonce) => mintDevices(material.nvidia, nonce, gpus, switches) };
   const nv = options.nvidiaCollateral ?? true;
-  return {
+  const provider: SimulatedProvider = {
     name: 'simulated',
     material,
     anchors: material.anchors,
+    async referencePolicy() {
+      return policyFromBundle(await provider.collect({ nonce: randomBytes(32), keyConfig: new Uint8Array(0) }));
+    },
     async collect(request: EvidenceRequest): Promise<EvidenceBundle> {
       const bundle = await assembleBundle(request, cpu, devices, { collateral: { ...cpuCollateral }, ...(options.initdata !== undefined ? { initdata: options.initdata } : {}) });
       const all = [...bundle.gpus, ...bundle.switches];
@@ -101,4 +106,5 @@ export async function createSimulatedProvider(options: SimulatedProviderOptions 
       return options.mutate ? options.mutate(bundle) : bundle;
     },
   };
+  return provider;
 }

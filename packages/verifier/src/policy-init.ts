@@ -1,0 +1,39 @@
+/**
+ * A policy (DESIGN.md §6) pinning what an evidence bundle shows: the launch measurement (SNP) or MRTD and
+ * RTMRs (TDX), HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology. It
+ * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
+ */
+import { decodeBundle, isZero, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { parsePolicy, type Policy } from './policy.js';
+import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
+import { parseTdxQuote } from './tdx/parse.js';
+
+export function policyFromBundle(input: Uint8Array | EvidenceBundle): Policy {
+  const b = input instanceof Uint8Array ? decodeBundle(input) : input;
+  const policy: Record<string, unknown> = { version: 1 };
+  if (b.cpu.tee === 'snp') {
+    const r = parseSnpReport(b.cpu.report);
+    const product = productFromCpuid(r.cpuid);
+    const snp: Record<string, unknown> = { measurements: [toHex(r.measurement)], vmpl: [r.vmpl] };
+    if (!isZero(r.hostData)) snp['hostData'] = [toHex(r.hostData)];
+    if (product) {
+      snp['productLines'] = [product];
+      const t = decodeTcb(r.reportedTcbRaw, product);
+      snp['minTcb'] = Object.fromEntries(Object.entries(t).filter(([k]) => ['bootloader', 'tee', 'snp', 'microcode', 'fmc'].includes(k)));
+    }
+    policy['snp'] = snp;
+  } else {
+    const q = parseTdxQuote(b.cpu.quote).body;
+    policy['tdx'] = {
+      mrTd: [toHex(q.mrTd)],
+      rtmr0: [toHex(q.rtmrs[0]!)],
+      rtmr1: [toHex(q.rtmrs[1]!)],
+      rtmr2: [toHex(q.rtmrs[2]!)],
+      rtmr3: [toHex(q.rtmrs[3]!)],
+      mrConfigId: [toHex(q.mrConfigId)],
+      mrSeam: [toHex(q.mrSeam)],
+    };
+  }
+  if (b.gpus.length > 0) policy['gpu'] = { count: { min: b.gpus.length, max: b.gpus.length }, mode: b.switches.length > 0 ? 'ppcie' : 'single' };
+  return parsePolicy(policy);
+}
