@@ -14,18 +14,10 @@ export interface EsbuildPlugin {
   setup(build: {
     onResolve(
       options: { filter: RegExp; namespace?: string },
-      callback: (args: { path: string; importer: string; kind: string }) => { errors?: { text: string }[]; path?: string; namespace?: string } | undefined,
+      callback: (args: { path: string; importer: string; kind: string }) => { errors?: { text: string }[] } | undefined,
     ): void;
-    onLoad(options: { filter: RegExp; namespace: string }, callback: () => { contents: string; loader: 'js' }): void;
   }): void;
 }
-
-/**
- * Dependencies that `await import()` a Node built-in only as a fallback for runtimes without WebCrypto
- * (Node ≤ 18), inside a try/catch. In the browser graph that import is replaced by a module that throws
- * when evaluated, so the fallback fails as it would without Node and no built-in is bundled.
- */
-const DYNAMIC_FALLBACKS: { importer: RegExp; module: string }[] = [{ importer: /[\\/]@hpke[\\/]common[\\/]/, module: 'crypto' }];
 
 /** esbuild plugin: any `node:*` or Node built-in import in the browser graph is a build error. */
 export const noNodeBuiltins: EsbuildPlugin = {
@@ -34,15 +26,8 @@ export const noNodeBuiltins: EsbuildPlugin = {
     build.onResolve({ filter: /^[a-z_:][a-z0-9_/:.-]*$/ }, (args) => {
       const bare = args.path.startsWith('node:') ? args.path.slice(5) : args.path;
       if (!args.path.startsWith('node:') && !BUILTINS.has(bare.split('/')[0]!)) return undefined;
-      if (args.kind === 'dynamic-import' && DYNAMIC_FALLBACKS.some((f) => f.module === bare && f.importer.test(args.importer))) {
-        return { path: bare, namespace: 'ccinfer-absent-builtin' };
-      }
       return { errors: [{ text: `Node built-in "${args.path}" imported by ${args.importer}: the browser graph must use Web APIs only` }] };
     });
-    build.onLoad({ filter: /.*/, namespace: 'ccinfer-absent-builtin' }, () => ({
-      contents: 'throw new Error("Node built-ins are not available in the browser build of ccinfer");',
-      loader: 'js',
-    }));
   },
 };
 
