@@ -34,7 +34,17 @@ const SIMULATED_VBIOS = '96.00.9F.00.01';
 async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, switches: number): Promise<Policy> {
   const cpu =
     tee === 'snp'
-      ? { snp: { measurements: [SIMULATED_MEASUREMENT], hostData: [toHex(await initdataDigest(initdata, 32))], vmpl: [0] } }
+      ? {
+          snp: {
+            measurements: [SIMULATED_MEASUREMENT],
+            hostData: [toHex(await initdataDigest(initdata, 32))],
+            vmpl: [0],
+            productLines: ['Genoa'],
+            // The simulated Genoa's firmware and TCB (`DEFAULT_TCB` of the simulator): nothing older is accepted.
+            minTcb: { bootloader: 9, tee: 0, snp: 23, microcode: 72 },
+            minFirmware: '1.55.61',
+          },
+        }
       : {
           tdx: {
             mrTd: [toHex(TD_MRTD)],
