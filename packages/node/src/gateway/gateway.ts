@@ -59,6 +59,12 @@ export interface GatewayOptions {
   dispatcher?: Dispatcher;
   /** Logger for operational events; never receives plaintext. */
   log?: (event: string, detail?: Record<string, unknown>) => void;
+  /**
+   * Web origins allowed to call the gateway from a page (CORS), e.g. `https://app.example`, or `*`. Default
+   * none. Allowing an origin grants no access to plaintext: the page still appraises the pod and encrypts to the
+   * attested key; CORS only lets the browser deliver the (encrypted) exchange.
+   */
+  corsOrigins?: readonly string[];
 }
 
 export interface Gateway {
@@ -261,8 +267,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     sendProblem(res, 400, 'bad-request', 'the request could not be decapsulated');
   }
 
+  const corsOrigins = options.corsOrigins ?? [];
+  /** CORS (Fetch standard §3.2): headers for an allowed Origin; a preflight is answered here. */
+  function cors(req: IncomingMessage, res: ServerResponse, path: string | undefined): boolean {
+    const origin = req.headers.origin;
+    if (!origin || corsOrigins.length === 0 || (path !== ATTEST && path !== OHTTP && path !== '/.well-known/ohttp-keys')) return false;
+    if (!corsOrigins.includes('*') && !corsOrigins.includes(origin)) return false;
+    res.setHeader('access-control-allow-origin', corsOrigins.includes('*') ? '*' : origin);
+    res.setHeader('vary', 'Origin');
+    if (req.method !== 'OPTIONS') return false;
+    res.writeHead(204, {
+      'access-control-allow-methods': path === '/.well-known/ohttp-keys' ? 'GET' : 'POST',
+      'access-control-allow-headers': 'content-type, accept',
+      'access-control-max-age': '600',
+    });
+    res.end();
+    return true;
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    if (cors(req, res, path)) return;
     if (path === ATTEST || path === OHTTP) {
       if (req.method !== 'POST') return sendProblem(res, 405, 'method-not-allowed', 'use POST');
       return path === ATTEST ? attest(req, res) : ohttp(req, res);

@@ -6,7 +6,7 @@ import { parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N]';
+  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]...';
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -24,6 +24,7 @@ export const gatewayCommand: Command = {
         'gpu-command': { type: 'string' },
         'snp-leaf': { type: 'string' },
         'max-request-bytes': { type: 'string' },
+        'cors-origin': { type: 'string', multiple: true },
         tee: { type: 'string' },
         gpus: { type: 'string' },
         switches: { type: 'string' },
@@ -69,6 +70,7 @@ export const gatewayCommand: Command = {
       upstream,
       evidence,
       ...(max ? { maxRequestBytes: max } : {}),
+      ...(values['cors-origin'] ? { corsOrigins: corsOrigins(values['cors-origin']) } : {}),
       log: (event, detail) => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`),
     });
     const { url } = await gateway.listen(listen.port, listen.host);
@@ -78,3 +80,18 @@ export const gatewayCommand: Command = {
     return EXIT.ACCEPTED;
   },
 };
+
+/** `--cors-origin`: `*` or web origins (scheme://host[:port]), checked so a typo cannot widen access. */
+function corsOrigins(values: string[]): string[] {
+  return values.map((v) => {
+    if (v === '*') return v;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new UsageError(`--cors-origin ${v} is not an origin such as https://app.example`);
+    }
+    if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== v) throw new UsageError(`--cors-origin ${v} is not an origin such as https://app.example`);
+    return v;
+  });
+}
