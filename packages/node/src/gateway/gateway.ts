@@ -65,6 +65,11 @@ export interface GatewayOptions {
    * attested key; CORS only lets the browser deliver the (encrypted) exchange.
    */
   corsOrigins?: readonly string[];
+  /**
+   * Evidence collections running at once (each asks the CPU and every GPU for a signed report). Beyond it an
+   * attest gets 503 with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
+   */
+  maxConcurrentAttests?: number;
 }
 
 export interface Gateway {
@@ -112,7 +117,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return new Uint8Array(Buffer.concat(parts));
   }
 
+  const maxAttests = options.maxConcurrentAttests ?? 8;
+  let attesting = 0;
+
   async function attest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (attesting >= maxAttests) {
+      res.setHeader('retry-after', '1');
+      return sendProblem(res, 503, 'evidence-unavailable', 'too many attestations in progress; retry shortly');
+    }
+    attesting++;
+    try {
+      await attestOne(req, res);
+    } finally {
+      attesting--;
+    }
+  }
+
+  async function attestOne(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.attest++;
     let nonce: Uint8Array;
     try {

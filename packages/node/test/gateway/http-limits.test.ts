@@ -1,4 +1,4 @@
-/** CORS on the gateway's attest / OHTTP endpoints: only configured origins, preflights answered. */
+/** Gateway HTTP surface: CORS only for configured origins (preflights answered), and bounded concurrent attests. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, createSimulatedProvider, startModelServer, type Gateway, type ModelServer } from '../../src/index.js';
 
@@ -38,5 +38,30 @@ describe('gateway CORS', () => {
   it('never on other paths', async () => {
     const res = await fetch(`${url}/healthz`, { headers: { origin: 'https://app.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('gateway attest concurrency', () => {
+  it('answers 503 with Retry-After beyond maxConcurrentAttests, then serves again', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inner = await createSimulatedProvider();
+    const slow = { ...inner, name: 'slow', collect: async (r: Parameters<typeof inner.collect>[0]) => (await gate, inner.collect(r)) };
+    const g = await createGateway({ upstream: model.url, evidence: slow, maxConcurrentAttests: 1 });
+    const { url: u } = await g.listen(0, '127.0.0.1');
+    try {
+      const { encodeAttestRequest, randomBytes } = await import('@ccinfer/core');
+      const post = () => fetch(`${u}/.well-known/ccinfer/attest`, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body: encodeAttestRequest({ v: 1, nonce: randomBytes(32) }) as Uint8Array<ArrayBuffer> });
+      const first = post();
+      await new Promise((r) => setTimeout(r, 50));
+      const second = await post();
+      expect(second.status).toBe(503);
+      expect(second.headers.get('retry-after')).toBe('1');
+      release();
+      expect((await first).status).toBe(200);
+      expect((await post()).status).toBe(200);
+    } finally {
+      await g.close();
+    }
   });
 });
