@@ -3,47 +3,12 @@
  * `attest`, `infer`, `proxy`, `policy init` and `demo`, with the exit statuses of DESIGN.md §7.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBundle } from '@ccinfer/core';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/types.js';
 import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
-
-interface Running {
-  out: () => string;
-  err: () => string;
-  stop: () => void;
-  done: Promise<number>;
-}
-
-function run(argv: string[]): Running {
-  let out = '';
-  let err = '';
-  const ac = new AbortController();
-  const io: CliIo = {
-    stdout: (s) => void (out += s),
-    stderr: (s) => void (err += s),
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-    writeFile: (p, d) => writeFile(p, d),
-    fetcher: undefined,
-    env: {},
-    signal: ac.signal,
-  };
-  return { out: () => out, err: () => err, stop: () => ac.abort(), done: main(argv, io) };
-}
-
-async function waitFor(f: () => string | undefined, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { start as run, waitFor, type Running } from './io.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-session-'));
 const anchors = join(tmp, 'anchors.json');

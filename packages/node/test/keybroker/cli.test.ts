@@ -1,41 +1,13 @@
 /** `ccinfer keybroker`: serves the KBS protocol from a resource directory and a policy file; usage errors exit 2. */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromUtf8 } from '@ccinfer/core';
 import { simulatedPodMaterial } from '@ccinfer/verifier/testing';
-import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/types.js';
 import { SimulatedCdh } from './cdh-client.js';
 import { LAB } from './fixture.js';
-
-function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const ac = new AbortController();
-  const io: CliIo = {
-    stdout: (s) => void (out += s),
-    stderr: (s) => void (err += s),
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-    writeFile: (p, d) => writeFile(p, d),
-    fetcher: undefined,
-    env: {},
-    signal: ac.signal,
-  };
-  return { out: () => out, err: () => err, stop: () => ac.abort(), done: main(argv, io) };
-}
-
-async function waitFor(f: () => string | undefined, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { start as run, waitFor } from '../cli/io.js';
 
 describe('ccinfer keybroker', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-kbs-'));
