@@ -5,6 +5,21 @@
  */
 export { releaseTo, documentDigest, type Release, type ReleaseOptions } from './release.js';
 export { jweToTeePubKey, openKbsResponse, type FlattenedJwe } from './trustee/jwe.js';
-export * from './trustee/evidence.js';
+export {
+  parseKbsAttestation,
+  bundleFromKbsAttestation,
+  parseTrusteeSnpEvidence,
+  encodeTrusteeSnpEvidence,
+  parseTrusteeTdxEvidence,
+  encodeTrusteeTdxEvidence,
+  snpReportFromJson,
+  snpReportToJson,
+  type KbsAttestation,
+  type TrusteeBundle,
+  type TrusteeBundleOptions,
+  type TrusteeSnpEvidence,
+  type TrusteeTdxEvidence,
+  type SnpCertType,
+} from './trustee/evidence.js';
 export { verifyTrusteeEar, TRUSTEE_EAR_PROFILES, type TrusteeEarOptions, type TrusteeEarResult, type TrusteeEarSubmod, type EarSubmodStatus } from './trustee/ear.js';
 export type { TrusteeErrorCode } from './trustee/errors.js';

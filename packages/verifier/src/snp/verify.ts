@@ -16,6 +16,7 @@ import {
   type ErrorCode,
 } from '@ccinfer/core';
 import {
+  crlDistributionPointUris,
   findRevoked,
   importVerifyKey,
   verifyChain,
@@ -73,6 +74,15 @@ export async function verifySnpChain(
  */
 export async function checkSnpRevocation(crl: Crl, ark: Certificate, ask: Certificate, leaf: Certificate, now: Date): Promise<void> {
   await verifyCrl(crl, ark, now);
+  // The ARK signs two CRLs: one for ASKs (/vcek/…/crl) and one for ASVKs (/vlek/…/crl). A CRL that names its
+  // scope must be the one the intermediate points to, or a revoked ASVK could hide behind the VCEK CRL.
+  const scope = crl.distributionPointUris;
+  if (scope?.length) {
+    const dp = crlDistributionPointUris(ask);
+    if (!scope.some((u) => dp.includes(u))) {
+      fail('ERR_SNP_CRL_SCOPE', `the CRL covers ${scope.join(', ')}, but ${ask.subject.cn ?? 'the intermediate'} points to ${dp.join(', ') || 'no CRL'}`);
+    }
+  }
   for (const c of [ask, leaf]) {
     const entry = findRevoked(crl, c.serialNumber);
     // AMD leaves all have serial 0; the CRL lists intermediates by serial, and only the ARK's CRL is consulted

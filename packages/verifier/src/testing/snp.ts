@@ -6,7 +6,8 @@
  *
  * RSA keys are 2048-bit (AMD's are 4096) to keep key generation fast; verification does not depend on it.
  */
-import { der, sha256, toHex } from '@ccinfer/core';
+import { der, sha256, tlv, toHex, utf8 } from '@ccinfer/core';
+import { crlUrl } from '../snp/collateral.js';
 import type { TrustAnchors } from '../anchors.js';
 import { AMD_OID } from '../snp/endorsement.js';
 import { REPORT_SIZE, type SnpProductLine } from '../snp/parse.js';
@@ -141,7 +142,8 @@ export interface SimulatedAmd {
   /** KDS-style cert_chain PEM: ASK (or ASVK) then ARK. */
   chainPem(kind: 'vcek' | 'vlek'): string;
   mintLeaf(options: LeafOptions): Promise<{ key: KeyPair; der: Uint8Array }>;
-  mintCrl(options?: { revokedSerials?: (number | Uint8Array)[]; thisUpdate?: Date; nextUpdate?: Date; signer?: KeyPair }): Promise<Uint8Array>;
+  /** An ARK-signed CRL; `scope` adds an issuingDistributionPoint naming the VCEK (ASK) or VLEK (ASVK) CRL URL. */
+  mintCrl(options?: { revokedSerials?: (number | Uint8Array)[]; thisUpdate?: Date; nextUpdate?: Date; signer?: KeyPair; scope?: 'vcek' | 'vlek' }): Promise<Uint8Array>;
 }
 
 export interface LeafOptions {
@@ -165,8 +167,10 @@ export async function createSimulatedAmd(product: SnpProductLine = 'Genoa'): Pro
   const [ark, ask, asvk] = await Promise.all([generateKey('RSA-PSS'), generateKey('RSA-PSS'), generateKey('RSA-PSS')]);
   const arkName = `ARK-${product}`;
   const arkDer = await mintCertificate({ subject: arkName, issuer: arkName, publicKey: ark, signer: ark, ca: { pathLen: 1 }, pssTrailer: true, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
-  const askDer = await mintCertificate({ subject: `SEV-${product}`, issuer: arkName, publicKey: ask, signer: ark, ca: { pathLen: 0 }, serial: 2, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
-  const asvkDer = await mintCertificate({ subject: `SEV-VLEK-${product}`, issuer: arkName, publicKey: asvk, signer: ark, ca: { pathLen: 0 }, serial: 3, notBefore: NOT_BEFORE, notAfter: NOT_AFTER });
+  // Like AMD's, the intermediates name the CRL that covers them (RFC 5280 §4.2.1.13).
+  const crlDp = (kind: 'vcek' | 'vlek') => [{ oid: '2.5.29.31', value: der.seq(der.seq(der.ctx(0, der.ctx(0, tlv(0x86, utf8(crlUrl(product, kind))))))) }];
+  const askDer = await mintCertificate({ subject: `SEV-${product}`, issuer: arkName, publicKey: ask, signer: ark, ca: { pathLen: 0 }, serial: 2, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, extensions: crlDp('vcek') });
+  const asvkDer = await mintCertificate({ subject: `SEV-VLEK-${product}`, issuer: arkName, publicKey: asvk, signer: ark, ca: { pathLen: 0 }, serial: 3, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, extensions: crlDp('vlek') });
   const pin = toHex(await sha256(ark.spki));
   const anchors: TrustAnchors = { amd: { [product]: { name: `SIMULATED ARK-${product}`, spkiSha256: pin } }, intel: [], nvidiaDevice: [], nvidiaRim: [], simulated: true };
   const sim: SimulatedAmd = {
@@ -218,6 +222,7 @@ export async function createSimulatedAmd(product: SnpProductLine = 'Genoa'): Pro
         thisUpdate: o.thisUpdate ?? NOT_BEFORE,
         nextUpdate: o.nextUpdate ?? NOT_AFTER,
         revoked: (o.revokedSerials ?? []).map((serial) => ({ serial, reason: 1 })),
+        ...(o.scope ? { distributionPoint: [crlUrl(product, o.scope)] } : {}),
       });
     },
   };

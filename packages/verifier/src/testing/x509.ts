@@ -3,7 +3,7 @@
  * CRLs. Built on @ccinfer/core's DER encoder and WebCrypto, so it runs in Node and in browsers.
  * Nothing here is used by verification.
  */
-import { bs, der, subtle, toBase64, type HashName } from '@ccinfer/core';
+import { bs, concat, der, subtle, tlv, toBase64, utf8, type HashName } from '@ccinfer/core';
 import { OID } from '../x509/oids.js';
 
 export type KeyKind = 'P-256' | 'P-384' | 'RSA-PSS';
@@ -129,6 +129,8 @@ export interface CrlSpec {
   thisUpdate: Date;
   nextUpdate?: Date;
   revoked?: { serial: number | bigint | Uint8Array; date?: Date; reason?: number }[];
+  /** issuingDistributionPoint fullName URIs (RFC 5280 §5.2.5), critical as the RFC requires. */
+  distributionPoint?: string[];
 }
 
 export async function mintCrl(spec: CrlSpec): Promise<Uint8Array> {
@@ -148,6 +150,9 @@ export async function mintCrl(spec: CrlSpec): Promise<Uint8Array> {
     der.time(spec.thisUpdate),
     ...(spec.nextUpdate ? [der.time(spec.nextUpdate)] : []),
     ...(entries.length ? [der.seq(...entries)] : []),
+    ...(spec.distributionPoint
+      ? [der.ctx(0, der.seq(extension({ oid: OID.issuingDistributionPoint, critical: true, value: der.seq(der.ctx(0, der.ctx(0, concat(...spec.distributionPoint.map((u) => tlv(0x86, utf8(u))))))) })))]
+      : []),
   );
   return der.seq(tbs, algId, der.bits(await sign(spec.signer, alg, tbs)));
 }

@@ -39,6 +39,8 @@ export interface Crl {
   nextUpdate: Date | undefined;
   revoked: RevokedEntry[];
   signature: Uint8Array;
+  /** URIs of the issuingDistributionPoint extension (RFC 5280 §5.2.5), when present: the scope of this CRL. */
+  distributionPointUris: string[] | undefined;
 }
 
 function malformed(msg: string, cause?: unknown): never {
@@ -79,12 +81,14 @@ export function parseCrl(der: Uint8Array): Crl {
         revoked.push({ serialNumber: readUnsigned(f[0], 'userCertificate'), revocationDate: readTime(f[1], 'revocationDate'), reason: entryReason(f[2]) });
       }
     }
+    let distributionPointUris: string[] | undefined;
     if (tbs[i]?.tag === 0xa0) {
       // crlExtensions: parsed for structure; critical unknown ones make the CRL unusable (RFC 5280 §5.2).
       for (const ext of sequence(children(tbs[i++]!)[0], 'crlExtensions')) {
         const items = sequence(ext, 'Extension');
         const oid = readOid(items[0]);
         const critical = items.length === 3;
+        if (oid === OID.issuingDistributionPoint) distributionPointUris = distributionPointNameUris(decodeDer(readOctets(items[items.length - 1])));
         if (critical && oid !== OID.issuingDistributionPoint && oid !== OID.crlNumber && oid !== OID.authorityKeyIdentifier) {
           malformed(`unknown critical CRL extension ${oid}`);
         }
@@ -93,7 +97,7 @@ export function parseCrl(der: Uint8Array): Crl {
     if (i !== tbs.length) malformed('trailing fields in TBSCertList');
     const signatureAlgorithm = parseAlgorithm(parts[1], 'signatureAlgorithm');
     if (!equalBytes(signatureAlgorithm.raw, tbsSigAlg.raw)) malformed('signatureAlgorithm differs from tbsCertList.signature');
-    return { raw: top.raw, tbs: tbsNode.raw, signatureAlgorithm, issuer, thisUpdate, nextUpdate, revoked, signature: readBitStringBytes(parts[2], 'signature') };
+    return { raw: top.raw, tbs: tbsNode.raw, signatureAlgorithm, issuer, thisUpdate, nextUpdate, revoked, signature: readBitStringBytes(parts[2], 'signature'), distributionPointUris };
   } catch (err) {
     if (err instanceof ParseError && err.code === 'ERR_X509_CRL_MALFORMED') throw err;
     return malformed('not a well-formed CRL', err);
@@ -117,4 +121,25 @@ export async function verifyCrl(crl: Crl, issuer: Certificate, now: Date): Promi
 export function findRevoked(crl: Crl, serial: Uint8Array): RevokedEntry | undefined {
   const want = toHex(serial);
   return crl.revoked.find((e) => toHex(e.serialNumber) === want);
+}
+
+/**
+ * URIs in a DistributionPointName `fullName` (RFC 5280 §4.2.1.13): the first field of both a
+ * DistributionPoint (in a certificate's CRL DP) and an IssuingDistributionPoint (in a CRL).
+ */
+function distributionPointNameUris(seq: DerNode): string[] {
+  const out: string[] = [];
+  const dpName = children(seq).find((n) => n.tag === 0xa0);
+  const fullName = dpName ? children(dpName).find((n) => n.tag === 0xa0) : undefined;
+  for (const gn of fullName ? children(fullName) : []) {
+    if (gn.tag === 0x86) out.push(String.fromCharCode(...gn.value)); // uniformResourceIdentifier [6] IA5String
+  }
+  return out;
+}
+
+/** The URIs of a certificate's CRL distribution points (2.5.29.31). */
+export function crlDistributionPointUris(cert: Certificate): string[] {
+  const ext = cert.extension(OID.crlDistributionPoints);
+  if (!ext) return [];
+  return sequence(decodeDer(ext.value), 'CRLDistributionPoints').flatMap(distributionPointNameUris);
 }

@@ -4,7 +4,7 @@ export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerTo
 export type { SignatureScheme, SpkiInfo } from './signature.js';
 export { verifyChain, spkiSha256, ChainCache, SignatureMemo } from './chain.js';
 export type { TrustAnchor, VerifyChainOptions, ChainResult } from './chain.js';
-export { parseCrl, verifyCrl, findRevoked } from './crl.js';
+export { parseCrl, verifyCrl, findRevoked, crlDistributionPointUris } from './crl.js';
 export type { Crl, RevokedEntry } from './crl.js';
 export { OID, KNOWN_EXTENSIONS } from './oids.js';
 export type { X509ErrorCode } from './errors.js';

@@ -179,6 +179,14 @@ describe('verification errors', () => {
     failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl }), 'ERR_SNP_REVOKED', 'snp.revocation');
   });
 
+  it('ERR_SNP_CRL_SCOPE: a CRL scoped to the ASVKs cannot vouch for an ASK (and vice versa)', async () => {
+    const vcek = await mintSnpEvidence(genoa);
+    failedWith(await run({ report: vcek.report, leaf: vcek.leaf, chain: vcek.chain, crl: await genoa.mintCrl({ scope: 'vlek' }) }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+    expect((await run({ report: vcek.report, leaf: vcek.leaf, chain: vcek.chain, crl: await genoa.mintCrl({ scope: 'vcek' }) })).ok).toBe(true);
+    const vlek = await mintSnpEvidence(genoa, {}, { kind: 'vlek' });
+    failedWith(await run({ report: vlek.report, leaf: vlek.leaf, chain: vlek.chain, crl: await genoa.mintCrl({ scope: 'vcek' }) }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+  });
+
   it('ERR_X509_CRL_SIGNATURE_INVALID / ERR_X509_CRL_EXPIRED', async () => {
     const ev = await mintSnpEvidence(genoa);
     const forged = await genoa.mintCrl({ signer: genoa.ask });

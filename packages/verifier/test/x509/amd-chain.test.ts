@@ -43,3 +43,14 @@ describe.skipIf(!snp)('X.509 on real AMD certificates', () => {
     await expectCode(verifyChain([bad, ...rest], { anchors: [milanPin], now: AT }), VerificationError, 'ERR_X509_SIGNATURE_INVALID');
   });
 });
+
+describe.skipIf(!snp)('CRL distribution points of the real AMD intermediates', () => {
+  it('ASKs point to /vcek/v1/<P>/crl and ASVKs to /vlek/v1/<P>/crl, as crlUrl builds them', async () => {
+    const { crlDistributionPointUris } = await import('../../src/x509/index.js');
+    const { crlUrl } = await import('../../src/snp/collateral.js');
+    for (const [dir, product] of [['milan', 'Milan'], ['genoa', 'Genoa'], ['turin', 'Turin']] as const) {
+      expect(crlDistributionPointUris(parseCertificates(readText(snp!, `roots/${dir}/cert_chain_vcek.pem`))[0]!)).toEqual([crlUrl(product, 'vcek')]);
+      expect(crlDistributionPointUris(parseCertificates(readText(snp!, `roots/${dir}/cert_chain_vlek.pem`))[0]!)).toEqual([crlUrl(product, 'vlek')]);
+    }
+  });
+});
