@@ -214,8 +214,32 @@ function problemType(res: RawResponse): string | undefined {
 }
 
 /**
- * A SecureClient for browsers. Collateral comes from the bundle, the cache (memory, IndexedDB, the offline
- * file) and then only from `collateralProxy` or `collateralFetcher`: the page never calls AMD or Intel directly.
+ * A SecureClient for browsers: `attest`, `infer`, `fetch`, `exportEvidence` and the same events as the Node
+ * client, plus `upload` and `sealFor` (verify, then encrypt a File / Blob to the attested key).
+ *
+ * Each attestation runs `@ccinfer/verifier`'s `appraise` in the page with this client's nonce: against
+ * `anchors` (default the pinned AMD / Intel / NVIDIA roots) and `policy`, and — unless
+ * `allowUnpinnedMeasurements: true` — refusing a pod whose CPU measurement the policy does not pin
+ * (`ERR_POLICY_UNPINNED`). `maxEvidenceAgeSeconds` defaults to the policy's `freshness.maxEvidenceAgeSeconds`,
+ * then 3600.
+ *
+ * Collateral comes from the bundle, the cache (`cache`, default memory; in front of IndexedDB with `indexedDb`;
+ * preloaded from `collateralFile`), and then only from `collateralProxy` or `collateralFetcher`: the page never
+ * calls AMD or Intel directly (they send no CORS headers), and with neither option nothing is fetched. Whatever
+ * the source, collateral is verified by signature. Throws ConfigError `ERR_SESSION_OPTIONS` when no `fetch`
+ * exists, `ERR_IDB_UNAVAILABLE` for `indexedDb` without IndexedDB, `ERR_COLLATERAL_PROXY_URL` for a proxy
+ * template without `{url}`, and `ERR_COLLATERAL_FILE_INVALID` for `collateralFile` bytes or text that are not a collateral file.
+ *
+ * @example
+ * ```ts
+ * import { createSecureClient, parsePolicy } from '@ccinfer/browser';
+ *
+ * const policy = parsePolicy(await (await fetch('/policy.json')).json());
+ * const client = createSecureClient({ endpoint: 'https://pod.example', policy, collateralProxy: '/collateral?url={url}' });
+ * client.on('rejected', ({ error }) => show(`refused (${error.code}): nothing was sent`));
+ * const document = await client.attest(); // verified here, in the page
+ * const res = await client.upload(file, { path: '/v1/files', onProgress: (p) => show(`${p.phase} ${p.percent}%`) });
+ * ```
  */
 export function createSecureClient(o: BrowserClientOptions): BrowserSecureClient {
   const fetch: Fetcher | undefined = o.fetch ?? (globalThis.fetch?.bind(globalThis) as Fetcher | undefined);

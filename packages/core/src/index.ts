@@ -88,5 +88,48 @@ export {
   type TeeKind,
   type VerificationDocument,
 } from './document.js';
-export * from './session/index.js';
-export * from './client/index.js';
+export {
+  // session/errors
+  type SessionErrorCode,
+  // session/bundle
+  decodeBundle, encodeBundle, decodeAttestRequest, encodeAttestRequest, BUNDLE_VERSION, BUNDLE_LIMITS, NONCE_LENGTH,
+  SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type SnpEvidence, type TdxEvidence,
+  type GpuEvidence, type Collateral, type AttestRequest,
+  // session/binding
+  ccinferV1Binding, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput,
+  // session/seal
+  sealToKeyConfig, openSealed, type SealOptions,
+  // session/backend
+  webCryptoSessionCrypto, type SessionCrypto, type X25519KeyPair, type PrivateKeyHandle, type AeadKeyHandle,
+  // session/keyconfig
+  parseKeyConfig, encodeKeyConfig, parseKeyConfigList, encodeKeyConfigList, selectAlgorithm, type KeyConfig,
+  type SymmetricAlgorithm,
+  // session/hpke
+  KEM_X25519_HKDF_SHA256, KDF_HKDF_SHA256, AEAD_AES_128_GCM, AEAD_AES_256_GCM, SUPPORTED_ALGORITHMS,
+  generateGatewayKey, importGatewayKey, type GatewayKey, type RawKeyPair,
+  // session/ohttp
+  MEDIA_TYPE_REQUEST, MEDIA_TYPE_RESPONSE, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE, CHUNK_SIZE,
+  MAX_SEALED_CHUNK, encapsulateRequest, decapsulateRequest, ChunkedRequestEncoder, ChunkedRequestDecoder,
+  ChunkedResponseEncoder, ChunkedResponseDecoder, decryptResponseStream, type KeyLookup, type EncapsulateOptions,
+  type DecapsulateOptions,
+  // session/bhttp
+  encodeRequest, decodeRequest, encodeResponse, decodeResponse, encodeResponseHead, encodeContentChunk,
+  encodeResponseEnd, BhttpResponseDecoder, BHTTP_LIMITS, type BhttpRequest, type BhttpResponse,
+  type BhttpResponseEvent, type Fields,
+  // session/varint
+  encodeVarint, readVarint,
+  // session/binding-trustee
+  canonicalJson, parseTeePubKey, parseKbsRuntimeData, trusteeDigest, trusteeGpuNonce, trusteePrimaryRuntimeData,
+  trusteeReportData, encodeTrusteeKeyConfig, decodeTrusteeKeyConfig, parseTrusteeAdditionalEvidence,
+  encodeTrusteeAdditionalEvidence, isSwitchArch, trusteeReportData64, trusteeKbsBinding, type TrusteeBindingErrorCode,
+  type TeePubKey, type KbsRuntimeData, type TrusteeNvidiaDevice,
+} from './session/index.js';
+export {
+  // client/secure-client
+  SecureClient, ATTEST_PATH, OHTTP_PATH, PROBLEM_PREFIX, type SecureClientOptions, type SecureClientEvents,
+  type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody,
+  // client/sse
+  parseSse, type SseEvent,
+  // client/errors
+  type ClientErrorCode,
+} from './client/index.js';

@@ -15,6 +15,7 @@ import {
   type SecureClientOptions,
 } from '@ccinfer/core';
 import { appraise, ChainCache, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { defaultDiskCache } from './disk-cache.js';
 import { nodeSessionCrypto } from './session-crypto.js';
 
 export interface BundleAppraiserOptions {
@@ -24,6 +25,9 @@ export interface BundleAppraiserOptions {
   /** Collateral fetcher (AMD KDS, Intel PCS, NVIDIA). createSecureClient defaults it to its transport; pass
    *  `fetcher: undefined` explicitly for bundle-and-cache-only appraisal. */
   fetcher?: Fetcher | undefined;
+  /** Collateral cache. bundleAppraiser defaults it to memory; createSecureClient to a DiskCache in the default
+   *  directory (`$XDG_CACHE_HOME/ccinfer` or `~/.cache/ccinfer`), so collateral outlives the process: pass
+   *  `cache: undefined` explicitly for memory only. Cached items are verified like fetched ones. */
   cache?: Cache | undefined;
   clock?: Clock | undefined;
   /** Called as each check completes (the CLI prints them live). */
@@ -81,6 +85,6 @@ export function createSecureClient(o: CreateSecureClientOptions): SecureClient {
     ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     crypto: o.crypto ?? nodeSessionCrypto,
     fetch,
-    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache, clock: o.clock, onCheck, allowUnpinnedMeasurements }),
+    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache: 'cache' in o ? cache : defaultDiskCache(), clock: o.clock, onCheck, allowUnpinnedMeasurements }),
   });
 }

@@ -5,16 +5,20 @@ export { main as runCli } from './cli/main.js';
 export type { CliIo, Command } from './cli/types.js';
 export { createSecureClient, bundleAppraiser, type CreateSecureClientOptions, type BundleAppraiserOptions } from './client.js';
 export { nodeSessionCrypto } from './session-crypto.js';
+export { DiskCache, defaultCacheDir, type DiskCacheOptions } from './disk-cache.js';
 export {
   createGateway,
   createSimulatedProvider,
   createConfigfsProvider,
+  createCollateralAttacher,
   assembleBundle,
   type Gateway,
   type GatewayOptions,
   type EvidenceProvider,
   type SimulatedProvider,
   type ConfigfsOptions,
+  type CollateralAttacher,
+  type CollateralAttacherOptions,
 } from './gateway/index.js';
 export { startModelServer, DEMO_MODEL, type ModelServer } from './demo/model-server.js';
 export * from './keybroker/index.js';

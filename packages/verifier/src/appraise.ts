@@ -51,17 +51,31 @@ export interface AppraiseOptions {
    * established) and devices are checked against the bundle's own nonce. Never for deciding to send data.
    */
   audit?: boolean | undefined;
+  /**
+   * The appraisal policy (`parsePolicy`). Absent: the strict defaults of every section apply and no reference
+   * value is compared (each such check is recorded as skipped, with a warning).
+   */
   policy?: Policy | undefined;
+  /** Verification time (certificate, CRL and collateral validity). Default `clock.now()`. */
   now?: Date | undefined;
+  /** Default the system clock. */
   clock?: Clock | undefined;
+  /** Roots of trust. Default `PINNED_ANCHORS` (AMD ARKs, Intel SGX Root CA, NVIDIA device and RIM roots). */
   anchors?: TrustAnchors | undefined;
+  /**
+   * Fetches collateral the bundle does not carry (AMD KDS, Intel PCS, NVIDIA RIM service and OCSP). Default
+   * none: nothing is fetched, and collateral found neither in the bundle nor in `cache` fails its check.
+   */
   fetcher?: Fetcher | undefined;
+  /** Collateral cache (fetched bodies are verified on every use; the cache is not trusted). Default none. */
   cache?: Cache | undefined;
   /** Reuse verified certificate chains across appraisals (validity is still checked each time). */
   chainCache?: ChainCache | undefined;
   /** Default ccinfer/1 (DESIGN.md §4.2). */
   binding?: BindingScheme | undefined;
+  /** Called as each check is recorded (the CLI prints them live). */
   onCheck?: CheckListener | undefined;
+  /** Aborts collateral fetches. */
   signal?: AbortSignal | undefined;
   /**
    * Require the policy to pin the CPU measurement (SNP `measurements`, TDX `mrTd`): without it any genuine
@@ -94,7 +108,36 @@ export async function initdataDigest(initdata: string, size: number): Promise<Ui
   return out;
 }
 
-/** Appraises an evidence bundle (CBOR bytes or decoded) for a client that sent `options.nonce`. */
+/**
+ * Appraises a ccinfer/1 evidence bundle (CBOR bytes, or already decoded) for a client that sent
+ * `options.nonce`: the DESIGN.md §5 checklist, in order — `bundle.decode`, `nonce.echo`, the CPU steps (`snp.*`
+ * or `tdx.*`: chain to the pinned root, revocation, TCB, report signature, policy), `binding.reportData`
+ * (REPORT_DATA is the binding of this nonce, key config and device reports), `initdata.digest`, every GPU and
+ * NVSwitch (`gpu<i>.*`, `switch<j>.*`, each against the client's nonce), topology, the GPU policy and, with
+ * `requireReferenceValues`, `policy.referenceValues`.
+ *
+ * Fail closed. Evidence problems do not throw: the first failing step stops the appraisal (the policy rules of
+ * one component are all evaluated, so every refusal is listed), its `ERR_…` code is recorded in
+ * `document.checks` and `document.errors`, and `document.ok` is false. Only caller errors throw: ConfigError
+ * `ERR_OPTIONS_INVALID` when `nonce` is not 32 bytes (and `audit` is not set).
+ *
+ * Defaults: `anchors` the pinned vendor roots; `now` from `clock` (the system clock); `binding` ccinfer/1; no
+ * `fetcher` (collateral only from the bundle and `cache`); `requireReferenceValues` false — clients that send
+ * data set it (`createSecureClient` in `@ccinfer/node` and `@ccinfer/browser` does unless told otherwise).
+ *
+ * @returns The verification document and EAR claims in every case; `keyConfig` only when `document.ok` (and
+ * not an audit): the key the evidence binds, the only one to encrypt to.
+ * @example
+ * ```ts
+ * import { appraise, parsePolicyText } from '@ccinfer/verifier';
+ *
+ * const nonce = crypto.getRandomValues(new Uint8Array(32)); // sent to the pod in the attest request
+ * const policy = parsePolicyText(policyJson);
+ * const { document, keyConfig } = await appraise(bundle, { nonce, policy, requireReferenceValues: true, fetcher: fetch });
+ * if (!document.ok) throw new Error(`pod refused: ${document.errors.map((e) => e.code).join(', ')}`);
+ * // keyConfig: the HPKE key config the hardware evidence binds.
+ * ```
+ */
 export async function appraise(input: Uint8Array | EvidenceBundle, options: AppraiseOptions): Promise<Appraisal> {
   const audit = options?.audit === true && options.nonce === undefined;
   if (!audit && (!(options?.nonce instanceof Uint8Array) || options.nonce.length !== 32)) {

@@ -68,7 +68,21 @@ export function earFromDocument(doc: VerificationDocument, components: { submod:
   };
 }
 
-/** Signs EAR claims as a JWT (ES256/ES384/EdDSA per the key). */
+/**
+ * Signs EAR claims (from `appraise(...).ear` or {@link earFromDocument}) as a compact JWT with `jose`: protected
+ * header `{ alg, typ: 'JWT', kid? }`, payload the claims unchanged. `alg` defaults to `ES384` and must match
+ * `key` (a WebCrypto private key: P-256 for ES256, P-384 for ES384, Ed25519 for EdDSA); `kid` is included only
+ * when given. Nothing is checked about the claims: sign only what your appraisal produced.
+ *
+ * @example
+ * ```ts
+ * import { appraise, signEar } from '@ccinfer/verifier';
+ *
+ * const { ear } = await appraise(bundle, { nonce, policy });
+ * const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-384' }, false, ['sign', 'verify']);
+ * const jwt = await signEar(ear, privateKey, 'ES384', 'verifier-key-1');
+ * ```
+ */
 export async function signEar(ear: EarClaims, key: CryptoKey, alg: 'ES256' | 'ES384' | 'EdDSA' = 'ES384', kid?: string): Promise<string> {
   return new SignJWT(ear as unknown as Record<string, unknown>)
     .setProtectedHeader({ alg, typ: 'JWT', ...(kid ? { kid } : {}) })

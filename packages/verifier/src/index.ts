@@ -23,7 +23,8 @@ export { evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy } from './snp/policy.
 export { appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions } from './snp/appraise.js';
 export type { SnpErrorCode } from './snp/errors.js';
 export { parseTdxQuote, hasTdAttribute, TD_ATTR, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader } from './tdx/parse.js';
-export { parseSgxExtension, pckExtension, SGX_EXTENSION_OID, type SgxExtension } from './tdx/pck.js';
+export { parseSgxExtension, pckExtension, pckCaType, SGX_EXTENSION_OID, type SgxExtension } from './tdx/pck.js';
+export { parsePckChain, type PckChain } from './tdx/verify.js';
 export {
   tcbInfoUrl,
   qeIdentityUrl,

@@ -8,6 +8,24 @@ import { parsePolicy, type Policy } from './policy.js';
 import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
 import { parseTdxQuote } from './tdx/parse.js';
 
+/**
+ * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (when not
+ * zero), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`, `mrConfigId` and
+ * `mrSeam`; and, with GPUs, the exact GPU `count` and `mode` (`ppcie` when the bundle has NVSwitches, else
+ * `single`). Security switches are left out, so their strict defaults apply.
+ *
+ * Nothing is verified here: it pins whatever the bundle shows. Appraise the bundle first, then review the
+ * result before relying on it (`ccinfer policy init --from BUNDLE` does the same). Throws a ParseError for a
+ * bundle that does not decode or parse.
+ *
+ * @example
+ * ```ts
+ * import { appraise, policyFromBundle } from '@ccinfer/verifier';
+ *
+ * const policy = policyFromBundle(savedBundle); // review it, store it, then appraise against it
+ * const { document } = await appraise(savedBundle, { audit: true, policy });
+ * ```
+ */
 export function policyFromBundle(input: Uint8Array | EvidenceBundle): Policy {
   const b = input instanceof Uint8Array ? decodeBundle(input) : input;
   const policy: Record<string, unknown> = { version: 1 };

@@ -43,7 +43,31 @@ const SECTIONS: Record<string, SectionParser> = {
   },
 };
 
-/** Validates a parsed JSON policy document. Throws ConfigError `ERR_POLICY_INVALID` listing every bad field. */
+/**
+ * Validates a parsed JSON policy document (DESIGN.md §6: `version: 1` and the optional sections `snp`, `tdx`,
+ * `gpu`, `freshness`) and returns it typed. Everything is checked at once: unknown keys (a misspelt allowlist
+ * must not silently become "not checked"), types, hex lengths (48-byte SNP measurements and TDX registers,
+ * 32-byte HOST_DATA), enums and integer ranges. Throws ConfigError `ERR_POLICY_INVALID` whose `fields` lists
+ * every bad field (`$.snp.measurements[0]: …`).
+ *
+ * Defaults are not filled in; they apply at appraisal: an absent allowlist is not checked (and is reported as
+ * skipped, with a warning), and every security switch is strict unless the policy relaxes it (SNP: no debug, no
+ * migration agent, VMPL 0, no provisional firmware, `revocation: 'require'`; TDX: `acceptedTcbStatus:
+ * ['UpToDate']`, no debug, SEPT_VE_DISABLE required, no service TD; GPU: `requireRim: true`, `ocsp: 'require'`;
+ * `freshness.maxEvidenceAgeSeconds` 3600, `collateralGraceSeconds` 0).
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from '@ccinfer/core';
+ * import { parsePolicy } from '@ccinfer/verifier';
+ *
+ * try {
+ *   const policy = parsePolicy({ version: 1, snp: { measurements: [measurementHex] }, gpu: { mode: 'single' } });
+ * } catch (err) {
+ *   if (err instanceof ConfigError) console.error(err.code, err.fields); // ERR_POLICY_INVALID, every bad field
+ * }
+ * ```
+ */
 export function parsePolicy(json: unknown): Policy {
   const errs: FieldErrors = [];
   const o = object(json, '$', errs, ['version', ...Object.keys(SECTIONS)]);

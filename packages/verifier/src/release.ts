@@ -45,7 +45,29 @@ export async function documentDigest(doc: VerificationDocument): Promise<string>
   return toHex(await sha256(utf8(JSON.stringify(sorted(doc)))));
 }
 
-/** Appraises, then seals `secret` to the attested key; seals nothing when the appraisal fails. */
+/**
+ * Appraises `bundleOrEvidence` against `policy` (the same `appraise` checklist as every client), then seals
+ * `secret` to the key the evidence binds; seals nothing when the appraisal fails (`sealed` undefined, the
+ * document says why). `requireReferenceValues` defaults to true here: a secret is released only to pinned
+ * software (an unpinned measurement fails with `ERR_POLICY_UNPINNED` unless the caller passes false).
+ *
+ * Format follows `options.binding`: ccinfer/1 (default) gives `hpke`, RFC 9180 single-shot HPKE to the attested
+ * key config with `label` (default empty) as AAD, opened in the pod with `openSealed`; `trusteeKbsBinding` gives
+ * `jwe`, a flattened JWE (UTF-8 JSON) to the runtime data's `tee-pubkey`. Other options as for `appraise`
+ * (`nonce` is required: an `audit` appraisal establishes no freshness and releases nothing; anchors default to
+ * the pinned roots; no `fetcher` means nothing is fetched). Throws ConfigError `ERR_OPTIONS_INVALID` for an empty `secret` or a `policy` that is not a parsed
+ * policy.
+ *
+ * @example
+ * ```ts
+ * import { parsePolicy } from '@ccinfer/verifier';
+ * import { releaseTo } from '@ccinfer/verifier/trustee';
+ *
+ * const r = await releaseTo(bundle, parsePolicy(policyJson), weightsKey, { nonce, label: 'models/llama/key', fetcher: fetch });
+ * if (!r.sealed) throw new Error(`not released: ${r.document.errors.map((e) => e.code).join(', ')}`);
+ * audit.write({ digest: r.documentDigest, format: r.format }); // then send r.sealed to the pod
+ * ```
+ */
 export async function releaseTo(bundleOrEvidence: Uint8Array | EvidenceBundle, policy: Policy, secret: Uint8Array, options: ReleaseOptions): Promise<Release> {
   if (!(secret instanceof Uint8Array) || secret.length === 0) throw new ConfigError('ERR_OPTIONS_INVALID', 'secret must be non-empty bytes', { fields: ['secret'] });
   if (!policy || policy.version !== 1) throw new ConfigError('ERR_OPTIONS_INVALID', 'policy must be a parsed policy (parsePolicy)', { fields: ['policy'] });

@@ -74,6 +74,39 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 
 export type ChatBody = Record<string, unknown> & { stream?: boolean };
 
+/**
+ * Attests a pod, then talks to it end-to-end encrypted (HPKE over chunked Oblivious HTTP, DESIGN.md §3).
+ *
+ * The first request (or `attest()`) POSTs a fresh 32-byte nonce to `ATTEST_PATH`, hands the CBOR evidence
+ * bundle to the injected `appraise`, and accepts only a document with `ok: true`; requests are then encrypted to
+ * the key config that document carries, never to a key obtained any other way. Before an appraisal passes the
+ * pod receives nothing but the nonce; a refusal throws (`ERR_SESSION_REJECTED`, or the appraiser's own error)
+ * and emits `rejected`. Concurrent callers share one attestation; an accepted appraisal is reused for
+ * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key) the client
+ * re-attests once and retries once (`rekeyed` event).
+ *
+ * Options are checked in the constructor (ConfigError `ERR_SESSION_OPTIONS`: `endpoint` not a URL, `appraise`
+ * not a function, no `fetch`). Defaults: `fetch` the global fetch; `clock` the system clock;
+ * `maxEvidenceAgeSeconds` 3600; `inferPath` `/v1/chat/completions`; `maxBundleBytes` 8 MiB; `attestTimeoutMs`
+ * 30 s; `crypto` WebCrypto. `@ccinfer/node` and `@ccinfer/browser` export `createSecureClient`, which builds
+ * one with `@ccinfer/verifier`'s appraisal as `appraise`; construct it directly to supply your own.
+ *
+ * @example
+ * ```ts
+ * import { SecureClient } from '@ccinfer/core';
+ * import { appraise } from '@ccinfer/verifier';
+ *
+ * const client = new SecureClient({
+ *   endpoint: 'https://pod.example',
+ *   appraise: async (bundle, nonce) => {
+ *     const a = await appraise(bundle, { nonce, policy, requireReferenceValues: true, fetcher: fetch });
+ *     return { ...a.document, keyConfig: a.keyConfig ?? new Uint8Array(0) };
+ *   },
+ * });
+ * client.on('rejected', ({ error }) => console.error('pod refused:', error.code));
+ * const reply = await client.infer({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+ * ```
+ */
 export class SecureClient extends EventEmitter<SecureClientEvents> {
   private readonly opts: Required<Omit<SecureClientOptions, 'fetch'>> & { fetch: Fetcher };
   private session: Session | undefined;

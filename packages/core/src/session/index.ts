@@ -18,7 +18,26 @@ export {
   type AttestRequest,
 } from './bundle.js';
 export { ccinferV1Binding, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput } from './binding.js';
-export * from './binding-trustee.js';
+export {
+  trusteeKbsBinding,
+  canonicalJson,
+  parseTeePubKey,
+  parseKbsRuntimeData,
+  trusteeDigest,
+  trusteeGpuNonce,
+  trusteePrimaryRuntimeData,
+  trusteeReportData,
+  trusteeReportData64,
+  encodeTrusteeKeyConfig,
+  decodeTrusteeKeyConfig,
+  parseTrusteeAdditionalEvidence,
+  encodeTrusteeAdditionalEvidence,
+  isSwitchArch,
+  type TrusteeBindingErrorCode,
+  type TeePubKey,
+  type KbsRuntimeData,
+  type TrusteeNvidiaDevice,
+} from './binding-trustee.js';
 export { sealToKeyConfig, openSealed, type SealOptions } from './seal.js';
 export { webCryptoSessionCrypto, type SessionCrypto, type X25519KeyPair, type PrivateKeyHandle, type AeadKeyHandle } from './backend.js';
 export {

@@ -1,7 +1,8 @@
 /** Shared option parsing for the CLI commands (node:util parseArgs, strict: unknown flags are usage errors). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { CcinferError, ConfigError, fromHex } from '@ccinfer/core';
+import { CcinferError, ConfigError, MemoryCache, fromHex, type Cache } from '@ccinfer/core';
 import { parseAnchors, parsePolicyText, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { defaultDiskCache } from '../disk-cache.js';
 import { UsageError, type CliIo } from './types.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -75,4 +76,22 @@ export async function loadAnchors(io: CliIo, path: string | undefined): Promise<
     const detail = err instanceof ConfigError ? err.fields.join(', ') : err instanceof CcinferError ? err.message : 'not JSON';
     throw new UsageError(`anchors ${path} are invalid: ${detail}`);
   }
+}
+
+/** `--cache-dir DIR` / `--no-cache`: where fetched collateral is kept between runs. */
+export const cacheOptions = {
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+} as const;
+
+/**
+ * The collateral cache of a command: a DiskCache in `--cache-dir` or the default directory
+ * (`$XDG_CACHE_HOME/ccinfer`, `$HOME/.cache/ccinfer`); memory only with `--no-cache` or when the environment
+ * names no directory. Cached items are verified like fetched ones.
+ */
+export function cliCache(io: CliIo, values: { 'cache-dir'?: string | undefined; 'no-cache'?: boolean | undefined }): Cache {
+  if (values['no-cache'] && values['cache-dir'] !== undefined) throw new UsageError('--cache-dir and --no-cache exclude each other');
+  if (values['cache-dir'] === '') throw new UsageError('--cache-dir needs a directory');
+  if (values['no-cache']) return new MemoryCache();
+  return defaultDiskCache(values['cache-dir'], io.env) ?? new MemoryCache();
 }

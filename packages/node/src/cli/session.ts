@@ -1,7 +1,7 @@
 /** Options shared by the client commands (`attest`, `infer`, `proxy`): policy, anchors, collateral access. */
 import type { SecureClient } from '@ccinfer/core';
 import { createSecureClient } from '../client.js';
-import { loadAnchors, loadPolicy } from './args.js';
+import { cacheOptions, cliCache, loadAnchors, loadPolicy } from './args.js';
 import { formatCheck } from './format.js';
 import { UsageError, type CliIo } from './types.js';
 
@@ -10,6 +10,7 @@ export const clientOptions = {
   anchors: { type: 'string' },
   offline: { type: 'boolean' },
   'allow-unpinned': { type: 'boolean' },
+  ...cacheOptions,
 } as const;
 
 export function endpointArg(value: string | undefined, usage: string): string {
@@ -27,7 +28,14 @@ export function endpointArg(value: string | undefined, usage: string): string {
 export async function cliClient(
   io: CliIo,
   endpoint: string,
-  values: { policy?: string | undefined; anchors?: string | undefined; offline?: boolean | undefined; 'allow-unpinned'?: boolean | undefined },
+  values: {
+    policy?: string | undefined;
+    anchors?: string | undefined;
+    offline?: boolean | undefined;
+    'allow-unpinned'?: boolean | undefined;
+    'cache-dir'?: string | undefined;
+    'no-cache'?: boolean | undefined;
+  },
   print?: (line: string) => void,
 ): Promise<SecureClient> {
   const policy = await loadPolicy(io, values.policy);
@@ -37,6 +45,7 @@ export async function cliClient(
     anchors,
     policy,
     fetcher: values.offline ? undefined : io.fetcher,
+    cache: cliCache(io, values),
     allowUnpinnedMeasurements: values['allow-unpinned'] === true,
     ...(print ? { onCheck: (c) => print(formatCheck(c) + '\n') } : {}),
   });

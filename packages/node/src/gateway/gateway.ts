@@ -2,6 +2,7 @@
  * The pod gateway (DESIGN.md §3 "Pod", §4.4): a sidecar inside the confidential VM that
  *  - holds the HPKE key pair in memory (generated at start, private half never extractable),
  *  - answers `POST /.well-known/ccinfer/attest` with an evidence bundle bound to the client's nonce and key,
+ *    with the vendor collateral it lacks attached when `attachCollateral` is on (collateral.ts),
  *  - opens chunked OHTTP requests on `POST /.well-known/ccinfer/ohttp`, forwards the inner request to the
  *    upstream OpenAI-compatible server with undici, and seals the upstream response chunk by chunk as it
  *    streams, so SSE tokens reach the client as they are produced,
@@ -38,6 +39,7 @@ import {
   type SessionCrypto,
 } from '@ccinfer/core';
 import { nodeSessionCrypto } from '../session-crypto.js';
+import { createCollateralAttacher, type CollateralAttacher, type CollateralAttacherOptions } from './collateral.js';
 import type { EvidenceProvider } from './evidence/provider.js';
 import { problemJson, sendProblem } from './problem.js';
 
@@ -70,6 +72,13 @@ export interface GatewayOptions {
    * attest gets 503 with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
    */
   maxConcurrentAttests?: number;
+  /**
+   * Fetch the vendor collateral bundles lack (SNP CRL, Intel PCS collateral, NVIDIA RIMs and OCSP) and attach
+   * it (collateral.ts), so clients without vendor access — browsers — can appraise the pod: `true`, attacher
+   * options, or an attacher. Default: on for the `configfs` provider (real hardware, whose bundles carry
+   * none), off for others (the simulated provider attaches its own).
+   */
+  attachCollateral?: boolean | CollateralAttacherOptions | CollateralAttacher;
 }
 
 export interface Gateway {
@@ -100,6 +109,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const evidenceTimeoutMs = options.evidenceTimeoutMs ?? 30_000;
   const log = options.log ?? (() => undefined);
   const crypto = options.crypto ?? nodeSessionCrypto;
+  const attach = options.attachCollateral ?? options.evidence.name === 'configfs';
+  const attacher: CollateralAttacher | undefined =
+    attach === false ? undefined : attach === true ? createCollateralAttacher({ log }) : 'attach' in attach ? attach : createCollateralAttacher({ log, ...attach });
   let nextKeyId = 1;
   let current = await generateGatewayKey(nextKeyId++ & 0xff);
   let previous: GatewayKey | undefined;
@@ -144,9 +156,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const key = current;
     let bundle: Uint8Array;
     try {
-      bundle = encodeBundle(
-        await withTimeout(options.evidence.collect({ nonce, keyConfig: key.encoded }), evidenceTimeoutMs, 'evidence collection timed out'),
-      );
+      const evidence = await withTimeout(options.evidence.collect({ nonce, keyConfig: key.encoded }), evidenceTimeoutMs, 'evidence collection timed out');
+      // After the binding is computed, and outside it: collateral is vendor-signed, not vouched for by the pod.
+      bundle = encodeBundle(attacher ? await attacher.attach(evidence) : evidence);
     } catch (err) {
       log('evidence-failed', { code: err instanceof CcinferError ? err.code : 'unknown' });
       return sendProblem(res, 503, 'evidence-unavailable', 'evidence could not be collected');

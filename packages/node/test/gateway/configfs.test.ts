@@ -12,23 +12,8 @@ import { CERT_TABLE_GUID } from '@ccinfer/verifier';
 import { encodeReport, signReport, simulatedAmd } from '@ccinfer/verifier/testing';
 import { createConfigfsProvider, type TsmFs } from '../../src/gateway/index.js';
 import { fakeAppraise } from './fake-appraiser.js';
+import { certTable } from './fake-vendors.js';
 import { expectCode } from '../../../../test-support/helpers.js';
-
-/** SNP extended-report certificate table: {GUID, offset, length} entries, a zero entry, then the certificates. */
-function certTable(certs: [guid: string, der: Uint8Array][]): Uint8Array {
-  const head = 24 * (certs.length + 1);
-  const out = new Uint8Array(head + certs.reduce((n, [, d]) => n + d.length, 0));
-  const v = new DataView(out.buffer);
-  let off = head;
-  certs.forEach(([g, d], i) => {
-    out.set(fromHex(g.replace(/-/g, '')), 24 * i);
-    v.setUint32(24 * i + 16, off, true);
-    v.setUint32(24 * i + 20, d.length, true);
-    out.set(d, off);
-    off += d.length;
-  });
-  return out;
-}
 
 interface Kernel {
   provider: 'sev_guest' | 'tdx_guest';

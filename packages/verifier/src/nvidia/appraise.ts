@@ -501,8 +501,30 @@ export interface VerifyGpuOptions extends Omit<NvidiaAppraisalOptions, 'now' | '
 }
 
 /**
- * Verifies one GPU / NVSwitch and returns the verification document (tee "gpu"). Evidence problems do not
- * throw: they make `ok` false and are listed in `checks` and `errors`. Invalid options throw a ConfigError.
+ * Verifies one GPU / NVSwitch and returns the verification document (tee "gpu"). Checks, as `<id>.<step>`
+ * (id default `gpu0`), in the order of NVIDIA's local verifier: `parse` (SPDM GET_MEASUREMENTS request and
+ * response), `arch`, `chain` (device chain to the NVIDIA Device Identity CA pinned by `anchors`), `fwid`, `ocsp`
+ * (device chain revocation), `nonce` (the request carries `expectedNonce`), `signature` (the response's SPDM
+ * signature), `rim.driver.*` and `rim.vbios.*` (RIM version, signature, identity, OCSP), `measurements` (golden
+ * values), then the `policy.*` rules.
+ *
+ * Evidence problems do not throw: they make `ok` false and are listed in `checks` and `errors` with their
+ * `ERR_…` code. Invalid options throw a ConfigError (`ERR_OPTIONS_INVALID`: no report, or an
+ * `expectedNonce` that is not 32 bytes). The nonce is always the caller's, never taken from the evidence.
+ *
+ * Defaults: `now` from `clock` (the system clock); `anchors` the pinned NVIDIA roots; `ocsp: 'require'` and
+ * `requireRim: true` (from `policy`, overridable here). RIMs and OCSP responses come from `rims` /
+ * `ocspResponses`, then `cache`, then the NVIDIA RIM service and OCSP responder through `fetcher`; without a
+ * `fetcher` nothing is fetched and a missing RIM or OCSP response fails its check (`ERR_NV_OCSP_UNAVAILABLE`, `ERR_NV_RIM_MISSING`).
+ *
+ * @example
+ * ```ts
+ * import { verifyGpu } from '@ccinfer/verifier';
+ *
+ * // report: SPDM GET_MEASUREMENTS request || response; certChain: the device chain, PEM, leaf first.
+ * const doc = await verifyGpu({ report, certChain }, { expectedNonce: nonce, fetcher: fetch });
+ * console.log(doc.ok, doc.claims['driverVersion'], doc.claims['vbiosVersion']);
+ * ```
  */
 export async function verifyGpu(evidence: NvidiaDeviceEvidence, options: VerifyGpuOptions): Promise<VerificationDocument> {
   if (!(evidence?.report instanceof Uint8Array)) throw new ConfigError('ERR_OPTIONS_INVALID', 'evidence.report must be a Uint8Array', { fields: ['report'] });

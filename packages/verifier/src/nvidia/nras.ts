@@ -243,7 +243,31 @@ export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
   onCheck?: CheckListener;
 }
 
-/** The verification document (tee "nras", `delegated: true`) for an NRAS result. Evidence problems do not throw. */
+/**
+ * Verifies an NVIDIA Remote Attestation Service result (the detached EAT NRAS returns) and returns the
+ * verification document (tee "nras", `delegated: true`: the GPUs were appraised by NVIDIA's service, not here).
+ * Checks, in order: `nras.parse` (detached EAT shape), `nras.jwks`, `nras.signature` (every JWT: ES384 with the
+ * JWKS key its `kid` names, issuer, `exp` / `nbf` at `now`), `nras.submods` (every device token's SHA-256 listed,
+ * counts agree), `nras.nonce` (`eat_nonce` is `expectedNonce`, and so is the nonce inside each report in
+ * `evidence`), `nras.result` (overall and per-device results true).
+ *
+ * Evidence problems do not throw: they make `ok` false and are listed in `checks` and `errors` with their
+ * `ERR_…` code (`ERR_NV_NRAS_…` for the tokens themselves).
+ *
+ * Defaults: `now` from `clock` (the system clock); `issuers` the production NRAS; `clockToleranceSeconds` 0;
+ * `jwks` absent: read from `cache` or fetched from `jwksUrl` (default NVIDIA's) through `fetcher`, and without a
+ * `fetcher` the appraisal fails with `ERR_NV_NRAS_JWKS_UNAVAILABLE`. Pass the SPDM reports you submitted as
+ * `evidence`: NRAS compares its request nonce with the evidence, and a proxy could choose both.
+ *
+ * @example
+ * ```ts
+ * import { verifyNras } from '@ccinfer/verifier';
+ *
+ * // eat: NRAS's response body; nonce: the 32 bytes you sent to NRAS and put in every SPDM request.
+ * const doc = await verifyNras(eat, { expectedNonce: nonce, evidence: [gpuReport], fetcher: fetch });
+ * console.log(doc.ok, doc.delegated, doc.claims['overallResult']);
+ * ```
+ */
 export async function verifyNras(input: string | Uint8Array | unknown, options: VerifyNrasOptions): Promise<VerificationDocument> {
   const now = options.now ?? (options.clock ?? systemClock).now();
   const checks = new CheckList(options.onCheck);

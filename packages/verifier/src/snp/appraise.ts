@@ -200,8 +200,34 @@ export interface VerifySnpOptions extends Omit<SnpAppraisalOptions, 'now' | 'che
 }
 
 /**
- * Verifies SEV-SNP evidence and returns the verification document. Evidence problems do not throw: they make
- * `ok` false and are listed in `checks` and `errors`. Invalid options throw a ConfigError.
+ * Verifies SEV-SNP evidence and returns the verification document (tee `snp`). Checks, in order: `snp.parse`
+ * (report layout, reserved bytes), `snp.endorsementKey` (VCEK / VLEK), `snp.productLine` (CPUID and key
+ * agree), `snp.chain` (leaf → ASK / ASVK → ARK pinned by `anchors`), `snp.revocation` (ARK-signed CRL),
+ * `snp.tcbBinding` (leaf TCB = REPORTED_TCB, hwID = CHIP_ID), `snp.signature` (ECDSA P-384 over the report),
+ * `snp.reportData` when `expectedReportData` is given, then the `snp.policy.*` rules.
+ *
+ * Evidence problems do not throw: they make `ok` false and are listed in `checks` and `errors` with their
+ * `ERR_…` code. Invalid options throw a ConfigError (`ERR_OPTIONS_INVALID`).
+ *
+ * Defaults: `now` from `clock` (the system clock); `anchors` the pinned AMD ARKs; `policy` none, which keeps the
+ * strict rules (no debug, no migration agent, VMPL 0, no provisional firmware, revocation required) and
+ * compares no measurement (recorded as skipped, with a warning). Collateral not in `evidence` (VCEK, cert_chain,
+ * CRL) is read from `cache` or fetched from AMD KDS (`kdsBase`) through `fetcher`; without a `fetcher` nothing is
+ * fetched and missing collateral fails its check (`ERR_SNP_CRL_UNAVAILABLE` unless the policy sets
+ * `revocation: 'allow-unavailable'`).
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { parsePolicy, verifySnp } from '@ccinfer/verifier';
+ *
+ * const policy = parsePolicy({ version: 1, snp: { measurements: [expectedMeasurementHex] } });
+ * const doc = await verifySnp(
+ *   { report: await readFile('report.bin'), leaf: await readFile('vcek.der'), chain: await readFile('cert_chain.pem', 'utf8') },
+ *   { policy: policy.snp, fetcher: fetch }, // the fetcher gets the ARK-signed CRL from AMD KDS
+ * );
+ * if (!doc.ok) console.error(doc.errors);
+ * ```
  */
 export async function verifySnp(evidence: SnpEvidence, options: VerifySnpOptions = {}): Promise<VerificationDocument> {
   if (!(evidence?.report instanceof Uint8Array)) throw new ConfigError('ERR_OPTIONS_INVALID', 'evidence.report must be a Uint8Array', { fields: ['report'] });

@@ -259,7 +259,34 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   return claims as TdxClaims;
 }
 
-/** Runs {@link appraiseTdxQuote} and returns the verification document; never throws for evidence failures. */
+/**
+ * Verifies an Intel TDX quote (v4 / v5) at `options.now` and returns the verification document (tee `tdx`),
+ * in Intel QVL's order: `tdx.quote.parse`, `tdx.pck.parse` (SGX extension: FMSPC, PCEID, TCB), `tdx.collateral`,
+ * `tdx.pck.chain` (PCK → Platform / Processor CA → Intel SGX Root CA pinned by `anchors`), `tdx.pck.crl`,
+ * `tdx.collateral.tcbInfo` / `.qeIdentity` (signed, current), `tdx.collateral.rootCrl`, `tdx.qe.signature`,
+ * `tdx.qe.reportData` (the attestation key is the QE's), `tdx.qe.identity`, `tdx.quote.signature`, `tdx.module`,
+ * `tdx.tcb` (Intel's TCB status and advisories), `tdx.eventLog` when `eventLog` is given (RTMR replay), then the
+ * `tdx.policy.*` rules.
+ *
+ * Never throws for evidence failures: they make `ok` false and are listed in `checks` and `errors` with their
+ * `ERR_…` code. The claims always carry `tcbStatus` (null when not reached) and `advisoryIds`. Invalid options
+ * throw a ConfigError (`ERR_ANCHORS_INVALID` for an empty anchor list).
+ *
+ * `now` is required here (no clock default). Defaults: `anchors` the pinned Intel SGX Root CA; `policy` none,
+ * which keeps the strict rules (`acceptedTcbStatus: ['UpToDate']`, no DEBUG TD, SEPT_VE_DISABLE required, no
+ * service-TD binding) and compares no measurement (recorded as skipped, with a warning). `collateral` absent:
+ * the PCS collateral is read from `cache` or fetched through `fetcher` (base `pcsBase`, default Intel PCS);
+ * without a `fetcher` nothing is fetched and the appraisal fails with `ERR_TDX_COLLATERAL_MISSING`.
+ *
+ * @example
+ * ```ts
+ * import { parsePolicy, verifyTdxQuote } from '@ccinfer/verifier';
+ *
+ * const policy = parsePolicy({ version: 1, tdx: { mrTd: [expectedMrTdHex] } });
+ * const doc = await verifyTdxQuote(quote, { now: new Date(), policy: policy.tdx, fetcher: fetch });
+ * console.log(doc.ok, doc.claims['tcbStatus'], doc.claims['advisoryIds']);
+ * ```
+ */
 export async function verifyTdxQuote(quote: Uint8Array, options: Omit<AppraiseTdxOptions, 'checks' | 'claims'> & { checks?: CheckList }): Promise<VerificationDocument> {
   const checks = options.checks ?? new CheckList();
   const claims: Partial<TdxClaims> = {};

@@ -3,7 +3,7 @@ import { formatDocument } from '../format.js';
 import { clientOptions, cliClient, endpointArg } from '../session.js';
 import { EXIT, type Command } from '../types.js';
 
-const usage = 'ccinfer attest URL [--policy FILE] [--anchors FILE] [--save FILE] [--offline] [--allow-unpinned] [--json]';
+const usage = 'ccinfer attest URL [--policy FILE] [--anchors FILE] [--save FILE] [--offline] [--cache-dir DIR | --no-cache] [--allow-unpinned] [--json]';
 
 export const attestCommand: Command = {
   name: 'attest',

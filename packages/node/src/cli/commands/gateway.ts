@@ -1,12 +1,12 @@
 /** `ccinfer gateway`: the pod side (DESIGN.md §3–4). */
 import { once } from 'node:events';
-import { parse, readInput, required } from '../args.js';
+import { cacheOptions, cliCache, parse, readInput, required } from '../args.js';
 import { createConfigfsProvider, createGateway, createSimulatedProvider, type EvidenceProvider } from '../../gateway/index.js';
 import { parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]...';
+  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -28,6 +28,9 @@ export const gatewayCommand: Command = {
         tee: { type: 'string' },
         gpus: { type: 'string' },
         switches: { type: 'string' },
+        'attach-collateral': { type: 'boolean' },
+        'no-attach-collateral': { type: 'boolean' },
+        ...cacheOptions,
       },
       usage,
     );
@@ -66,12 +69,18 @@ export const gatewayCommand: Command = {
     }
     const max = values['max-request-bytes'] !== undefined ? Number(values['max-request-bytes']) : undefined;
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new UsageError('--max-request-bytes must be a positive integer');
+    if (values['attach-collateral'] && values['no-attach-collateral']) throw new UsageError('--attach-collateral and --no-attach-collateral exclude each other');
+    // Default on for configfs: a real pod's bundles carry no collateral, and browsers cannot fetch it (no CORS
+    // at AMD / Intel / NVIDIA). Off for simulated evidence, which carries its own.
+    const attach = values['no-attach-collateral'] ? false : values['attach-collateral'] === true || kind === 'configfs';
+    const log = (event: string, detail?: Record<string, unknown>): void => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`);
     const gateway = await createGateway({
       upstream,
       evidence,
+      attachCollateral: attach ? { cache: cliCache(io, values), log, fetcher: io.fetcher } : false,
       ...(max ? { maxRequestBytes: max } : {}),
       ...(values['cors-origin'] ? { corsOrigins: corsOrigins(values['cors-origin']) } : {}),
-      log: (event, detail) => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`),
+      log,
     });
     const { url } = await gateway.listen(listen.port, listen.host);
     io.stdout(`ccinfer gateway: listening on ${url} (key id ${gateway.key.config.keyId}), upstream ${upstream}\n`);

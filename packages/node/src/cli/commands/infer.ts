@@ -2,7 +2,7 @@ import { parse, required } from '../args.js';
 import { clientOptions, cliClient, endpointArg } from '../session.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer infer URL --model M [--policy FILE] [--anchors FILE] [--offline] [--allow-unpinned] PROMPT';
+const usage = 'ccinfer infer URL --model M [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--allow-unpinned] PROMPT';
 
 export const inferCommand: Command = {
   name: 'infer',

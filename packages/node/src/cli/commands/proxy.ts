@@ -11,7 +11,7 @@ import { parse, required } from '../args.js';
 import { clientOptions, cliClient, endpointArg } from '../session.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer proxy --endpoint URL [--listen 127.0.0.1:8787] [--policy FILE] [--anchors FILE] [--offline] [--allow-unpinned]';
+const usage = 'ccinfer proxy --endpoint URL [--listen 127.0.0.1:8787] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--allow-unpinned]';
 
 export function parseListen(value: string | undefined, fallback: string): { host: string; port: number } {
   const v = value ?? fallback;

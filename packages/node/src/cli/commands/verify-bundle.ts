@@ -1,10 +1,9 @@
-import { MemoryCache } from '@ccinfer/core';
 import { appraise } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, cacheOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 export const verifyBundleCommand: Command = {
   name: 'verify bundle',
@@ -17,6 +16,7 @@ export const verifyBundleCommand: Command = {
       policy: { type: 'string' },
       anchors: { type: 'string' },
       offline: { type: 'boolean' },
+      ...cacheOptions,
       json: { type: 'boolean' },
     }, usage, 1);
     const file = positionals[0];
@@ -32,7 +32,7 @@ export const verifyBundleCommand: Command = {
       anchors,
       now,
       fetcher: values.offline ? undefined : io.fetcher,
-      cache: new MemoryCache(),
+      cache: cliCache(io, values),
       signal: io.signal,
     });
     return printDocument(document, values.json ?? false, `ccinfer verify bundle ${file}${nonce ? '' : ' (audit: no --nonce, freshness not established)'}`, io.stdout);

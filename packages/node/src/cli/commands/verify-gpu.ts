@@ -1,11 +1,10 @@
-import { MemoryCache } from '@ccinfer/core';
 import { verifyGpu } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required, cacheOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
 const usage =
-  'ccinfer verify gpu --report FILE --certs PEM --nonce HEX [--rim FILE]... [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+  'ccinfer verify gpu --report FILE --certs PEM --nonce HEX [--rim FILE]... [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 /** An SPDM report file: raw bytes, or the hex text NVIDIA tools and our vectors also use. */
 function reportBytes(raw: Uint8Array): Uint8Array {
@@ -30,6 +29,7 @@ export const verifyGpuCommand: Command = {
         policy: { type: 'string' },
         anchors: { type: 'string' },
         offline: { type: 'boolean' },
+      ...cacheOptions,
         json: { type: 'boolean' },
       },
       usage,
@@ -52,7 +52,7 @@ export const verifyGpuCommand: Command = {
         rims,
         ...(now ? { now } : {}),
         fetcher: values.offline ? undefined : io.fetcher,
-        cache: new MemoryCache(),
+        cache: cliCache(io, values),
         signal: io.signal,
       },
     );

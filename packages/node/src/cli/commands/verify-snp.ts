@@ -1,10 +1,9 @@
-import { MemoryCache } from '@ccinfer/core';
 import { verifySnp } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, readInput, required } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, required, cacheOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
-const usage = 'ccinfer verify snp --report FILE --cert FILE [--chain PEM] [--crl FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+const usage = 'ccinfer verify snp --report FILE --cert FILE [--chain PEM] [--crl FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 export const verifySnpCommand: Command = {
   name: 'verify snp',
@@ -20,6 +19,7 @@ export const verifySnpCommand: Command = {
       policy: { type: 'string' },
       anchors: { type: 'string' },
       offline: { type: 'boolean' },
+      ...cacheOptions,
       json: { type: 'boolean' },
     }, usage);
     const reportPath = required(values.report, '--report', usage);
@@ -38,7 +38,7 @@ export const verifySnpCommand: Command = {
         policy: policy?.snp,
         ...(now ? { now } : {}),
         fetcher: values.offline ? undefined : io.fetcher,
-        cache: new MemoryCache(),
+        cache: cliCache(io, values),
         signal: io.signal,
       },
     );

@@ -1,11 +1,10 @@
-import { MemoryCache } from '@ccinfer/core';
 import { verifyTdxQuote, type TdxCollateral } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, readInput } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, cacheOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type CliIo, type Command } from '../types.js';
 
 const usage =
-  'ccinfer verify tdx --quote FILE [--collateral DIR] [--event-log FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--json]';
+  'ccinfer verify tdx --quote FILE [--collateral DIR] [--event-log FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 /** DESIGN.md §7 collateral directory: the Intel PCS responses, as served (issuer chains URL-decoded). */
 async function readCollateralDir(io: CliIo, dir: string): Promise<TdxCollateral> {
@@ -40,6 +39,7 @@ export const verifyTdxCommand: Command = {
       policy: { type: 'string' },
       anchors: { type: 'string' },
       offline: { type: 'boolean' },
+      ...cacheOptions,
       json: { type: 'boolean' },
     }, usage);
     if (!values.quote) throw new UsageError(`missing --quote\nusage: ${usage}`);
@@ -59,7 +59,7 @@ export const verifyTdxCommand: Command = {
       ...(grace ? { collateralGraceMs: grace * 1000 } : {}),
       ...(eventLog ? { eventLog } : {}),
       ...(!values.offline && io.fetcher ? { fetcher: io.fetcher } : {}),
-      cache: new MemoryCache(),
+      cache: cliCache(io, values),
     });
     if (anchors.simulated) doc.warnings.push('SIMULATED trust anchors: this is not a real Intel platform');
     const title = `ccinfer verify tdx ${values.quote}  tcbStatus=${String(doc.claims['tcbStatus'] ?? 'unknown')} advisoryIds=[${((doc.claims['advisoryIds'] as string[] | undefined) ?? []).join(', ')}]`;
