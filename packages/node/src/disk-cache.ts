@@ -13,7 +13,8 @@
  * bounded in bytes and entries: over the bound, expired entries go first, then the least recently used.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { lutimes, mkdir, open, readdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Cache, CacheEntry } from '@ccinfer/core';
 
@@ -106,7 +107,7 @@ export class DiskCache implements Cache {
     const path = this.pathOf(key);
     let file: Uint8Array;
     try {
-      file = new Uint8Array(await readFile(path));
+      file = await readRegularFile(path, this.maxBytes);
     } catch {
       return undefined;
     }
@@ -118,7 +119,7 @@ export class DiskCache implements Cache {
     }
     // mtime = last use, for least-recently-used eviction.
     const t = new Date(this.now());
-    await utimes(path, t, t).catch(() => undefined);
+    await lutimes(path, t, t).catch(() => undefined);
     return entry;
   }
 
@@ -171,7 +172,7 @@ export class DiskCache implements Cache {
     const expired = new Set<string>();
     await Promise.all(
       files.map(async (f) => {
-        const e = await readFile(f.path).then((b) => headerExpiry(new Uint8Array(b)), () => undefined);
+        const e = await readRegularFile(f.path, this.maxBytes).then(headerExpiry, () => undefined);
         if (e !== undefined && e <= now) expired.add(f.path);
       }),
     );
@@ -205,4 +206,27 @@ function headerExpiry(file: Uint8Array): number | undefined {
 export function defaultDiskCache(dir?: string, env?: Record<string, string | undefined>): DiskCache | undefined {
   const d = dir ?? defaultCacheDir(env);
   return d ? new DiskCache({ dir: d }) : undefined;
+}
+
+/**
+ * Reads a cache file only if it is a regular file no larger than `max` bytes, opened without following a
+ * symlink: whoever can write the directory must not be able to make a read hang (a FIFO, /dev/zero) or exhaust
+ * memory. Its content is never trusted anyway (the verifier re-verifies every item).
+ */
+async function readRegularFile(path: string, max: number): Promise<Uint8Array> {
+  const fh = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.size > max) throw new Error('not a cache file');
+    const out = new Uint8Array(st.size);
+    let at = 0;
+    while (at < out.length) {
+      const { bytesRead } = await fh.read(out, at, out.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return out.subarray(0, at);
+  } finally {
+    await fh.close();
+  }
 }

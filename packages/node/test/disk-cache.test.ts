@@ -3,6 +3,8 @@
  * with eviction (expired first, then least recently used), and corrupted entries treated as misses.
  */
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,5 +146,18 @@ describe('cache directory and CLI flags', () => {
     expect((await cli(['verify', 'bundle', junk, '--cache-dir', dir, '--no-cache'])).code).toBe(2);
     expect((await cli(['attest', 'http://127.0.0.1:9', '--cache-dir', dir, '--no-cache'])).code).toBe(2);
     expect((await cli(['gateway', '--upstream', 'http://127.0.0.1:9', '--evidence', 'simulated', '--attach-collateral', '--no-attach-collateral'])).code).toBe(2);
+  });
+});
+
+describe('DiskCache reads only regular files of bounded size (review F9)', () => {
+  it('a symlink or FIFO planted in place of an entry is a miss, not a hang or a huge read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ccinfer-cache-planted-'));
+    const cache = new DiskCache({ dir, maxBytes: 1024 });
+    await cache.set('a', { value: Uint8Array.of(1, 2, 3) });
+    expect((await cache.get('a'))?.value).toEqual(Uint8Array.of(1, 2, 3));
+    symlinkSync('/dev/zero', cache.pathOf('b'));
+    expect(await cache.get('b')).toBeUndefined();
+    execFileSync('mkfifo', [cache.pathOf('c')]);
+    expect(await cache.get('c')).toBeUndefined();
   });
 });

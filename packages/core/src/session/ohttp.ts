@@ -124,7 +124,12 @@ function frame(sealed: Uint8Array, final: boolean): Uint8Array {
  * has arrived; the final chunk (length 0) runs to the end of the stream, so it is only complete at `finish()`.
  */
 class ChunkFramer {
-  private buf: Uint8Array = EMPTY;
+  /**
+   * Bytes received but not yet framed, as the pieces they arrived in: a chunk sent in many small segments is
+   * copied once when it is complete, never re-concatenated per segment (which would be quadratic).
+   */
+  private pending: Uint8Array[] = [];
+  private pendingLength = 0;
   private finalParts: Uint8Array[] | undefined;
   private finalLength = 0;
 
@@ -139,25 +144,66 @@ class ChunkFramer {
       this.appendFinal(bytes);
       return [];
     }
-    this.buf = this.buf.length === 0 ? bytes : concat(this.buf, bytes);
+    if (bytes.length > 0) {
+      this.pending.push(bytes);
+      this.pendingLength += bytes.length;
+    }
     const out: Uint8Array[] = [];
-    let at = 0;
     for (;;) {
-      const len = readVarint(this.buf, at);
+      const len = readVarint(this.peek(8), 0);
       if (!len) break;
       if (len.value === 0) {
+        this.take(len.next);
         this.finalParts = [];
-        const rest = this.buf.subarray(len.next);
-        this.buf = EMPTY;
+        const rest = this.take(this.pendingLength);
         this.appendFinal(rest);
         return out;
       }
       if (len.value > this.maxChunk) throw sessionError('ERR_OHTTP_CHUNK_TOO_LARGE', `chunk of ${len.value} bytes exceeds ${this.maxChunk}`);
-      if (len.next + len.value > this.buf.length) break;
-      out.push(this.buf.subarray(len.next, len.next + len.value));
-      at = len.next + len.value;
+      if (this.pendingLength < len.next + len.value) break;
+      out.push(this.take(len.next + len.value).subarray(len.next));
     }
-    this.buf = at === 0 ? this.buf : this.buf.slice(at);
+    return out;
+  }
+
+  /** Up to `n` leading pending bytes (a small copy only when they span pieces). */
+  private peek(n: number): Uint8Array {
+    const first = this.pending[0];
+    if (!first) return EMPTY;
+    if (first.length >= n || this.pending.length === 1) return first.subarray(0, n);
+    const out = new Uint8Array(Math.min(n, this.pendingLength));
+    let o = 0;
+    for (const p of this.pending) {
+      const k = Math.min(p.length, out.length - o);
+      out.set(p.subarray(0, k), o);
+      o += k;
+      if (o === out.length) break;
+    }
+    return out;
+  }
+
+  /** Removes and returns the first `n` pending bytes (one allocation when they span pieces). */
+  private take(n: number): Uint8Array {
+    const first = this.pending[0];
+    if (n === 0) return EMPTY;
+    if (first && first.length >= n) {
+      const head = first.subarray(0, n);
+      if (first.length === n) this.pending.shift();
+      else this.pending[0] = first.subarray(n);
+      this.pendingLength -= n;
+      return head;
+    }
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const p = this.pending[0]!;
+      const k = Math.min(p.length, n - o);
+      out.set(p.subarray(0, k), o);
+      o += k;
+      if (k === p.length) this.pending.shift();
+      else this.pending[0] = p.subarray(k);
+    }
+    this.pendingLength -= n;
     return out;
   }
 

@@ -67,6 +67,12 @@ export interface GatewayOptions {
    * attested key; CORS only lets the browser deliver the (encrypted) exchange.
    */
   corsOrigins?: readonly string[];
+  /** OHTTP requests handled at once (each buffers up to maxRequestBytes); beyond it 503 + Retry-After. Default 32. */
+  maxConcurrentRequests?: number;
+  /** Largest upstream response relayed as a non-chunked (RFC 9458) message. Default 16 MiB. */
+  maxResponseBytes?: number;
+  /** A client that reads nothing of a streamed response for this long is disconnected. Default 60 s. */
+  writeIdleTimeoutMs?: number;
   /**
    * Evidence collections running at once (each asks the CPU and every GPU for a signed report). Beyond it an
    * attest gets 503 with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
@@ -131,28 +137,34 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const maxAttests = options.maxConcurrentAttests ?? 8;
   let attesting = 0;
+  const maxConcurrentRequests = options.maxConcurrentRequests ?? 32;
+  let inFlight = 0;
+  const maxResponseBytes = options.maxResponseBytes ?? 16 * 1024 * 1024;
+  const writeIdleTimeoutMs = options.writeIdleTimeoutMs ?? 60_000;
 
   async function attest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (attesting >= maxAttests) {
-      res.setHeader('retry-after', '1');
-      return sendProblem(res, 503, 'evidence-unavailable', 'too many attestations in progress; retry shortly');
-    }
-    attesting++;
-    try {
-      await attestOne(req, res);
-    } finally {
-      attesting--;
-    }
-  }
-
-  async function attestOne(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.attest++;
+    // The request is read before a slot is taken: a client that sends headers and then nothing must not hold
+    // one of the few evidence-collection slots while the request timeout runs.
     let nonce: Uint8Array;
     try {
       nonce = decodeAttestRequest(await readBody(req, 256)).nonce;
     } catch (err) {
       return sendProblem(res, err instanceof TooLarge ? 413 : 400, err instanceof TooLarge ? 'too-large' : 'bad-request', 'not a ccinfer/1 attest request');
     }
+    if (attesting >= maxAttests) {
+      res.setHeader('retry-after', '1');
+      return sendProblem(res, 503, 'evidence-unavailable', 'too many attestations in progress; retry shortly');
+    }
+    attesting++;
+    try {
+      await attestOne(nonce, res);
+    } finally {
+      attesting--;
+    }
+  }
+
+  async function attestOne(nonce: Uint8Array, res: ServerResponse): Promise<void> {
     const key = current;
     let bundle: Uint8Array;
     try {
@@ -201,11 +213,45 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return out;
   }
 
+  /**
+   * Writes with back-pressure. A client that disconnects never emits `drain`, so the wait also ends on
+   * `close`; one that stops reading is cut off after `writeIdleTimeoutMs`.
+   */
   async function write(res: ServerResponse, bytes: Uint8Array): Promise<void> {
-    if (!res.write(bytes)) await once(res, 'drain');
+    if (res.destroyed) throw new Error('client gone');
+    if (res.write(bytes)) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error('client stopped reading')), writeIdleTimeoutMs);
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new Error('client gone'));
+      function done(err?: Error): void {
+        clearTimeout(timer);
+        res.off('drain', onDrain);
+        res.off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      }
+      res.once('drain', onDrain);
+      res.once('close', onClose);
+    });
   }
 
   async function ohttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Anyone can encrypt to the published key, so buffered request memory is bounded by a concurrency limit
+    // (each request holds at most maxRequestBytes of ciphertext plus its plaintext).
+    if (inFlight >= maxConcurrentRequests) {
+      res.setHeader('retry-after', '1');
+      return sendProblem(res, 503, 'upstream-unavailable', 'too many requests in progress; retry shortly');
+    }
+    inFlight++;
+    try {
+      await ohttpOne(req, res);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function ohttpOne(req: IncomingMessage, res: ServerResponse): Promise<void> {
     stats.ohttp++;
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
     if (type === MEDIA_TYPE_REQUEST) return ohttpSingle(req, res);
@@ -278,13 +324,34 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       return refuse(res, err);
     }
     const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort();
+    });
     const up = await forward(inner, ac.signal);
     let message: Uint8Array;
     if ('problem' in up) {
       message = encodeResponse({ informational: [], status: up.problem.status, headers: [['content-type', 'application/problem+json']], content: utf8(up.problem.body), trailers: [] });
     } else {
-      const content = new Uint8Array(await up.body.arrayBuffer());
-      message = encodeResponse({ informational: [], status: up.statusCode, headers: responseFields(up.headers), content, trailers: [] });
+      // A non-chunked response is buffered whole, so its size is bounded like a request's.
+      const parts: Uint8Array[] = [];
+      let size = 0;
+      try {
+        for await (const piece of up.body as AsyncIterable<Buffer>) {
+          size += piece.length;
+          if (size > maxResponseBytes) throw new TooLarge();
+          parts.push(new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength));
+        }
+      } catch (err) {
+        up.body.destroy();
+        if (res.destroyed) return;
+        const tooLarge = err instanceof TooLarge;
+        message = encodeResponse({ informational: [], status: 502, headers: [['content-type', 'application/problem+json']], content: utf8(problemJson(502, 'upstream-unavailable', tooLarge ? `the non-chunked response exceeds ${maxResponseBytes} bytes; use chunked OHTTP` : 'the upstream response failed')), trailers: [] });
+        const out = await opened.encapsulateResponse(message);
+        res.writeHead(200, { 'content-type': MEDIA_TYPE_RESPONSE, 'cache-control': 'no-store', 'content-length': out.length });
+        res.end(out);
+        return;
+      }
+      message = encodeResponse({ informational: [], status: up.statusCode, headers: responseFields(up.headers), content: concat(...parts), trailers: [] });
     }
     const out = await opened.encapsulateResponse(message);
     res.writeHead(200, { 'content-type': MEDIA_TYPE_RESPONSE, 'cache-control': 'no-store', 'content-length': out.length });
@@ -311,7 +378,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.method !== 'OPTIONS') return false;
     res.writeHead(204, {
       'access-control-allow-methods': path === '/.well-known/ohttp-keys' ? 'GET' : 'POST',
-      'access-control-allow-headers': 'content-type, accept',
+      'access-control-allow-headers': 'content-type, accept, incremental',
       'access-control-max-age': '600',
     });
     res.end();

@@ -22,6 +22,8 @@ describe('gateway CORS', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(res.headers.get('access-control-allow-methods')).toBe('POST');
+    // The client's streamed OHTTP request carries `incremental: ?1` (draft-ietf-httpbis-incremental).
+    expect(res.headers.get('access-control-allow-headers')).toContain('incremental');
     expect(res.headers.get('vary')).toBe('Origin');
   });
 
@@ -60,6 +62,72 @@ describe('gateway attest concurrency', () => {
       release();
       expect((await first).status).toBe(200);
       expect((await post()).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('gateway resource bounds (review findings)', () => {
+  it('a client that sends attest headers and no body holds no evidence slot', async () => {
+    const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxConcurrentAttests: 1 });
+    const { url: u, port } = await g.listen(0, '127.0.0.1');
+    const net = await import('node:net');
+    const idle = net.connect(port, '127.0.0.1');
+    await new Promise((r) => idle.on('connect', r));
+    idle.write('POST /.well-known/ccinfer/attest HTTP/1.1\r\nhost: x\r\ncontent-type: application/cbor\r\ncontent-length: 40\r\n\r\n');
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const { encodeAttestRequest, randomBytes } = await import('@ccinfer/core');
+      const res = await fetch(`${u}/.well-known/ccinfer/attest`, { method: 'POST', headers: { 'content-type': 'application/cbor' }, body: encodeAttestRequest({ v: 1, nonce: randomBytes(32) }) as Uint8Array<ArrayBuffer> });
+      expect(res.status).toBe(200);
+    } finally {
+      idle.destroy();
+      await g.close();
+    }
+  });
+
+  it('a client that disconnects mid-stream ends the handler (no wait for a drain that never comes)', async () => {
+    const http = await import('node:http');
+    const net = await import('node:net');
+    const flood = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const t = setInterval(() => res.write(Buffer.alloc(64 * 1024, 0x61)), 2);
+      res.on('close', () => clearInterval(t));
+    });
+    flood.listen(0, '127.0.0.1');
+    await new Promise((r) => flood.on('listening', r));
+    const events: string[] = [];
+    const g = await createGateway({ upstream: `http://127.0.0.1:${(flood.address() as { port: number }).port}`, evidence: await createSimulatedProvider(), log: (e) => events.push(e) });
+    const { port } = await g.listen(0, '127.0.0.1');
+    try {
+      const { ChunkedRequestEncoder, encodeRequest } = await import('@ccinfer/core');
+      const enc = await ChunkedRequestEncoder.create(g.key.config);
+      const body = await enc.encapsulateAll(encodeRequest({ method: 'POST', scheme: 'http', authority: 'x', path: '/v1/x', headers: [], content: new Uint8Array(10), trailers: [] }));
+      const s = net.connect(port, '127.0.0.1');
+      await new Promise((r) => s.on('connect', r));
+      s.write(`POST /.well-known/ccinfer/ohttp HTTP/1.1\r\nhost: x\r\ncontent-type: message/ohttp-chunked-req\r\ncontent-length: ${body.length}\r\n\r\n`);
+      s.write(body);
+      s.pause();
+      await new Promise((r) => setTimeout(r, 400));
+      s.destroy();
+      const end = Date.now() + 3000;
+      while (!events.includes('stream-failed') && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(events).toContain('stream-failed');
+    } finally {
+      await g.close();
+      flood.close();
+    }
+  });
+
+  it('OHTTP requests beyond maxConcurrentRequests get 503 with Retry-After', async () => {
+    const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxConcurrentRequests: 0 });
+    const { url: u } = await g.listen(0, '127.0.0.1');
+    try {
+      const res = await fetch(`${u}/.well-known/ccinfer/ohttp`, { method: 'POST', headers: { 'content-type': 'message/ohttp-chunked-req' }, body: new Uint8Array(10) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
     } finally {
       await g.close();
     }
