@@ -67,6 +67,11 @@ export interface GatewayOptions {
    * attested key; CORS only lets the browser deliver the (encrypted) exchange.
    */
   corsOrigins?: readonly string[];
+  /**
+   * Path prefixes of the upstream that clients may reach (default `['/v1/']`, the OpenAI-compatible API): an
+   * attested client still must not reach the model server's admin, metrics or debug endpoints.
+   */
+  allowedPathPrefixes?: readonly string[];
   /** OHTTP requests handled at once (each buffers up to maxRequestBytes); beyond it 503 + Retry-After. Default 32. */
   maxConcurrentRequests?: number;
   /** Largest upstream response relayed as a non-chunked (RFC 9458) message. Default 16 MiB. */
@@ -135,6 +140,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return new Uint8Array(Buffer.concat(parts));
   }
 
+  const allowedPathPrefixes = options.allowedPathPrefixes ?? ['/v1/'];
   const maxAttests = options.maxConcurrentAttests ?? 8;
   let attesting = 0;
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 32;
@@ -184,6 +190,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const target = upstreamTarget(upstream, inner.path);
     if (!target) {
       return { problem: { status: 400, body: problemJson(400, 'bad-request', 'the inner request path must be origin-form') } };
+    }
+    if (!allowedPathPrefixes.some((p) => target.pathname.startsWith(p))) {
+      return { problem: { status: 404, body: problemJson(404, 'not-found', 'this path is not served through the gateway') } };
     }
     const headers: Record<string, string> = {};
     for (const [n, v] of inner.headers) if (!HOP_BY_HOP.has(n)) headers[n] = headers[n] === undefined ? v : `${headers[n]}, ${v}`;

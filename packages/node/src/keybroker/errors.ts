@@ -18,9 +18,15 @@ export type KeyBrokerErrorCode =
   | 'ERR_KBS_PATH_INVALID' // ParseError: not /kbs/v0/resource/<repository>/<type>/<tag> with safe names
   | 'ERR_KBS_RESOURCE_UNKNOWN' // SessionError: no such resource
   | 'ERR_KBS_NO_POLICY' // PolicyError: no resource policy covers the resource (never released)
-  | 'ERR_KBS_ADMIN_AUTH'; // VerificationError: admin bearer token missing, invalid or not allowed
+  | 'ERR_KBS_ADMIN_AUTH' // VerificationError: admin bearer token missing, invalid or not allowed
+  | 'ERR_KBS_SESSION_LIMIT' // SessionError: maxSessions live sessions; /auth refused (503 + Retry-After), none evicted
+  | 'ERR_KBS_AUDIT_UNAVAILABLE'; // TransportError: the audit entry could not be written; nothing released (500)
 
-/** KBS problem types (kbs/src/error.rs) with the HTTP status Trustee documents for each. */
+/**
+ * KBS problem types (kbs/src/error.rs) with the HTTP status Trustee documents for each. `InternalError` (500)
+ * and `SessionLimit` (503) are this broker's own, answered in the same format: the broker cannot do its job
+ * (audit log unwritable, unexpected failure), or is at its session limit and asks the client to retry.
+ */
 export const KBS_PROBLEMS = {
   AdminAuth: 401,
   AttestationError: 401,
@@ -28,6 +34,8 @@ export const KBS_PROBLEMS = {
   PolicyDeny: 401,
   SerdeError: 401,
   TokenNotFound: 401,
+  InternalError: 500,
+  SessionLimit: 503,
 } as const;
 export type KbsProblem = keyof typeof KBS_PROBLEMS;
 
@@ -57,6 +65,10 @@ export function problemFor(stage: 'auth' | 'attest' | 'resource' | 'admin', err:
       return stage === 'resource' ? 'TokenNotFound' : 'AttestationError';
     case 'ERR_KBS_ADMIN_AUTH':
       return 'AdminAuth';
+    case 'ERR_KBS_SESSION_LIMIT':
+      return 'SessionLimit';
+    case 'ERR_KBS_AUDIT_UNAVAILABLE':
+      return 'InternalError';
     default:
       return stage === 'resource' ? 'PolicyDeny' : stage === 'admin' ? 'SerdeError' : 'AttestationError';
   }

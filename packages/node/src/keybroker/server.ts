@@ -13,8 +13,12 @@
  *   admin (Bearer JWT, admin.ts): POST /kbs/v0/resource/<r>/<t>/<tag> (store), POST/GET
  *                          /kbs/v0/resource-policy ({ "policy": base64(JSON) }), GET /kbs/v0/audit.
  *
- * Every refusal and release goes to the audit log with the digest of the verification document. Errors are
- * answered in the KBS format ({ type: …/kbs/errors/<Problem>, detail }), never with a stack trace.
+ * Every attestation, release, refusal and admin call goes to the audit log with the digest of the verification
+ * document (bare /auth challenges are unauthenticated and not audited). A decision is logged BEFORE it is
+ * answered: if the entry cannot be written, the broker fails closed (500 InternalError, nothing released).
+ * At `maxSessions` live sessions a new /auth is refused (503 SessionLimit + Retry-After); live sessions are never
+ * evicted, so unauthenticated clients cannot push out others'. Errors are answered in the KBS format
+ * ({ type: …/kbs/errors/<Problem>, detail }), never with a stack trace.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
@@ -96,6 +100,13 @@ export interface KeyBroker {
 
 class TooLarge extends ParseError {}
 
+/** /auth at the session limit: carries when the oldest live session expires (the Retry-After). */
+class SessionLimit extends SessionError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('ERR_KBS_SESSION_LIMIT', 'the key broker is at its session limit; retry later');
+  }
+}
+
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBroker> {
@@ -108,6 +119,8 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
   const attestationPolicy = options.attestationPolicy ?? parsePolicy({ version: 1 });
   let policies = options.policies;
   const audit = new AuditLog(options.audit);
+  // Continue the stored chain now: an unreadable audit log stops the broker at startup, not at its first release.
+  await audit.resume();
   const adminAuth = await createAdminAuthenticator(options.admin);
   const tokenKey = options.tokenKey ?? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair);
   const tokenJwk = await exportJWK(tokenKey.publicKey);
@@ -116,10 +129,22 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
   let server: Server | undefined;
 
   const now = (): Date => clock.now();
+  /** The operator's log hook; a throwing hook must not turn an answered request into a crash. */
+  const log = (event: string, detail?: Record<string, unknown>): void => {
+    try {
+      options.log?.(event, detail);
+    } catch {
+      // ignored: logging is best effort
+    }
+  };
 
-  function sweep(t: number): void {
+  /** Drops expired sessions; at the limit, refuses the new one rather than evicting a live one. */
+  function admitSession(t: number): void {
     for (const [id, s] of sessions) if (s.expiresAt <= t) sessions.delete(id);
-    while (sessions.size > maxSessions) sessions.delete(sessions.keys().next().value!);
+    if (sessions.size < maxSessions) return;
+    let soonest = Infinity;
+    for (const s of sessions.values()) soonest = Math.min(soonest, s.expiresAt);
+    throw new SessionLimit(Math.max(1, Math.ceil((soonest - t) / 1000)));
   }
 
   function cookieSession(req: IncomingMessage): Session {
@@ -187,12 +212,12 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
       if (primary !== tee) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', `tee-metadata primary TEE ${String(primary)} does not match request TEE ${tee}`);
     }
     const t = now().getTime();
-    sweep(t);
+    admitSession(t);
     const s: Session = { id: nodeRandomBytes(16).toString('base64url'), tee: tee as Session['tee'], nonce: toBase64(randomBytes(32)), expiresAt: t + ttl, state: 'challenged' };
     sessions.set(s.id, s);
     setCookie(res, s);
+    // Not audited: anyone may ask for a challenge; the log records what is decided (attest, release, admin).
     send(res, 200, { nonce: s.nonce, 'extra-params': '' });
-    await audit.record({ event: 'auth', session: s.id, tee, ok: true }, now());
   }
 
   // ——— POST /kbs/v0/attest ———
@@ -218,11 +243,12 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
       .setIssuedAt(iat)
       .setExpirationTime(iat + tokenTtl)
       .sign(tokenKey.privateKey);
+    // Logged before the session may ask for resources; an unwritable log leaves it unattested (fail closed).
+    await audit.record({ event: 'attest', session: s.id, tee: s.tee, ok: true, documentDigest: ctx.digest }, now());
     s.state = 'attested';
     s.attested = { bundle: tb.bundle, nonce: tb.nonce, teePubkey: tb.runtimeData['tee-pubkey'], token };
     setCookie(res, s);
     send(res, 200, { token });
-    await audit.record({ event: 'attest', session: s.id, tee: s.tee, ok: true, documentDigest: ctx.digest }, now());
   }
 
   // ——— GET /kbs/v0/resource/<repository>/<type>/<tag> ———
@@ -241,8 +267,9 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
       const first = r.document.errors[0];
       throw new AppraisalRefused(first?.code ?? 'ERR_INTERNAL', first?.message ?? 'policy refused');
     }
-    send(res, 200, fromUtf8(r.sealed));
+    // No release without its audit entry: if the entry cannot be written, the sealed secret is never sent.
     await audit.record({ event: 'release', session: s.id, tee: s.tee, resource: resourceName(id), ok: true, documentDigest: r.documentDigest, detail: `policy ${entry.pattern}` }, now());
+    send(res, 200, fromUtf8(r.sealed));
   }
 
   // ——— admin ———
@@ -251,9 +278,11 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
     const m = /^\/kbs\/v0\/resource\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
     if (req.method === 'POST' && m) {
       const id = resourceId(m[1]!, m[2]!, m[3]!);
-      await options.store.put(id, await readBody(req, maxBody));
-      send(res, 200, '', 'text/plain');
+      const data = await readBody(req, maxBody);
+      // Logged before the change: a write the log cannot record is not made. (A failing put is logged next.)
       await audit.record({ event: 'admin', resource: resourceName(id), ok: true, detail: `resource stored by ${who.role}${who.subject ? ` (${who.subject})` : ''}` }, now());
+      await options.store.put(id, data);
+      send(res, 200, '', 'text/plain');
     } else if (path === '/kbs/v0/resource-policy' && req.method === 'POST') {
       const body = (await readJson(req, 1024 * 1024)) as { policy?: unknown };
       if (typeof body?.policy !== 'string') throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'expected { "policy": base64(JSON) }');
@@ -264,9 +293,10 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
         if (cause instanceof CcinferError) throw cause;
         throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'the policy is not base64 JSON', { cause });
       }
-      policies = parseResourcePolicies(doc);
+      const next = parseResourcePolicies(doc);
+      await audit.record({ event: 'admin', ok: true, detail: `resource policy replaced by ${who.role} (${next.entries.length} entries)` }, now());
+      policies = next;
       send(res, 200, '', 'text/plain');
-      await audit.record({ event: 'admin', ok: true, detail: `resource policy replaced by ${who.role} (${policies.entries.length} entries)` }, now());
     } else if (path === '/kbs/v0/resource-policy' && req.method === 'GET') {
       const doc = { version: 1, resources: Object.fromEntries(policies.entries.map((e) => [e.pattern, { policy: e.source }])) };
       send(res, 200, { policy: toBase64(utf8(JSON.stringify(doc))) });
@@ -305,18 +335,38 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
       }
       throw new ParseError('ERR_KBS_PATH_INVALID', `${path} is not a KBS endpoint`);
     } catch (err) {
+      const internal = !(err instanceof CcinferError);
       const e = err instanceof CcinferError ? err : new CcinferError('ERR_INTERNAL', 'internal error', { cause: err });
-      if (!(err instanceof CcinferError)) options.log?.('internal-error', { message: (err as Error)?.message });
-      const problem = problemFor(stage, e);
+      if (internal) log('internal-error', { message: (err as Error)?.message });
+      const problem = internal ? 'InternalError' : problemFor(stage, e);
       const detail =
         problem === 'PolicyDeny' ? 'Access denied by policy' : problem === 'TokenNotFound' ? 'Attestation Token not found' : problem === 'AdminAuth' ? `Admin auth error: ${e.message}` : `${problem === 'AttestationError' ? 'Attestation error: ' : ''}${e.code}`;
-      if (!res.headersSent) sendError(res, problem, detail);
-      else res.destroy();
-      await audit.record(
-        { event: stage === 'admin' ? 'admin' : 'refusal', session: ctx.session, tee: ctx.tee, resource: stage === 'resource' ? resourceLabel : undefined, ok: false, code: e.code, kbsError: problem, documentDigest: ctx.digest, detail: `${stage}: ${e.message}` },
-        now(),
-      );
+      // Bare /auth refusals are not audited (unauthenticated, nothing decided). An audit failure here must not
+      // take the broker down: it is reported to `log` and the refusal still answered.
+      if (stage !== 'auth') {
+        await audit
+          .record({ event: stage === 'admin' ? 'admin' : 'refusal', session: ctx.session, tee: ctx.tee, resource: stage === 'resource' ? resourceLabel : undefined, ok: false, code: e.code, kbsError: problem, documentDigest: ctx.digest, detail: `${stage}: ${e.message}` }, now())
+          .catch((cause: unknown) => log('audit-unavailable', { message: (cause as Error)?.message, code: e.code }));
+      }
+      if (res.headersSent) res.destroy();
+      else {
+        if (e instanceof SessionLimit) res.setHeader('Retry-After', String(e.retryAfterSeconds));
+        sendError(res, problem, detail);
+      }
     }
+  }
+
+  /** The request listener: `handle` answers its own errors; anything escaping it still gets a 500, never a crash. */
+  function listener(req: IncomingMessage, res: ServerResponse): void {
+    handle(req, res).catch((err: unknown) => {
+      log('internal-error', { message: (err as Error)?.message });
+      try {
+        if (res.headersSent) res.destroy();
+        else sendError(res, 'InternalError', 'ERR_INTERNAL');
+      } catch {
+        res.destroy();
+      }
+    });
   }
 
   return {
@@ -325,7 +375,7 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
     handle,
     async listen(port = 8080, host = '127.0.0.1') {
       if (!LOOPBACK.has(host)) throw new ConfigError('ERR_OPTIONS_INVALID', `the key broker listens on loopback only (got ${host}); put a TLS-terminating proxy in front`, { fields: ['host'] });
-      server = createServer((req, res) => void handle(req, res));
+      server = createServer(listener);
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
         server!.listen(port, host, () => resolve());

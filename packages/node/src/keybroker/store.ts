@@ -2,7 +2,8 @@
  * Where resources live: `<repository>/<type>/<tag>` (the KBS resource path). A directory store keeps each at
  * DIR/<repository>/<type>/<tag>; any other backend implements `ResourceStore`.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ParseError } from '@ccinfer/core';
 
@@ -54,8 +55,15 @@ export class DirectoryResourceStore implements ResourceStore {
   async put(id: ResourceId, data: Uint8Array): Promise<void> {
     const d = join(this.dir, id.repository, id.type);
     await mkdir(d, { recursive: true, mode: 0o700 });
-    const tmp = join(d, `.${id.tag}.${process.pid}.tmp`);
-    await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, join(d, id.tag));
+    // An unpredictable temp name created exclusively ('wx'): two concurrent puts of one tag never share a temp
+    // file, and a pre-planted file or symlink at that name makes the put fail instead of being written through.
+    const tmp = join(d, `.${id.tag}.${randomBytes(12).toString('hex')}.tmp`);
+    await writeFile(tmp, data, { mode: 0o600, flag: 'wx' });
+    try {
+      await rename(tmp, join(d, id.tag));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 }

@@ -133,3 +133,21 @@ describe('gateway resource bounds (review findings)', () => {
     }
   });
 });
+
+describe('gateway path allowlist', () => {
+  it('forwards only allowed path prefixes (default /v1/); others get an inner 404 without reaching the upstream', async () => {
+    const { createSecureClient } = await import('../../src/index.js');
+    const provider = await createSimulatedProvider();
+    const g = await createGateway({ upstream: model.url, evidence: provider });
+    const { url: u } = await g.listen(0, '127.0.0.1');
+    try {
+      const client = createSecureClient({ endpoint: u, anchors: provider.anchors, policy: await provider.referencePolicy(), fetcher: undefined });
+      expect((await client.fetch(`${u}/v1/models`)).status).toBe(200);
+      const blocked = await client.fetch(`${u}/metrics`);
+      expect(blocked.status).toBe(404);
+      expect(await blocked.text()).toMatch(/urn:ccinfer:error:not-found/);
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { utf8 } from '@ccinfer/core';
 import { parsePolicy } from '@ccinfer/verifier';
 import { simulatedPodMaterial } from '@ccinfer/verifier/testing';
-import { createKeyBroker, FileAuditSink, MemoryResourceStore, parseResourcePolicies, resourceId, type AdminAuthOptions, type KeyBroker } from '../../src/keybroker/index.js';
+import { createKeyBroker, FileAuditSink, MemoryResourceStore, parseResourcePolicies, resourceId, type AdminAuthOptions, type AuditSink, type KeyBroker, type KeyBrokerOptions } from '../../src/keybroker/index.js';
 
 export const NOW = new Date('2026-06-01T00:00:00Z');
 /** Simulated GPUs have no RIMs or OCSP responders: named explicitly (the default requires both). */
@@ -22,7 +22,10 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startBroker(o: { admin?: AdminAuthOptions; sessionTtlSeconds?: number } = {}): Promise<Fixture> {
+/** `audit` wraps the file sink (e.g. to make it fail); `log` and `maxSessions` pass through to the broker. */
+export async function startBroker(
+  o: { admin?: AdminAuthOptions; sessionTtlSeconds?: number; maxSessions?: number; audit?: (file: AuditSink) => AuditSink; log?: KeyBrokerOptions['log'] } = {},
+): Promise<Fixture> {
   const m = await simulatedPodMaterial();
   const store = new MemoryResourceStore();
   await store.put(resourceId('default', 'key', 'llama'), utf8(SECRET));
@@ -46,10 +49,12 @@ export async function startBroker(o: { admin?: AdminAuthOptions; sessionTtlSecon
     attestationPolicy: parsePolicy(LAB),
     anchors: m.anchors,
     snpCrl: await m.amd.mintCrl(),
-    audit: new FileAuditSink(auditFile),
+    audit: o.audit ? o.audit(new FileAuditSink(auditFile)) : new FileAuditSink(auditFile),
     clock: { now: () => clock.t },
     ...(o.admin ? { admin: o.admin } : {}),
     ...(o.sessionTtlSeconds ? { sessionTtlSeconds: o.sessionTtlSeconds } : {}),
+    ...(o.maxSessions ? { maxSessions: o.maxSessions } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   const { url } = await broker.listen(0, '127.0.0.1');
   return { broker, url, clock, auditFile, auditText: () => readFile(auditFile, 'utf8'), close: () => broker.close() };

@@ -18,6 +18,7 @@ afterAll(async () => f?.close());
 describe('KBS protocol 0.4.0 (RCAR) with simulated SNP + GPU evidence', () => {
   it('auth → challenge and session cookie, as Trustee answers them', async () => {
     const cdh = new SimulatedCdh(f.url);
+    const logged = f.broker.audit.entries.length;
     const r = await cdh.auth();
     expect(r.status).toBe(200);
     expect(Object.keys(r.body).sort()).toEqual(['extra-params', 'nonce']);
@@ -25,7 +26,9 @@ describe('KBS protocol 0.4.0 (RCAR) with simulated SNP + GPU evidence', () => {
     expect(r.body.nonce).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(fromBase64(r.body.nonce).length).toBe(captured.nonceBytes);
     expect(r.setCookie).toMatch(new RegExp(`^${captured.sessionCookie}=[A-Za-z0-9_-]+;`));
-    expect((await lastAudit(f)).event).toBe('auth');
+    // A bare challenge is unauthenticated and decides nothing: not audited (an /auth flood cannot fill the log).
+    await new Promise((res) => setTimeout(res, 20));
+    expect(f.broker.audit.entries.length).toBe(logged);
   });
 
   it('accepts the captured Request shapes (extra-params "" / hash algorithms / tee-metadata)', async () => {
@@ -64,7 +67,7 @@ describe('KBS protocol 0.4.0 (RCAR) with simulated SNP + GPU evidence', () => {
   it('the audit file is append-only and tamper-evident', async () => {
     const text = await f.auditText();
     const lines = text.split('\n').filter(Boolean);
-    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
     const edited = [lines[0], lines[1]!.replace('"ok":true', '"ok":false'), ...lines.slice(2)].join('\n');
     expect(verifyAuditChain(edited)).toBe(2);
     expect(verifyAuditChain(lines.slice(1).join('\n'))).toBe(0);

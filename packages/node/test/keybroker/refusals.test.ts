@@ -110,12 +110,22 @@ describe('protocol refusals', () => {
     }
   });
 
-  it('version, TEE and request shape are checked at auth', async () => {
+  it('version, TEE and request shape are checked at auth (answered, not audited: /auth is unauthenticated)', async () => {
     const c = new SimulatedCdh(f.url);
-    await refused(await c.auth({ version: '0.3.0', tee: 'snp', 'extra-params': '' }), 'AttestationError', 'ERR_KBS_VERSION');
-    await refused(await c.auth({ version: '0.4.0', tee: 'sgx', 'extra-params': '' }), 'AttestationError', 'ERR_KBS_TEE_UNSUPPORTED');
-    await refused(await c.auth(captured.mismatchedTeeMetadata), 'SerdeError', 'ERR_KBS_REQUEST_MALFORMED');
-    await refused(await c.request('POST', '/kbs/v0/auth', '{not json'), 'SerdeError', 'ERR_KBS_REQUEST_MALFORMED');
+    const logged = f.broker.audit.entries.length;
+    const cases: [Promise<{ status: number; body: any }>, string][] = [
+      [c.auth({ version: '0.3.0', tee: 'snp', 'extra-params': '' }), 'AttestationError'],
+      [c.auth({ version: '0.4.0', tee: 'sgx', 'extra-params': '' }), 'AttestationError'],
+      [c.auth(captured.mismatchedTeeMetadata), 'SerdeError'],
+      [c.request('POST', '/kbs/v0/auth', '{not json'), 'SerdeError'],
+    ];
+    for (const [p, problem] of cases) {
+      const r = await p;
+      expect(r.status).toBe(captured.errors[problem].status);
+      expect(r.body.type).toBe(PREFIX + problem);
+    }
+    await new Promise((res) => setTimeout(res, 20));
+    expect(f.broker.audit.entries.length).toBe(logged);
   });
 
   it('attestation bodies are bounded; paths are exact', async () => {

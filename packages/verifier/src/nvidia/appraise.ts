@@ -37,6 +37,7 @@ import {
   type OcspResponse,
   type OcspResult,
 } from './ocsp.js';
+import { nvidiaCollateralMemo, type NvidiaCollateralMemo } from './memo.js';
 import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.js';
 import { evaluateDevicePolicy, type GpuPolicy, type RuleOutcome } from './policy.js';
 import {
@@ -187,6 +188,8 @@ export async function appraiseNvidiaDevice(
   const anchors = options.anchors ?? PINNED_ANCHORS;
   const ocspMode: OcspMode = options.ocsp ?? options.policy?.ocsp ?? 'require';
   const requireRim = options.requireRim ?? options.policy?.requireRim ?? true;
+  // Across appraisals, with the caller's chain cache: verified RIM documents and OCSP responses (memo.ts).
+  const across = nvidiaCollateralMemo(options.chainCache);
   if (options.expectedNonce.length !== 32) throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
 
   const { chain, device, report } = await checks.run(
@@ -230,7 +233,7 @@ export async function appraiseNvidiaDevice(
 
   // Reference values.
   const given = await Promise.all(
-    (options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : memoized(options.memo?.rims, r, () => parseRim(r)))),
+    (options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : memoized(options.memo?.rims, r, () => (across ? across.parseRim(r) : parseRim(r))))),
   );
   const drvId = driverRimId(report, device);
   const biosId = vbiosRimId(report, device);
@@ -244,12 +247,16 @@ export async function appraiseNvidiaDevice(
   for (const [what, rimId, version] of wanted) {
     if (what === 'driver' && device.kind === 'switch') continue;
     const expected = expectedRimIdentity(report, device, what);
-    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, expected, given, requireRim, options);
+    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, expected, given, requireRim, options, across);
     if (!rim) continue;
     await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
     await checks.run(
       `${id}.rim.${what}.signature`,
-      () => memoized(options.memo?.rimSignatures, rim, () => verifyRim(rim, { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) })),
+      () =>
+        memoized(options.memo?.rimSignatures, rim, () => {
+          const how = { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) };
+          return across ? across.verifyRim(rim, how) : verifyRim(rim, how);
+        }),
       (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
     );
     // The version alone would admit any NVIDIA-signed RIM of that version (another chip, the other kind of
@@ -351,6 +358,7 @@ async function obtainRim(
   given: Rim[],
   requireRim: boolean,
   options: NvidiaAppraisalOptions,
+  across: NvidiaCollateralMemo | undefined,
 ): Promise<Rim | undefined> {
   const { checks } = options;
   const sameVersion = version ? given.filter((r) => r.colloquialVersion.toLowerCase() === version.toLowerCase()) : [];
@@ -369,7 +377,8 @@ async function obtainRim(
     if (!rimId) throw new CollateralError('ERR_NV_RIM_MISSING', 'the report lacks the fields that name its RIM');
     const url = rimUrl(rimId, options.rimServiceUrl ?? RIM_SERVICE_URL);
     const body = await cachedFetch(url, { ...opt({ fetcher: options.fetcher, cache: options.cache, signal: options.signal }), now: options.now, ttlMs: 24 * HOUR, missingCode: 'ERR_NV_RIM_MISSING' });
-    const rim = await parseRim(await parseRimServiceResponse(body, rimId));
+    const doc = await parseRimServiceResponse(body, rimId);
+    const rim = await (across ? across.parseRim(doc) : parseRim(doc));
     checks.pass(checkId, `${rimId} from the RIM service (sha256 ${rim.sha256})`);
     return rim;
   } catch (err) {
@@ -422,15 +431,27 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
 }
 
 async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
-  const check = { now: options.now, allowUnknown: mode === 'allow-unknown' };
-  const id = await certIdFor(cert, issuer);
+  const across = nvidiaCollateralMemo(options.chainCache);
+  const certId = across?.certId ?? certIdFor;
+  const check = { now: options.now, allowUnknown: mode === 'allow-unknown', certId };
+  // Responses checked without a nonce (carried, cached) may reuse remembered signature checks (memo.ts); the
+  // responder, CertID, time and status checks run every time. A response fetched with our nonce is used once:
+  // it is checked with `check`, and nothing about it is remembered.
+  const reusable = { ...check, ...opt({ signatures: options.chainCache?.signatures }) };
+  const id = await certId(cert, issuer, 'SHA-384');
   // Responses the pod gathered: those whose CertID names this certificate (serial numbers alone are only
   // unique per issuer), checked without a nonce (see `ocspResponses`). Every one of them must pass, so a
   // "revoked" answer cannot be outvoted by an older "good" one carried alongside it.
-  const carried = await carriedResponses(cert, issuer, id, options);
+  const carried = await carriedResponses(cert, issuer, id, options, across);
   if (carried.length) {
     return memoized(options.memo?.ocspChecks, `${toHex(cert.raw)}|${toHex(issuer.raw)}`, async () => {
-      const results = await Promise.all(carried.map((r) => checkOcspResponse(r, cert, issuer, check)));
+      const results = await Promise.all(
+        carried.map(async (r) => {
+          const result = await checkOcspResponse(r, cert, issuer, reusable);
+          across?.ocspVerified(r);
+          return result;
+        }),
+      );
       return results.find((r) => r.status !== 'good') ?? results[0]!;
     });
   }
@@ -440,7 +461,10 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
   const hit = await options.cache?.get(key);
   if (hit && (hit.expiresAt === undefined || hit.expiresAt > options.now.getTime())) {
     try {
-      return await checkOcspResponse(parseOcspResponse(hit.value), cert, issuer, check);
+      const parsed = across ? across.parseOcsp(hit.value) : parseOcspResponse(hit.value);
+      const result = await checkOcspResponse(parsed, cert, issuer, reusable);
+      across?.ocspVerified(parsed);
+      return result;
     } catch (err) {
       if (!(err instanceof CcinferError && err.code === 'ERR_NV_OCSP_STALE')) throw err;
     }
@@ -466,18 +490,24 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
 }
 
 /** The pre-fetched responses with a SingleResponse whose CertID is the one of `cert` issued by `issuer`. */
-async function carriedResponses(cert: Certificate, issuer: Certificate, id: CertId, options: NvidiaAppraisalOptions): Promise<OcspResponse[]> {
+async function carriedResponses(
+  cert: Certificate,
+  issuer: Certificate,
+  id: CertId,
+  options: NvidiaAppraisalOptions,
+  across: NvidiaCollateralMemo | undefined,
+): Promise<OcspResponse[]> {
   const out: OcspResponse[] = [];
   const mine = new Map<string, CertId>([[id.hash, id]]);
   for (const bytes of options.ocspResponses ?? []) {
     let parsed = options.memo?.ocspParsed.get(bytes);
     if (!parsed) {
-      parsed = parseOcspResponse(bytes);
+      parsed = across ? across.parseOcsp(bytes) : parseOcspResponse(bytes);
       options.memo?.ocspParsed.set(bytes, parsed);
     }
     for (const s of parsed.basic?.responses ?? []) {
       if (!equalBytes(s.certId.serialNumber, cert.serialNumber)) continue;
-      const want = mine.get(s.certId.hash) ?? (await certIdFor(cert, issuer, s.certId.hash));
+      const want = mine.get(s.certId.hash) ?? (await (across?.certId ?? certIdFor)(cert, issuer, s.certId.hash));
       mine.set(want.hash, want);
       if (equalBytes(s.certId.issuerNameHash, want.issuerNameHash) && equalBytes(s.certId.issuerKeyHash, want.issuerKeyHash)) {
         out.push(parsed);

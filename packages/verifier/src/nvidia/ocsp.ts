@@ -26,7 +26,7 @@ import {
   type DerNode,
   type HashName,
 } from '@ccinfer/core';
-import { parseAlgorithm, parseCertificate, verifySignature, type AlgorithmIdentifier, type Certificate } from '../x509/index.js';
+import { parseAlgorithm, parseCertificate, verifySignature, type AlgorithmIdentifier, type Certificate, type SignatureMemo } from '../x509/index.js';
 
 export const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 export const OID_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -106,6 +106,9 @@ const MALFORMED = 'ERR_NV_OCSP_MALFORMED';
 function publicKeyBits(cert: Certificate): Uint8Array {
   return readBitStringBytes(sequence(decodeDer(cert.spki), 'SubjectPublicKeyInfo')[1], 'subjectPublicKey');
 }
+
+/** Computes a CertID: {@link certIdFor} or a memo of it (nvidia/memo.ts). */
+export type CertIdFn = (cert: Certificate, issuer: Certificate, hash: HashName) => Promise<CertId>;
 
 /** RFC 6960 §4.1.1 CertID for `cert` issued by `issuer`. */
 export async function certIdFor(cert: Certificate, issuer: Certificate, hash: HashName = 'SHA-384'): Promise<CertId> {
@@ -240,6 +243,13 @@ export interface OcspCheckOptions {
   skewMs?: number;
   /** Without `nonce`: oldest thisUpdate / producedAt accepted. Default {@link OCSP_MAX_AGE_MS}. */
   maxAgeMs?: number;
+  /**
+   * Remembers successful signature checks (response, delegated responder certificate) by exact signed bytes,
+   * signature and key (x509/chain.ts). Every other check runs each time.
+   */
+  signatures?: SignatureMemo;
+  /** CertID computation (issuer name and key hashes); default {@link certIdFor}. */
+  certId?: CertIdFn;
 }
 
 export interface OcspResult {
@@ -255,8 +265,9 @@ export async function checkOcspResponse(resp: OcspResponse, cert: Certificate, i
     throw new VerificationError('ERR_NV_OCSP_STATUS', `OCSP responder answered status ${resp.responseStatus} (not successful)`);
   }
   const b = resp.basic;
-  const signer = await responderCertificate(b, issuer, opts.now);
-  if (!(await verifySignature(b.signatureAlgorithm, signer.spki, b.tbs, b.signature))) {
+  const signer = await responderCertificate(b, issuer, opts.now, opts.signatures);
+  const signed = opts.signatures ? opts.signatures.verify(b, signer) : verifySignature(b.signatureAlgorithm, signer.spki, b.tbs, b.signature);
+  if (!(await signed)) {
     throw new VerificationError('ERR_NV_OCSP_SIGNATURE_INVALID', 'OCSP response signature does not verify');
   }
   if (opts.nonce && !(b.nonce && equalBytes(b.nonce, opts.nonce))) {
@@ -264,7 +275,7 @@ export async function checkOcspResponse(resp: OcspResponse, cert: Certificate, i
   }
   let single: SingleResponse | undefined;
   for (const r of b.responses) {
-    const mine = await certIdFor(cert, issuer, r.certId.hash);
+    const mine = await (opts.certId ?? certIdFor)(cert, issuer, r.certId.hash);
     if (
       equalBytes(r.certId.issuerNameHash, mine.issuerNameHash) &&
       equalBytes(r.certId.issuerKeyHash, mine.issuerKeyHash) &&
@@ -315,7 +326,7 @@ export async function checkOcspResponse(resp: OcspResponse, cert: Certificate, i
  * RFC 6960 §4.2.2.2: the signer is the issuing CA itself, or a certificate in the response issued by it,
  * valid at `now`, with extendedKeyUsage id-kp-OCSPSigning.
  */
-async function responderCertificate(b: NonNullable<OcspResponse['basic']>, issuer: Certificate, now: Date): Promise<Certificate> {
+async function responderCertificate(b: NonNullable<OcspResponse['basic']>, issuer: Certificate, now: Date, memo: SignatureMemo | undefined): Promise<Certificate> {
   const matches = async (c: Certificate): Promise<boolean> =>
     'byName' in b.responderId ? equalBytes(b.responderId.byName, c.subject.raw) : equalBytes(b.responderId.byKey, await digest('SHA-1', publicKeyBits(c)));
   if (await matches(issuer)) return issuer;
@@ -328,7 +339,7 @@ async function responderCertificate(b: NonNullable<OcspResponse['basic']>, issue
       equalBytes(c.issuer.raw, issuer.subject.raw) &&
       now >= c.notBefore &&
       now <= c.notAfter &&
-      (await verifySignature(c.signatureAlgorithm, issuer.spki, c.tbs, c.signature));
+      (await (memo ? memo.verify(c, issuer) : verifySignature(c.signatureAlgorithm, issuer.spki, c.tbs, c.signature)));
     if (!ok) break;
     return c;
   }

@@ -194,22 +194,40 @@ function parseSignature(root: XmlElement): RimSignature {
   };
 }
 
+export interface VerifyRimOptions {
+  anchors: readonly TrustAnchor[];
+  now: Date;
+  cache?: ChainCache;
+}
+
 /**
  * Verifies the RIM's enveloped signature and its signer chain at `now`: the Reference digest over the
  * C14N 1.1 form of the document without the Signature, the ECDSA P-384 signature (XML-DSig 1.1 §6.4.3: raw
  * r || s) over the C14N 1.1 form of SignedInfo, and the KeyInfo certificates (leaf first) to a pinned CoRIM
  * root. The embedded root is only accepted because its key's SHA-256 is pinned.
  */
-export async function verifyRim(
-  rim: Rim,
-  opts: { anchors: readonly TrustAnchor[]; now: Date; cache?: ChainCache },
-): Promise<ChainResult> {
+export async function verifyRim(rim: Rim, opts: VerifyRimOptions): Promise<ChainResult> {
+  const chain = await verifyRimChain(rim, opts);
+  await verifyRimXmlSignature(rim);
+  return chain;
+}
+
+/** The time- and anchor-dependent half of {@link verifyRim}: the KeyInfo signer chain at `now` to a pinned root. */
+export async function verifyRimChain(rim: Rim, opts: VerifyRimOptions): Promise<ChainResult> {
   const s = rim.signature;
   const chainOpts: Parameters<typeof verifyChain>[1] = { anchors: opts.anchors, now: opts.now };
   if (opts.cache) chainOpts.cache = opts.cache;
   if (s.certificates.length < 2) throw new VerificationError('ERR_NV_RIM_CHAIN_INVALID', 'RIM KeyInfo must carry the signer chain up to the root');
-  const chain = await verifyChain(s.certificates, chainOpts);
+  return verifyChain(s.certificates, chainOpts);
+}
 
+/**
+ * The half of {@link verifyRim} that depends only on the document: Reference digest and SignedInfo signature
+ * by the KeyInfo leaf key. Neither `now` nor the anchors enter it, so its success can be remembered for the
+ * exact document (nvidia/memo.ts).
+ */
+export async function verifyRimXmlSignature(rim: Rim): Promise<void> {
+  const s = rim.signature;
   const digest = await sha384(utf8(canonicalize(s.root, (e) => e === s.element)));
   if (!equalBytes(digest, s.digestValue)) {
     throw new VerificationError('ERR_NV_RIM_DIGEST_MISMATCH', `RIM digest ${toBase64(digest)} != signed DigestValue ${toBase64(s.digestValue)}`);
@@ -227,7 +245,6 @@ export async function verifyRim(
     bs(utf8(canonicalize(s.signedInfo))),
   );
   if (!ok) throw new VerificationError('ERR_NV_RIM_SIGNATURE_INVALID', `RIM signature by "${leaf.subject.cn ?? ''}" does not verify`);
-  return chain;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -305,13 +322,27 @@ export async function driverRimTagId(name: string, version: string): Promise<str
   return toHex(await sha384(utf8(`${name}_${version}`)));
 }
 
+/**
+ * Driver tag of a RIM object, remembered with the name and version it was computed from: a RIM memoized
+ * across appraisals (nvidia/memo.ts) is compared with many devices and need not be hashed each time.
+ */
+const driverTags = new WeakMap<Rim, { name: string; version: string; tag: Promise<string> }>();
+
+function driverTagOf(rim: Rim): Promise<string> {
+  const hit = driverTags.get(rim);
+  if (hit && hit.name === rim.name && hit.version === rim.colloquialVersion) return hit.tag;
+  const tag = driverRimTagId(rim.name, rim.colloquialVersion);
+  driverTags.set(rim, { name: rim.name, version: rim.colloquialVersion, tag });
+  return tag;
+}
+
 /** Why `rim` is not the RIM `expected` describes, or undefined when it is. Reads signed fields only. */
 export async function rimIdentityMismatch(rim: Rim, expected: RimIdentity): Promise<string | undefined> {
   const why: string[] = [];
   if (rim.product !== rim.name) why.push(`product "${rim.product ?? ''}" != name "${rim.name}"`);
   if (!expected.chips.includes(rim.name)) why.push(`chip "${rim.name}" is not ${expected.chips.join(' / ')}`);
   if (rim.edition !== expected.edition) why.push(`edition "${rim.edition ?? ''}" is not "${expected.edition}"`);
-  const driverTag = rim.tagId === (await driverRimTagId(rim.name, rim.colloquialVersion));
+  const driverTag = rim.tagId === (await driverTagOf(rim));
   if (driverTag !== (expected.kind === 'driver')) why.push(`tagId ${rim.tagId} is ${driverTag ? '' : 'not '}a driver RIM's`);
   return why.length ? why.join('; ') : undefined;
 }

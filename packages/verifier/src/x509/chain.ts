@@ -42,7 +42,11 @@ export interface ChainResult {
 export class SignatureMemo {
   private readonly map = new Map<string, { tbs: Uint8Array; alg: Uint8Array; ok: Promise<boolean> }>();
   constructor(private readonly max = 1024) {}
-  verify(cert: Certificate, issuer: Certificate): Promise<boolean> {
+  /**
+   * `cert` is anything X.509-shaped that is signed (a certificate, an OCSP BasicOCSPResponse: signed bytes,
+   * AlgorithmIdentifier, signature); `issuer` supplies the verifying key.
+   */
+  verify(cert: Pick<Certificate, 'tbs' | 'signatureAlgorithm' | 'signature'>, issuer: Pick<Certificate, 'spki'>): Promise<boolean> {
     const key = `${toHex(cert.signature)}|${toHex(issuer.spki)}`;
     const hit = this.map.get(key);
     if (hit && equalBytes(hit.tbs, cert.tbs) && equalBytes(hit.alg, cert.signatureAlgorithm.raw)) return hit.ok;
@@ -55,7 +59,11 @@ export class SignatureMemo {
   }
 }
 
-/** Remembers chains whose signatures and pin already verified, keyed by a digest of their DER. */
+/**
+ * Remembers chains whose signatures and pin already verified, keyed by a digest of their DER. The NVIDIA
+ * appraisal also keys its cross-appraisal memo of verified RIMs and OCSP responses on this object
+ * (`nvidia/memo.ts`), so whoever keeps a ChainCache between appraisals keeps those too.
+ */
 export class ChainCache {
   private readonly map = new Map<string, { anchor: TrustAnchor; anchorsKey: string }>();
   /** Individual certificate signatures verified through this cache. */

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, children, decodeDer, randomBytes, readOctets, sequence, sha256, toHex } from '@ccinfer/core';
 import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { OCSP_MAX_AGE_MS, buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type OcspCheckOptions } from '../../src/nvidia/ocsp.js';
-import { parseCertificate, type Certificate } from '../../src/x509/index.js';
+import { nvidiaCollateralMemo } from '../../src/nvidia/memo.js';
+import { ChainCache, parseCertificate, type Certificate } from '../../src/x509/index.js';
 import { createSimulatedNvidia, mintCa, mintGpuEvidence, mintOcspResponse, mintRim, rimMeasurementsFrom, type MintedGpuEvidence, type OcspResponseSpec, type SimulatedNvidia } from '../../src/testing/nvidia.js';
 import { generateKey, mintCertificate } from '../../src/testing/x509.js';
 import { expectCode } from '../helpers.js';
@@ -194,6 +195,17 @@ describe('OCSP in the appraisal', () => {
     expect(ocspCalls()).toEqual(Array(3).fill('https://ocsp.ndis.nvidia.com/'));
     await appraiseNvidiaDevice(ev, opts({ fetcher, cache }));
     expect(ocspCalls().length).toBe(3);
+  });
+
+  it('with a kept ChainCache, a response fetched with our nonce is not remembered (nvidia/memo.ts); its cached copy, checked without a nonce, is', async () => {
+    const fetcher = responder(ev.device.certs, 'good');
+    const cache = new MemoryCache();
+    const chainCache = new ChainCache();
+    await appraiseNvidiaDevice(ev, opts({ fetcher, cache, chainCache }));
+    const memo = nvidiaCollateralMemo(chainCache)!;
+    expect(memo.sizes.ocsp).toBe(0);
+    await appraiseNvidiaDevice(ev, opts({ fetcher, cache, chainCache }));
+    expect(memo.sizes.ocsp).toBe(3);
   });
 
   it('a fetched response without nextUpdate is used once, never cached (it could not be reused without its nonce)', async () => {

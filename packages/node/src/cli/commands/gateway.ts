@@ -25,6 +25,7 @@ export const gatewayCommand: Command = {
         'snp-leaf': { type: 'string' },
         'max-request-bytes': { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
+        'allow-path': { type: 'string', multiple: true },
         tee: { type: 'string' },
         gpus: { type: 'string' },
         switches: { type: 'string' },
@@ -80,6 +81,7 @@ export const gatewayCommand: Command = {
       attachCollateral: attach ? { cache: cliCache(io, values), log, fetcher: io.fetcher } : false,
       ...(max ? { maxRequestBytes: max } : {}),
       ...(values['cors-origin'] ? { corsOrigins: corsOrigins(values['cors-origin']) } : {}),
+      ...(values['allow-path'] ? { allowedPathPrefixes: pathPrefixes(values['allow-path']) } : {}),
       log,
     });
     const { url } = await gateway.listen(listen.port, listen.host);
@@ -103,4 +105,10 @@ function corsOrigins(values: string[]): string[] {
     if ((u.protocol !== 'https:' && u.protocol !== 'http:') || u.origin !== v) throw new UsageError(`--cors-origin ${v} is not an origin such as https://app.example`);
     return v;
   });
+}
+
+/** `--allow-path`: upstream path prefixes clients may reach (replacing the default `/v1/`). */
+function pathPrefixes(values: string[]): string[] {
+  for (const v of values) if (!/^\/[\x21-\x7e]*$/.test(v) || v.includes('\\')) throw new UsageError(`--allow-path ${v} must be a path prefix such as /v1/`);
+  return values;
 }
