@@ -196,24 +196,10 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
 
   // ——— POST /kbs/v0/auth ———
   async function auth(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const r = await readJson(req, 64 * 1024);
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'Request must be a JSON object');
-    const o = r as Record<string, unknown>;
-    if (typeof o['version'] !== 'string' || typeof o['tee'] !== 'string' || !('extra-params' in o)) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'Request needs version, tee and extra-params');
-    // Trustee requires the client's protocol version to equal its own (semver "=0.4.0").
-    if (o['version'] !== KBS_PROTOCOL_VERSION) throw new SessionError('ERR_KBS_VERSION', `KBS Client Protocol Version Mismatch: expect =${KBS_PROTOCOL_VERSION} while the request is ${o['version']}`);
-    const tee = o['tee'];
-    if (!(SUPPORTED_TEES as readonly string[]).includes(tee)) throw new SessionError('ERR_KBS_TEE_UNSUPPORTED', `TEE ${tee} is not supported by this broker (snp, tdx)`);
-    const extra = o['extra-params'];
-    const meta = typeof extra === 'object' && extra !== null ? (extra as Record<string, unknown>)['tee-metadata'] : undefined;
-    if (meta !== undefined) {
-      // kbs/src/attestation/mod.rs: when tee-metadata is present, its primary TEE must be the request's.
-      const primary = (meta as { primary_tee?: { tee?: unknown } } | null)?.primary_tee?.tee;
-      if (primary !== tee) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', `tee-metadata primary TEE ${String(primary)} does not match request TEE ${tee}`);
-    }
+    const tee = parseKbsRequest(await readJson(req, 64 * 1024));
     const t = now().getTime();
     admitSession(t);
-    const s: Session = { id: nodeRandomBytes(16).toString('base64url'), tee: tee as Session['tee'], nonce: toBase64(randomBytes(32)), expiresAt: t + ttl, state: 'challenged' };
+    const s: Session = { id: nodeRandomBytes(16).toString('base64url'), tee, nonce: toBase64(randomBytes(32)), expiresAt: t + ttl, state: 'challenged' };
     sessions.set(s.id, s);
     setCookie(res, s);
     // Not audited: anyone may ask for a challenge; the log records what is decided (attest, release, admin).
@@ -396,4 +382,27 @@ class AppraisalRefused extends PolicyError {
   constructor(code: string, message: string) {
     super(code as `ERR_${string}`, message);
   }
+}
+
+/**
+ * A KBS `Request` (kbs_protocol.md §"Request"): `{version, tee, extra-params}`. The version must be exactly
+ * 0.4.0 (Trustee's semver "=0.4.0"), the TEE one this broker appraises, and any `tee-metadata` must name the same
+ * primary TEE (kbs/src/attestation/mod.rs). Returns the TEE.
+ */
+export function parseKbsRequest(r: unknown): (typeof SUPPORTED_TEES)[number] {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'Request must be a JSON object');
+  const o = r as Record<string, unknown>;
+  if (typeof o['version'] !== 'string' || typeof o['tee'] !== 'string' || !('extra-params' in o)) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'Request needs version, tee and extra-params');
+  // Trustee requires the client's protocol version to equal its own (semver "=0.4.0").
+  if (o['version'] !== KBS_PROTOCOL_VERSION) throw new SessionError('ERR_KBS_VERSION', `KBS Client Protocol Version Mismatch: expect =${KBS_PROTOCOL_VERSION} while the request is ${o['version']}`);
+  const tee = o['tee'];
+  if (!(SUPPORTED_TEES as readonly string[]).includes(tee as string)) throw new SessionError('ERR_KBS_TEE_UNSUPPORTED', `TEE ${tee} is not supported by this broker (snp, tdx)`);
+  const extra = o['extra-params'];
+  const meta = typeof extra === 'object' && extra !== null ? (extra as Record<string, unknown>)['tee-metadata'] : undefined;
+  if (meta !== undefined) {
+    // kbs/src/attestation/mod.rs: when tee-metadata is present, its primary TEE must be the request's.
+    const primary = (meta as { primary_tee?: { tee?: unknown } } | null)?.primary_tee?.tee;
+    if (primary !== tee) throw new ParseError('ERR_KBS_REQUEST_MALFORMED', `tee-metadata primary TEE ${String(primary)} does not match request TEE ${tee}`);
+  }
+  return tee as (typeof SUPPORTED_TEES)[number];
 }

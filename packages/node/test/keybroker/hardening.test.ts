@@ -246,3 +246,17 @@ describe('F10.6: admin key types', () => {
     }
   });
 });
+
+describe('KBS Request validation (parseKbsRequest)', () => {
+  it('accepts a 0.4.0 request for snp or tdx; refuses other versions (ERR_KBS_VERSION) and TEEs (ERR_KBS_TEE_UNSUPPORTED)', async () => {
+    const { parseKbsRequest } = await import('../../src/keybroker/server.js');
+    const { ParseError, SessionError } = await import('@ccinfer/core');
+    const { expectCodeSync } = await import('../../../../test-support/helpers.js');
+    expect(parseKbsRequest({ version: '0.4.0', tee: 'snp', 'extra-params': '' })).toBe('snp');
+    expect(parseKbsRequest({ version: '0.4.0', tee: 'tdx', 'extra-params': { 'tee-metadata': { primary_tee: { tee: 'tdx' } } } })).toBe('tdx');
+    expectCodeSync(() => parseKbsRequest({ version: '0.3.0', tee: 'snp', 'extra-params': '' }), SessionError, 'ERR_KBS_VERSION');
+    expectCodeSync(() => parseKbsRequest({ version: '0.4.0', tee: 'sgx', 'extra-params': '' }), SessionError, 'ERR_KBS_TEE_UNSUPPORTED');
+    expectCodeSync(() => parseKbsRequest({ version: '0.4.0', tee: 'snp', 'extra-params': { 'tee-metadata': { primary_tee: { tee: 'tdx' } } } }), ParseError, 'ERR_KBS_REQUEST_MALFORMED');
+    expectCodeSync(() => parseKbsRequest([]), ParseError, 'ERR_KBS_REQUEST_MALFORMED');
+  });
+});

@@ -35,7 +35,6 @@ export type SnpPolicyErrorCode =
   | 'ERR_SNP_POLICY_FIRMWARE'
   | 'ERR_SNP_POLICY_PROVISIONAL_FIRMWARE'
   | 'ERR_SNP_POLICY_PRODUCT_LINE'
-  | 'ERR_SNP_POLICY_SIGNING_KEY'
-  | 'ERR_SNP_POLICY_REPORT_DATA';
+  | 'ERR_SNP_POLICY_SIGNING_KEY';
 
 export type SnpErrorCode = SnpParseErrorCode | SnpVerifyErrorCode | SnpCollateralErrorCode | SnpPolicyErrorCode;

@@ -1,0 +1,105 @@
+/** Every ERR_X509_* code, produced with minted certificates and CRLs (`@ccinfer/verifier/testing`). */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ParseError, VerificationError, der, sha256, toHex } from '@ccinfer/core';
+import { parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, type TrustAnchor } from '../../src/x509/index.js';
+import { OID } from '../../src/x509/oids.js';
+import { extension, generateKey, mintCertificate, mintCrl, name, toPem, type KeyPair } from '../../src/testing.js';
+import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+let rootKey: KeyPair;
+let midKey: KeyPair;
+let leafKey: KeyPair;
+let root: Uint8Array;
+let mid: Uint8Array;
+let leaf: Uint8Array;
+let anchor: TrustAnchor;
+
+beforeAll(async () => {
+  [rootKey, midKey, leafKey] = await Promise.all([generateKey('P-384'), generateKey('P-384'), generateKey('P-256')]);
+  root = await mintCertificate({ subject: 'Root', issuer: 'Root', publicKey: rootKey, signer: rootKey, ca: { pathLen: 1 } });
+  mid = await mintCertificate({ subject: 'Mid', issuer: 'Root', publicKey: midKey, signer: rootKey, ca: { pathLen: 0 } });
+  leaf = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: midKey });
+  anchor = { name: 'Root', spkiSha256: toHex(await sha256(rootKey.spki)) };
+});
+
+const chain = (...ders: Uint8Array[]) => ders.map(parseCertificate);
+const opts = () => ({ anchors: [anchor], now: NOW });
+
+describe('X.509 chain errors', () => {
+  it('a well-formed chain verifies', async () => {
+    expect((await verifyChain(chain(leaf, mid, root), opts())).anchor).toEqual(anchor);
+  });
+
+  it('ERR_X509_CHAIN_EMPTY and ERR_X509_CHAIN_LENGTH', async () => {
+    await expectCode(verifyChain([], opts()), VerificationError, 'ERR_X509_CHAIN_EMPTY');
+    await expectCode(verifyChain(chain(leaf, mid, root), { ...opts(), length: 4 }), VerificationError, 'ERR_X509_CHAIN_LENGTH');
+  });
+
+  it('ERR_X509_ISSUER_MISMATCH: names do not link', async () => {
+    const stray = await mintCertificate({ subject: 'Leaf', issuer: 'Other', publicKey: leafKey, signer: midKey });
+    await expectCode(verifyChain(chain(stray, mid, root), opts()), VerificationError, 'ERR_X509_ISSUER_MISMATCH');
+  });
+
+  it('ERR_X509_NOT_CA: an issuer without basicConstraints cA', async () => {
+    const notCa = await mintCertificate({ subject: 'Mid', issuer: 'Root', publicKey: midKey, signer: rootKey });
+    await expectCode(verifyChain(chain(leaf, notCa, root), opts()), VerificationError, 'ERR_X509_NOT_CA');
+  });
+
+  it('ERR_X509_PATH_LENGTH: more intermediates than pathLenConstraint allows', async () => {
+    const deep = await mintCertificate({ subject: 'Deep', issuer: 'Leaf', publicKey: leafKey, signer: leafKey });
+    const leafAsCa = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: midKey, ca: true });
+    await expectCode(verifyChain(chain(deep, leafAsCa, mid, root), opts()), VerificationError, 'ERR_X509_PATH_LENGTH');
+  });
+
+  it('ERR_X509_CRITICAL_EXTENSION: an unknown critical extension', async () => {
+    const odd = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: midKey, extensions: [{ oid: '1.2.3.4.5', critical: true, value: der.null() }] });
+    await expectCode(verifyChain(chain(odd, mid, root), opts()), VerificationError, 'ERR_X509_CRITICAL_EXTENSION');
+    await expect(verifyChain(chain(odd, mid, root), { ...opts(), knownExtensions: ['1.2.3.4.5'] })).resolves.toBeTruthy();
+  });
+
+  it('ERR_X509_SIGNATURE_INVALID: signed by another key', async () => {
+    const forged = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: leafKey });
+    await expectCode(verifyChain(chain(forged, mid, root), opts()), VerificationError, 'ERR_X509_SIGNATURE_INVALID');
+  });
+
+  it('ERR_X509_UNSUPPORTED_ALGORITHM: an algorithm outside the profiles', async () => {
+    const tbsAlg = der.seq(der.oid('1.2.840.113549.1.1.5')); // sha1WithRSAEncryption
+    const cert = parseCertificate(leaf);
+    const bogus = der.seq(cert.tbs, tbsAlg, der.bits(cert.signature));
+    // signatureAlgorithm must equal tbsCertificate.signature, so this one is malformed before it is unsupported.
+    expectCodeSync(() => parseCertificate(bogus), ParseError, 'ERR_X509_MALFORMED');
+    const sha1Tbs = der.seq(der.ctx(0, der.int(2)), der.int(9), tbsAlg, name('Mid'), der.seq(der.time(new Date('2024-01-01Z')), der.time(new Date('2049-01-01Z'))), name('Leaf'), leafKey.spki);
+    const sha1Cert = der.seq(sha1Tbs, tbsAlg, der.bits(new Uint8Array(64)));
+    await expectCode(verifyChain(chain(sha1Cert, mid, root), opts()), VerificationError, 'ERR_X509_UNSUPPORTED_ALGORITHM');
+  });
+});
+
+describe('X.509 parse errors', () => {
+  it('ERR_X509_MALFORMED: not a certificate, trailing fields, duplicate extensions, explicit critical FALSE', () => {
+    expectCodeSync(() => parseCertificate(der.seq(der.int(1))), ParseError, 'ERR_X509_MALFORMED');
+    const dup = der.seq(extension({ oid: OID.keyUsage, value: der.bits(Uint8Array.of(0x80), 7) }), extension({ oid: OID.keyUsage, value: der.bits(Uint8Array.of(0x80), 7) }));
+    const cert = parseCertificate(leaf);
+    const tbsDup = der.seq(der.ctx(0, der.int(2)), der.int(9), cert.signatureAlgorithm.raw, name('Mid'), der.seq(der.time(new Date('2024-01-01Z')), der.time(new Date('2049-01-01Z'))), name('Leaf'), leafKey.spki, der.ctx(3, dup));
+    expectCodeSync(() => parseCertificate(der.seq(tbsDup, cert.signatureAlgorithm.raw, der.bits(new Uint8Array(8)))), ParseError, 'ERR_X509_MALFORMED');
+    const explicitFalse = der.seq(der.oid(OID.keyUsage), der.bool(false), der.octets(der.bits(Uint8Array.of(0x80), 7)));
+    const tbsFalse = der.seq(der.ctx(0, der.int(2)), der.int(9), cert.signatureAlgorithm.raw, name('Mid'), der.seq(der.time(new Date('2024-01-01Z')), der.time(new Date('2049-01-01Z'))), name('Leaf'), leafKey.spki, der.ctx(3, der.seq(explicitFalse)));
+    expectCodeSync(() => parseCertificate(der.seq(tbsFalse, cert.signatureAlgorithm.raw, der.bits(new Uint8Array(8)))), ParseError, 'ERR_X509_MALFORMED');
+    expectCodeSync(() => parseCertificates(new Uint8Array([0x30, 0x82, 0x10])), ParseError, 'ERR_X509_MALFORMED');
+  });
+
+  it('ERR_X509_PEM_INVALID: no certificate in the text, or bad base64', () => {
+    expectCodeSync(() => parseCertificates('hello'), ParseError, 'ERR_X509_PEM_INVALID');
+    expectCodeSync(() => parseCertificates('-----BEGIN CERTIFICATE-----\n*@!\n-----END CERTIFICATE-----\n'), ParseError, 'ERR_X509_PEM_INVALID');
+    expect(parseCertificates(toPem([leaf, mid]))).toHaveLength(2);
+  });
+});
+
+describe('CRL errors', () => {
+  it('ERR_X509_CRL_MALFORMED, ERR_X509_CRL_ISSUER_MISMATCH', async () => {
+    expectCodeSync(() => parseCrl(der.seq(der.int(1))), ParseError, 'ERR_X509_CRL_MALFORMED');
+    const crl = parseCrl(await mintCrl({ issuer: 'Mid', signer: midKey, thisUpdate: new Date('2026-01-01Z'), nextUpdate: new Date('2027-01-01Z') }));
+    await verifyCrl(crl, parseCertificate(mid), NOW);
+    await expectCode(verifyCrl(crl, parseCertificate(root), NOW), VerificationError, 'ERR_X509_CRL_ISSUER_MISMATCH');
+  });
+});
