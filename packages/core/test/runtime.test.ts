@@ -72,3 +72,52 @@ describe('bytes', () => {
     expect(() => fromUtf8(Uint8Array.of(0xc3, 0x28))).toThrow(ParseError);
   });
 });
+
+describe('codes of the runtime primitives', () => {
+  it('ERR_HEX_INVALID, ERR_BASE64_INVALID, ERR_UTF8_INVALID', () => {
+    for (const [fn, code] of [
+      [() => fromHex('zz'), 'ERR_HEX_INVALID'],
+      [() => fromBase64Url('a+b'), 'ERR_BASE64_INVALID'],
+      [() => fromUtf8(Uint8Array.of(0xff)), 'ERR_UTF8_INVALID'],
+    ] as const) {
+      let e: unknown;
+      try {
+        fn();
+      } catch (x) {
+        e = x;
+      }
+      expect(e).toBeInstanceOf(ParseError);
+      expect((e as ParseError).code).toBe(code);
+    }
+  });
+
+  it('ERR_FETCH_ABORTED (caller abort) and ERR_FETCH_FAILED (network error after the retries)', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(fetchBytes('https://x', { fetcher: async () => new Response('x'), signal: ac.signal })).rejects.toMatchObject({ code: 'ERR_FETCH_ABORTED' });
+    let n = 0;
+    const down = async (): Promise<Response> => {
+      n++;
+      throw new TypeError('fetch failed');
+    };
+    const e = await fetchBytes('https://x', { fetcher: down, retries: 1, sleep: noSleep }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TransportError);
+    expect((e as TransportError).code).toBe('ERR_FETCH_FAILED');
+    expect(n).toBe(2);
+  });
+
+  it('ERR_CRYPTO_UNAVAILABLE when the runtime has no WebCrypto', async () => {
+    const { setCryptoProvider, subtle, CcinferError } = await import('../src/index.js');
+    setCryptoProvider({} as never);
+    try {
+      expect(() => subtle()).toThrow(CcinferError);
+      try {
+        subtle();
+      } catch (x) {
+        expect((x as InstanceType<typeof CcinferError>).code).toBe('ERR_CRYPTO_UNAVAILABLE');
+      }
+    } finally {
+      setCryptoProvider(undefined);
+    }
+  });
+});
