@@ -84,6 +84,16 @@ export const cacheOptions = {
   'no-cache': { type: 'boolean' },
 } as const;
 
+/** Options every `verify` command takes: time, policy, anchors, collateral access and output. */
+export const verifyOptions = {
+  at: { type: 'string' },
+  policy: { type: 'string' },
+  anchors: { type: 'string' },
+  offline: { type: 'boolean' },
+  ...cacheOptions,
+  json: { type: 'boolean' },
+} as const;
+
 /**
  * The collateral cache of a command: a DiskCache in `--cache-dir` or the default directory
  * (`$XDG_CACHE_HOME/ccinfer`, `$HOME/.cache/ccinfer`); memory only with `--no-cache` or when the environment

@@ -1,5 +1,5 @@
 import { appraise } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, cacheOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type Command } from '../types.js';
 
@@ -12,12 +12,7 @@ export const verifyBundleCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parse(args, {
       nonce: { type: 'string' },
-      at: { type: 'string' },
-      policy: { type: 'string' },
-      anchors: { type: 'string' },
-      offline: { type: 'boolean' },
-      ...cacheOptions,
-      json: { type: 'boolean' },
+      ...verifyOptions,
     }, usage, 1);
     const file = positionals[0];
     if (!file) throw new UsageError(`missing FILE\nusage: ${usage}`);

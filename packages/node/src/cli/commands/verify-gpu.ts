@@ -1,5 +1,5 @@
 import { verifyGpu } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required, cacheOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
@@ -25,12 +25,7 @@ export const verifyGpuCommand: Command = {
         certs: { type: 'string' },
         nonce: { type: 'string' },
         rim: { type: 'string', multiple: true },
-        at: { type: 'string' },
-        policy: { type: 'string' },
-        anchors: { type: 'string' },
-        offline: { type: 'boolean' },
-      ...cacheOptions,
-        json: { type: 'boolean' },
+      ...verifyOptions,
       },
       usage,
     );

@@ -1,5 +1,5 @@
 import { verifySnp } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, readInput, required, cacheOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, required, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
@@ -15,12 +15,7 @@ export const verifySnpCommand: Command = {
       cert: { type: 'string' },
       chain: { type: 'string' },
       crl: { type: 'string' },
-      at: { type: 'string' },
-      policy: { type: 'string' },
-      anchors: { type: 'string' },
-      offline: { type: 'boolean' },
-      ...cacheOptions,
-      json: { type: 'boolean' },
+      ...verifyOptions,
     }, usage);
     const reportPath = required(values.report, '--report', usage);
     const certPath = required(values.cert, '--cert', usage);

@@ -1,5 +1,5 @@
 import { verifyTdxQuote, type TdxCollateral } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, readInput, cacheOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type CliIo, type Command } from '../types.js';
 
@@ -35,12 +35,7 @@ export const verifyTdxCommand: Command = {
       quote: { type: 'string' },
       collateral: { type: 'string' },
       'event-log': { type: 'string' },
-      at: { type: 'string' },
-      policy: { type: 'string' },
-      anchors: { type: 'string' },
-      offline: { type: 'boolean' },
-      ...cacheOptions,
-      json: { type: 'boolean' },
+      ...verifyOptions,
     }, usage);
     if (!values.quote) throw new UsageError(`missing --quote\nusage: ${usage}`);
     if (!values.collateral && values.offline) throw new UsageError(`--offline needs --collateral DIR\nusage: ${usage}`);
