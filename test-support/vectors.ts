@@ -40,3 +40,18 @@ export function readJson<T = any>(...parts: string[]): T {
 export function readText(...parts: string[]): string {
   return readFileSync(join(...parts), 'utf8');
 }
+
+/** Every folder below `dir` (recursively) that holds one device's evidence: report.bin + expected.json. */
+export function deviceSets(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    for (const n of readdirSync(p)) {
+      const q = join(p, n);
+      if (!statSync(q).isDirectory()) continue;
+      if (existsSync(join(q, 'report.bin')) && existsSync(join(q, 'expected.json'))) out.push(q.slice(dir.length + 1));
+      walk(q);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}

@@ -29,6 +29,8 @@ export {
   // collateral-file
   encodeCollateralFile, parseCollateralFile, loadCollateralFile, RecordingCache, COLLATERAL_FILE_FORMAT,
   type CollateralFile, type CollateralFileErrorCode,
+  // object
+  definedOnly,
   // document
   CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument,
   // session/errors

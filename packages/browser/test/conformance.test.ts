@@ -3,11 +3,11 @@
  * appraised inside Chromium by the minified bundle, with the same expectations as the Node conformance
  * suites: claims from expected.json, the strict default-policy verdicts, and the negative sets' codes.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { readBytes, readJson, readText, vectorSets, vectorsDir } from '../../../test-support/vectors.js';
+import { deviceSets, readBytes, readJson, readText, vectorSets, vectorsDir } from '../../../test-support/vectors.js';
 import { b64, launchChromium, openPage, serve, skipBrowser, type TestServer } from './harness.js';
 
 let browser: Browser;
@@ -161,19 +161,6 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
   const nvDir = vectorsDir('nvidia');
   describe.skipIf(!nvDir)('NVIDIA GPU / NVSwitch', () => {
     const V = nvDir ?? '';
-    const deviceSets = (): string[] => {
-      const out: string[] = [];
-      const walk = (p: string): void => {
-        for (const n of readdirSync(p)) {
-          const q = join(p, n);
-          if (!statSync(q).isDirectory()) continue;
-          if (existsSync(join(q, 'report.bin')) && existsSync(join(q, 'expected.json'))) out.push(q.slice(V.length + 1));
-          walk(q);
-        }
-      };
-      if (nvDir) walk(nvDir);
-      return out.sort();
-    };
     const verify = (set: string, nonceHex?: string, extra: Record<string, unknown> = {}): Promise<any> =>
       page.evaluate(async ({ report, chain, nonce, extra }) => {
         const cc = (window as any).cc;
@@ -182,7 +169,7 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
         return JSON.parse(JSON.stringify(doc));
       }, { report: b64(readBytes(V, set, 'report.bin')), chain: readText(V, set, 'cert_chain.pem'), nonce: nonceHex ?? readJson(V, set, 'expected.json').request.nonce, extra });
 
-    const positives = deviceSets().filter((s) => {
+    const positives = (nvDir ? deviceSets(nvDir) : []).filter((s) => {
       const c = readJson(V, s, 'expected.json').checks;
       return c.chain_to_nvidia_device_identity_ca && c.spdm_signature_ecdsa_p384_sha384 && c.fwid_match && c.request_nonce_equals_expected !== false;
     });

@@ -80,6 +80,7 @@ export {
   type CollateralFile,
   type CollateralFileErrorCode,
 } from './collateral-file.js';
+export { definedOnly } from './object.js';
 export {
   CheckList,
   type Check,

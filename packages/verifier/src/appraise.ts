@@ -15,6 +15,7 @@ import {
   VerificationError,
   ccinferV1Binding,
   decodeBundle,
+  definedOnly,
   equalBytes,
   fromHex,
   isZero,
@@ -187,7 +188,9 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       const cpuClaims: Record<string, unknown> = {};
       claims['cpu'] = cpuClaims;
       const tdx = await appraiseTdxQuote(b.cpu.quote, {
-        ...stripUndefined(common),
+        ...definedOnly(common),
+        now,
+        checks,
         anchors: anchors.intel,
         ...(policy?.tdx ? { policy: policy.tdx } : {}),
         ...(b.collateral?.tdx ? { collateral: tdxCollateral(b.collateral.tdx) } : {}),
@@ -311,6 +314,3 @@ function tdxCollateral(m: Map<string, Uint8Array>): TdxCollateral {
   return c;
 }
 
-function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
-}

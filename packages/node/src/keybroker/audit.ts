@@ -14,7 +14,7 @@
  */
 import { appendFile, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { TransportError } from '@ccinfer/core';
+import { TransportError, definedOnly } from '@ccinfer/core';
 
 export interface AuditEntry {
   seq: number;
@@ -140,7 +140,7 @@ export class AuditLog {
   record(e: Omit<AuditEntry, 'seq' | 'time' | 'prev'>, now: Date): Promise<AuditEntry> {
     const write = this.chain.then(async () => {
       await this.resume();
-      const entry: AuditEntry = { seq: this.seq, time: now.toISOString(), ...stripUndefined(e), prev: this.prev };
+      const entry: AuditEntry = { seq: this.seq, time: now.toISOString(), event: e.event, ...definedOnly(e), ok: e.ok, prev: this.prev };
       const line = JSON.stringify(entry);
       try {
         await this.sink?.append(line);
@@ -183,6 +183,3 @@ export function verifyAuditChain(text: string): number {
   return -1;
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}

@@ -6,6 +6,7 @@
  * which are all evaluated so that the document lists every one that failed.
  */
 import {
+  definedOnly,
   CcinferError,
   CheckList,
   CollateralError,
@@ -210,7 +211,7 @@ export async function appraiseNvidiaDevice(
   await checks.run(`${id}.arch`, () => checkArch(report, device), () => `${device.chip} (certificate and GPU_INFO agree)`);
   const chainResult = await checks.run(
     `${id}.chain`,
-    () => verifyDeviceChain(chain, { anchors: anchors.nvidiaDevice, now, ...opt({ cache: options.chainCache }) }),
+    () => verifyDeviceChain(chain, { anchors: anchors.nvidiaDevice, now, ...definedOnly({ cache: options.chainCache }) }),
     (c) => `${chain.map((x) => x.subject.cn).join(' → ')} (pinned ${c.anchor.name})`,
   );
   claims.certExpiration = chainResult.notAfter.toISOString();
@@ -254,7 +255,7 @@ export async function appraiseNvidiaDevice(
       `${id}.rim.${what}.signature`,
       () =>
         memoized(options.memo?.rimSignatures, rim, () => {
-          const how = { anchors: anchors.nvidiaRim, now, ...opt({ cache: options.chainCache }) };
+          const how = { anchors: anchors.nvidiaRim, now, ...definedOnly({ cache: options.chainCache }) };
           return across ? across.verifyRim(rim, how) : verifyRim(rim, how);
         }),
       (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
@@ -376,7 +377,7 @@ async function obtainRim(
   try {
     if (!rimId) throw new CollateralError('ERR_NV_RIM_MISSING', 'the report lacks the fields that name its RIM');
     const url = rimUrl(rimId, options.rimServiceUrl ?? RIM_SERVICE_URL);
-    const body = await cachedFetch(url, { ...opt({ fetcher: options.fetcher, cache: options.cache, signal: options.signal }), now: options.now, ttlMs: 24 * HOUR, missingCode: 'ERR_NV_RIM_MISSING' });
+    const body = await cachedFetch(url, { ...definedOnly({ fetcher: options.fetcher, cache: options.cache, signal: options.signal }), now: options.now, ttlMs: 24 * HOUR, missingCode: 'ERR_NV_RIM_MISSING' });
     const doc = await parseRimServiceResponse(body, rimId);
     const rim = await (across ? across.parseRim(doc) : parseRim(doc));
     checks.pass(checkId, `${rimId} from the RIM service (sha256 ${rim.sha256})`);
@@ -437,7 +438,7 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
   // Responses checked without a nonce (carried, cached) may reuse remembered signature checks (memo.ts); the
   // responder, CertID, time and status checks run every time. A response fetched with our nonce is used once:
   // it is checked with `check`, and nothing about it is remembered.
-  const reusable = { ...check, ...opt({ signatures: options.chainCache?.signatures }) };
+  const reusable = { ...check, ...definedOnly({ signatures: options.chainCache?.signatures }) };
   const id = await certId(cert, issuer, 'SHA-384');
   // Responses the pod gathered: those whose CertID names this certificate (serial numbers alone are only
   // unique per issuer), checked without a nonce (see `ocspResponses`). Every one of them must pass, so a
@@ -478,7 +479,7 @@ async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, o
       method: 'POST',
       headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
       body: buildOcspRequest(id, nonce),
-      ...opt({ signal: options.signal }),
+      ...definedOnly({ signal: options.signal }),
     }));
   } catch (cause) {
     throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `OCSP responder unreachable for ${cert.subject.cn ?? 'a certificate'}`, { cause });
@@ -518,10 +519,6 @@ async function carriedResponses(
   return out;
 }
 
-/** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */
-function opt<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
-}
 
 export interface VerifyGpuOptions extends Omit<NvidiaAppraisalOptions, 'now' | 'checks' | 'id'> {
   now?: Date;

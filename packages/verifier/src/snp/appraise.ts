@@ -11,6 +11,7 @@ import {
   ConfigError,
   VerificationError,
   cachedFetch,
+  definedOnly,
   equalBytes,
   fromUtf8,
   systemClock,
@@ -89,7 +90,7 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
         if (report.signingKey === 'vlek') throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'VLEK-signed report without its VLEK (VLEKs are not publicly fetchable)');
         if (!cpuProduct) throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'v2 report without its VCEK: the product line (and so the KDS URL) is unknown');
         const url = vcekUrl(cpuProduct, report.chipId, decodeTcb(report.reportedTcbRaw, cpuProduct), kds);
-        der = await cachedFetch(url, { ...optional(fetchOpts), now, missingCode: 'ERR_SNP_LEAF_UNAVAILABLE' });
+        der = await cachedFetch(url, { ...definedOnly(fetchOpts), now, missingCode: 'ERR_SNP_LEAF_UNAVAILABLE' });
       }
       return parseEndorsementKey(parseCertificate(der));
     },
@@ -115,7 +116,7 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
     async () => {
       let intermediates = certList(evidence.chain);
       if (intermediates.length === 0) {
-        const pem = await cachedFetch(certChainUrl(productLine, leaf.kind, kds), { ...optional(fetchOpts), now, ttlMs: 7 * DAY, missingCode: 'ERR_SNP_CHAIN_UNAVAILABLE' });
+        const pem = await cachedFetch(certChainUrl(productLine, leaf.kind, kds), { ...definedOnly(fetchOpts), now, ttlMs: 7 * DAY, missingCode: 'ERR_SNP_CHAIN_UNAVAILABLE' });
         intermediates = parseCertificates(fromUtf8(pem));
       }
       return verifySnpChain(leaf, intermediates, productLine, anchors.amd, now, options.chainCache);
@@ -168,7 +169,7 @@ async function revocation(
   let crlBytes = evidence.crl;
   if (!crlBytes) {
     try {
-      crlBytes = await cachedFetch(crlUrl(product, leaf.kind, kds), { ...optional(fetchOpts), now: options.now, ttlMs: 3_600_000, missingCode: 'ERR_SNP_CRL_UNAVAILABLE' });
+      crlBytes = await cachedFetch(crlUrl(product, leaf.kind, kds), { ...definedOnly(fetchOpts), now: options.now, ttlMs: 3_600_000, missingCode: 'ERR_SNP_CRL_UNAVAILABLE' });
     } catch (err) {
       const e = err instanceof CcinferError ? err : new CollateralError('ERR_SNP_CRL_UNAVAILABLE', 'CRL unavailable', { cause: err });
       if (mode === 'allow-unavailable') {
@@ -187,10 +188,6 @@ async function revocation(
   await options.checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, options.now), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
 }
 
-/** Drops undefined members so they satisfy `exactOptionalPropertyTypes` targets. */
-function optional<T extends object>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
-}
 
 export interface VerifySnpOptions extends Omit<SnpAppraisalOptions, 'now' | 'checks'> {
   /** Verification time; default the clock's now. */
