@@ -1,5 +1,5 @@
 /**
- * Locates the shared conformance vectors (`../shared/vectors` from the repository root, or `CCINFER_VECTORS`).
+ * Locates the conformance vectors: the directory `CCINFER_VECTORS` names, else the default below.
  * They are read at test time and never copied into the repository. When absent, suites skip with one loud line.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';

@@ -3,8 +3,8 @@
  *  - gzip -9 size of the whole browser client (`@ccinfer/browser`: every TEE, sessions, uploads) and of a
  *    verifier-only application entry, each bundled for the browser with esbuild (minified ESM, platform
  *    browser, no Node built-ins: packages/browser/build/bundle.ts);
- *  - the same for @tinfoilsh/verifier (`export *`) and @phala/dcap-qvl (`verify`, `Quote`), built the way
- *    shared/research/peers.md §5.3 did;
+ *  - the same for @tinfoilsh/verifier (`export *`) and @phala/dcap-qvl (`verify`, `Quote`), built as each
+ *    peer's own documentation describes (whole library, minified);
  *  - appraisal time inside Debian's Chromium (playwright-core) of one SNP report + chain, one TDX quote +
  *    collateral and one H200 GPU report + driver RIM from shared/vectors, cold (key cache cleared each run),
  *    median of 30 runs after 5 warm-ups; and the peers on the same SNP / TDX evidence in the same page.

@@ -1,5 +1,5 @@
 /**
- * Full bundle appraisal (DESIGN.md §9: SNP + 8 GPUs + 4 NVSwitches ≤ 20 ms cold, ≤ 2 ms with cached chains):
+ * Full bundle appraisal (docs/design-notes.md "Budgets": SNP + 8 GPUs + 4 NVSwitches ≤ 20 ms cold, ≤ 2 ms with cached chains):
  * `appraise()` on a simulated PPCIe pod — the same kinds of signatures as real hardware (RSA-PSS for the AMD
  * chain, ECDSA P-384 for the report and every device) — cold (fresh caches) and warm (chains cached).
  * The budgeted cases exclude RIMs and OCSP (a pod that carries none, appraised with them switched off, as the

@@ -1,5 +1,5 @@
 /**
- * Encrypted sessions (DESIGN.md §9 budgets: request overhead ≤ 0.3 ms per 1 KB request, ≤ 5 ms per MiB).
+ * Encrypted sessions (docs/design-notes.md "Budgets": request overhead ≤ 0.3 ms per 1 KB request, ≤ 5 ms per MiB).
  *
  * The budgets name the CLIENT's cost per request, so the budgeted cases time only the client's steps:
  *

@@ -73,7 +73,7 @@ export interface UploadOptions {
   chunkSize?: number;
 }
 
-/** The appraiser the browser client uses: the verifier's DESIGN.md §5 checklist. */
+/** The appraiser the browser client uses: the verifier's checklist (docs/checks.md "Bundle appraisal"). */
 export function browserAppraiser(o: {
   policy?: Policy | undefined;
   anchors?: TrustAnchors | undefined;
@@ -153,7 +153,7 @@ export class BrowserSecureClient extends SecureClient {
       }
       const problem = problemType(res);
       if (problem === 'key-config-mismatch') {
-        if (attempt === 0) continue; // the pod rotated its key: re-attest once, retry once (DESIGN.md §3)
+        if (attempt === 0) continue; // the pod rotated its key: re-attest once, retry once (docs/architecture.md "Data flow")
         throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: res.status });
       }
       if (res.status === 200) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${res.contentType || 'no content type'}`);

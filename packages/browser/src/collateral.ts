@@ -1,6 +1,6 @@
 /**
  * Collateral without CORS. AMD KDS and Intel PCS send no CORS headers, so a page cannot fetch from them. The
- * browser client takes collateral, in this order (DESIGN.md §5): from the evidence bundle (the gateway attaches
+ * browser client takes collateral, in this order (docs/architecture.md "Layers inside the verifier"): from the evidence bundle (the gateway attaches
  * it), from the cache (memory, IndexedDB, or an offline file made by `ccinfer collateral fetch`), and only
  * then from the network — through a collateral proxy the application runs, or directly from a server that does
  * send CORS headers (a PCCS). Everything is verified after retrieval, so neither the proxy nor the cache is

@@ -1,6 +1,6 @@
 /**
  * Verify-before-upload sealing: bytes are encrypted only to a key config that an accepted appraisal returned
- * (the key the hardware evidence binds, DESIGN.md §4.2), as a chunked OHTTP request (draft-ietf-ohai-chunked-
+ * (the key the hardware evidence binds, docs/binding.md), as a chunked OHTTP request (draft-ietf-ohai-chunked-
  * ohttp §4–5): a header, then AEAD-sealed chunks, the last one marked final so truncation is detected.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * The browser build's own guarantees, checked without a browser: the bundle graph holds no Node built-in (the
- * build fails on one), and the whole client stays within its gzip budget (DESIGN.md §9: ≤ 100 KB).
+ * build fails on one), and the whole client stays within its gzip budget (docs/design-notes.md "Budgets": ≤ 100 KB).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

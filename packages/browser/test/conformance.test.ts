@@ -1,5 +1,5 @@
 /**
- * The SNP, TDX and NVIDIA conformance vectors (../shared/vectors, read here in Node and handed to the page)
+ * The SNP, TDX and NVIDIA conformance vectors (located by test-support/vectors.ts, read here in Node and handed to the page)
  * appraised inside Chromium by the minified bundle, with the same expectations as the Node conformance
  * suites: claims from expected.json, the strict default-policy verdicts, and the negative sets' codes.
  */

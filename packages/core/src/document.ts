@@ -1,5 +1,5 @@
 /**
- * The verification document (DESIGN.md §5.1): what was checked, in order, with the outcome of each step.
+ * The verification document (docs/wire-protocol.md "Verification document"; check ids in docs/checks.md): what was checked, in order, with the outcome of each step.
  * A check that was not performed is recorded as `skipped` with the reason; it never counts as passed.
  */
 import { CcinferError, type ErrorCode } from './errors.js';

@@ -159,7 +159,7 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
 }
 
 /**
- * Collateral lookup in DESIGN.md §5 order: what the caller already has (the bundle), then the cache, then
+ * Collateral lookup in the order of docs/architecture.md "Layers inside the verifier": what the caller already has (the bundle), then the cache, then
  * the network. A missing fetcher with nothing cached is `missingCode`, so callers can tell "unavailable"
  * from "invalid".
  */

@@ -1,6 +1,6 @@
 /**
  * Node entry points for relying parties: `createSecureClient` (SecureClient over undici) and
- * `bundleAppraiser`, the Appraiser that runs the DESIGN.md §5 checklist on a pod's evidence bundle.
+ * `bundleAppraiser`, the Appraiser that runs the docs/checks.md "Bundle appraisal" checklist on a pod's evidence bundle.
  */
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import {
@@ -40,7 +40,7 @@ export interface BundleAppraiserOptions {
 }
 
 /**
- * The Appraiser for ccinfer/1 bundles: `@ccinfer/verifier`'s `appraise` (DESIGN.md §5 checklist: decode,
+ * The Appraiser for ccinfer/1 bundles: `@ccinfer/verifier`'s `appraise` (docs/checks.md "Bundle appraisal": decode,
  * nonce echo, CPU, binding, initdata, every GPU and NVSwitch, topology, policy) with this client's nonce.
  * The key config is handed to the session only from an `ok` document.
  */

@@ -1,5 +1,5 @@
 /**
- * Pinned roots of trust, identified by the SHA-256 of their DER SubjectPublicKeyInfo (DESIGN.md §5). A caller
+ * Pinned roots of trust, identified by the SHA-256 of their DER SubjectPublicKeyInfo (docs/trust-model.md). A caller
  * may replace them (the simulator does, and `--anchors FILE` on the CLI), never switch them off.
  *
  * Sources (fingerprints recomputed with `openssl x509 -pubkey | openssl pkey -pubin -outform DER | sha256`):

@@ -1,5 +1,5 @@
 /**
- * Appraisal of a ccinfer/1 evidence bundle (DESIGN.md §5): the checklist that decides whether a pod may be
+ * Appraisal of a ccinfer/1 evidence bundle (docs/checks.md "Bundle appraisal"): the checklist that decides whether a pod may be
  * sent anything. In order:
  *   bundle.decode → nonce.echo → CPU (snp.* | tdx.*) → binding.reportData → initdata.digest →
  *   gpu[i].* / switch[j].* (each with the client's nonce) → topology.ppcie → gpu policy → result.
@@ -72,7 +72,7 @@ export interface AppraiseOptions {
   cache?: Cache | undefined;
   /** Reuse verified certificate chains across appraisals (validity is still checked each time). */
   chainCache?: ChainCache | undefined;
-  /** Default ccinfer/1 (DESIGN.md §4.2). */
+  /** Default ccinfer/1 (docs/binding.md). */
   binding?: BindingScheme | undefined;
   /** Called as each check is recorded (the CLI prints them live). */
   onCheck?: CheckListener | undefined;
@@ -111,7 +111,7 @@ export async function initdataDigest(initdata: string, size: number): Promise<Ui
 
 /**
  * Appraises a ccinfer/1 evidence bundle (CBOR bytes, or already decoded) for a client that sent
- * `options.nonce`: the DESIGN.md §5 checklist, in order — `bundle.decode`, `nonce.echo`, the CPU steps (`snp.*`
+ * `options.nonce`: the checklist of docs/checks.md, in order — `bundle.decode`, `nonce.echo`, the CPU steps (`snp.*`
  * or `tdx.*`: chain to the pinned root, revocation, TCB, report signature, policy), `binding.reportData`
  * (REPORT_DATA is the binding of this nonce, key config and device reports), `initdata.digest`, every GPU and
  * NVSwitch (`gpu<i>.*`, `switch<j>.*`, each against the client's nonce), topology, the GPU policy and, with

@@ -1,5 +1,5 @@
 /**
- * A policy (DESIGN.md §6) pinning what an evidence bundle shows: the launch measurement (SNP) or MRTD and
+ * A policy (docs/policy.md) pinning what an evidence bundle shows: the launch measurement (SNP) or MRTD and
  * RTMRs (TDX), HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology. It
  * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
  */

@@ -1,5 +1,5 @@
 /**
- * Small validators for the policy document (DESIGN.md §6). Each records every bad field path in `errs`
+ * Small validators for the policy document (docs/policy.md). Each records every bad field path in `errs`
  * instead of stopping at the first, so `parsePolicy` can report all of them at once. Absent fields return
  * undefined: "not checked", never "anything goes" for security switches (their defaults live with the
  * section that uses them).

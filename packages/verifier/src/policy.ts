@@ -1,5 +1,5 @@
 /**
- * The appraisal policy document (DESIGN.md §6). `parsePolicy` validates the whole document and reports
+ * The appraisal policy document (docs/policy.md). `parsePolicy` validates the whole document and reports
  * every bad field at once in a ConfigError (`fields`). Unknown fields are errors, not ignored: a misspelt
  * allowlist must never silently turn into "not checked".
  */
@@ -44,7 +44,7 @@ const SECTIONS: Record<string, SectionParser> = {
 };
 
 /**
- * Validates a parsed JSON policy document (DESIGN.md §6: `version: 1` and the optional sections `snp`, `tdx`,
+ * Validates a parsed JSON policy document (docs/policy.md: `version: 1` and the optional sections `snp`, `tdx`,
  * `gpu`, `freshness`) and returns it typed. Everything is checked at once: unknown keys (a misspelt allowlist
  * must not silently become "not checked"), types, hex lengths (48-byte SNP measurements and TDX registers,
  * 32-byte HOST_DATA), enums and integer ranges. Throws ConfigError `ERR_POLICY_INVALID` whose `fields` lists

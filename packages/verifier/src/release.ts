@@ -3,7 +3,7 @@
  * key an appraised pod proved it holds, and only when the appraisal passes.
  *
  *   releaseTo(bundle, policy, secret, { nonce, now, … })
- *     1. appraise(bundle, { nonce, policy, … })  — the same checklist every client runs (DESIGN.md §5);
+ *     1. appraise(bundle, { nonce, policy, … })  — the same checklist every client runs (docs/checks.md);
  *     2. document.ok false → nothing is sealed: { sealed: undefined, document };
  *     3. otherwise seal `secret` to the attested key:
  *        - ccinfer/1 (and any scheme whose key is an RFC 9458 key config): HPKE single-shot, the session

@@ -1,5 +1,5 @@
 /**
- * SecureClient: attest, then talk to a confidential pod end-to-end encrypted (DESIGN.md §3, client side).
+ * SecureClient: attest, then talk to a confidential pod end-to-end encrypted (docs/wire-protocol.md "The client's sequence").
  *
  * Fail closed: the only bytes that leave the client before an appraisal passes are the attest request (a
  * fresh nonce). Requests are encrypted to the key config returned by the injected `appraise` — the key the
@@ -34,7 +34,7 @@ export interface SecureClientOptions {
   appraise: Appraiser;
   fetch?: Fetcher;
   clock?: Clock;
-  /** How long an accepted appraisal is reused. Default 3600 s (DESIGN.md §6 `freshness`). */
+  /** How long an accepted appraisal is reused. Default 3600 s (docs/policy.md `freshness`). */
   maxEvidenceAgeSeconds?: number;
   /** Path of chat completions inside the pod for {@link SecureClient.infer}. Default `/v1/chat/completions`. */
   inferPath?: string;
@@ -75,7 +75,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export type ChatBody = Record<string, unknown> & { stream?: boolean };
 
 /**
- * Attests a pod, then talks to it end-to-end encrypted (HPKE over chunked Oblivious HTTP, DESIGN.md §3).
+ * Attests a pod, then talks to it end-to-end encrypted (HPKE over chunked Oblivious HTTP, docs/architecture.md "Data flow").
  *
  * The first request (or `attest()`) POSTs a fresh 32-byte nonce to `ATTEST_PATH`, hands the CBOR evidence
  * bundle to the injected `appraise`, and accepts only a document with `ok: true`; requests are then encrypted to
@@ -244,7 +244,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
-        // The pod rotated its key (DESIGN.md §3 step 4): re-attest once, retry once.
+        // The pod rotated its key (docs/wire-protocol.md "The client's sequence", step 5): re-attest once, retry once.
         if (attempt === 0) {
           session = await this.ensureSession(true);
           continue;

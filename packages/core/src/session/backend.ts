@@ -6,7 +6,7 @@
  *
  * Why: in Node every WebCrypto call is an asynchronous trip to the thread pool (~30–100 µs of dispatch), and a
  * 1 KB exchange needs about eight of them; the budget for the client's whole request overhead is 0.3 ms
- * (DESIGN.md §9).
+ * (docs/design-notes.md "Budgets").
  *
  * Contracts every backend keeps (the protocol code relies on them):
  *  - `x25519` returns the raw 32-byte shared secret; the caller rejects an all-zero result (RFC 9180 §7.1.4).

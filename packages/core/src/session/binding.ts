@@ -1,6 +1,6 @@
 /**
  * Binding schemes: how a CPU report's REPORT_DATA commits to a session. Each scheme is a named object; an
- * appraisal names the scheme it expects and never guesses (DESIGN.md §4.2). Only `ccinfer/1` is defined
+ * appraisal names the scheme it expects and never guesses (docs/binding.md). Only `ccinfer/1` is defined
  * here; others (Trustee KBS runtime-data: SHA-384 over the JSON {"nonce","tee-pubkey"}, peers' schemes) are
  * added as further `BindingScheme`s.
  */
@@ -31,7 +31,7 @@ export interface BindingScheme {
 const LABEL = utf8('ccinfer/1 binding');
 
 /**
- * DESIGN.md §4.2:
+ * docs/binding.md "ccinfer/1":
  *   SHA-512("ccinfer/1 binding" || 0x00 || nonce || SHA-256(keyConfig)
  *           || u8(#gpus) || SHA-256(gpu.report)... || u8(#switches) || SHA-256(switch.report)...)
  * The label and the 0x00 separator keep the digest from colliding with any other use of SHA-512 over the same

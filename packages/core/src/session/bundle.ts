@@ -1,5 +1,5 @@
 /**
- * The ccinfer/1 evidence bundle (DESIGN.md §4.1) and the attest request that asks for it. Both are CBOR maps
+ * The ccinfer/1 evidence bundle (docs/wire-protocol.md "Evidence bundle") and the attest request that asks for it. Both are CBOR maps
  * decoded strictly (see cbor.ts): a known version, every field of the exact type, no unknown or duplicate
  * keys, bounded sizes. The bundle is untrusted input until appraised; this module only gives it a shape.
  */
@@ -52,7 +52,7 @@ export interface GpuEvidence {
 }
 
 export interface Collateral {
-  /** Intel PCS responses, by the file names of DESIGN.md §7 without extension (tcbInfo, qeIdentity, …). */
+  /** Intel PCS responses, by the file names of docs/cli.md `verify tdx` in lowerCamelCase without extension (tcbInfo, qeIdentity, …). */
   tdx?: Map<string, Uint8Array>;
   snp?: { crl: Uint8Array };
   nvidia?: { rims?: Map<string, Uint8Array>; ocsp?: Uint8Array[] };
@@ -63,7 +63,7 @@ export interface EvidenceBundle {
   nonce: Uint8Array;
   keyConfig: Uint8Array;
   cpu: CpuEvidence;
-  /** Bundle order = binding order (DESIGN.md §4.2). */
+  /** Bundle order = binding order (docs/binding.md). */
   gpus: GpuEvidence[];
   switches: GpuEvidence[];
   initdata?: string;

@@ -2,7 +2,7 @@
  * Strict CBOR (RFC 8949) for the ccinfer/1 wire messages. `cbor-x` does the decoding and encoding; before it
  * sees a byte, {@link checkStrictCbor} walks the item and refuses what a lenient decoder would let through:
  * indefinite lengths and non-shortest heads (RFC 8949 §4.2.1 core deterministic encoding, so one message has
- * one encoding), tags, floats and simple values (nothing in DESIGN.md §4.1 uses them), map keys that are not
+ * one encoding), tags, floats and simple values (nothing in docs/wire-protocol.md "Evidence bundle" uses them), map keys that are not
  * text, duplicate keys (§5.6: a decoder keeping the last one would let two parties read two different
  * bundles), invalid UTF-8, excessive nesting, and trailing bytes. Decoding is into `Map`s
  * (`mapsAsObjects: false`), which also sidesteps cbor-x's `__proto__` renaming.

@@ -5,7 +5,7 @@
 import { SessionError, type CcinferErrorOptions } from '../errors.js';
 
 export type SessionErrorCode =
-  // bundle.ts — evidence bundle and attest request (DESIGN.md §4.1)
+  // bundle.ts — evidence bundle and attest request (docs/wire-protocol.md)
   | 'ERR_BUNDLE_TOO_LARGE'
   | 'ERR_BUNDLE_CBOR_MALFORMED' // not well-formed CBOR, or trailing bytes
   | 'ERR_BUNDLE_CBOR_NOT_CANONICAL' // indefinite length or a length not in its shortest form

@@ -1,6 +1,6 @@
 /**
  * Sealing a secret (a model key) to an attested key config: RFC 9180 single-shot HPKE, base mode, with the
- * same suites as sessions (DESIGN.md §4.3: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM first).
+ * same suites as sessions (docs/wire-protocol.md "Key configs": DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM first).
  *
  *   sealed = hdr || enc || ct,   hdr = keyId (8) || kemId (16) || kdfId (16) || aeadId (16)   (as RFC 9458 §4.3)
  *   info   = "ccinfer/1 sealed secret" || 0x00 || hdr,   aad = caller's label (UTF-8, may be empty)

@@ -41,7 +41,7 @@ function forge(mutate: (m: Map<string, unknown>) => void, b: EvidenceBundle = sa
   return new Uint8Array(new Encoder({ mapsAsObjects: false, useRecords: false, variableMapSize: true, tagUint8Array: false } as never).encode(m));
 }
 
-describe('evidence bundle codec (DESIGN.md §4.1)', () => {
+describe('evidence bundle codec (docs/wire-protocol.md)', () => {
   it('round-trips SNP and TDX bundles with any number of devices', () => {
     const dev = fc.record({ report: fc.uint8Array({ minLength: 1, maxLength: 50 }), certChain: fc.uint8Array({ minLength: 1, maxLength: 50 }) });
     fc.assert(
@@ -114,7 +114,7 @@ describe('evidence bundle codec (DESIGN.md §4.1)', () => {
   });
 });
 
-describe('ccinfer/1 binding (DESIGN.md §4.2)', () => {
+describe('ccinfer/1 binding (docs/binding.md)', () => {
   /** An independent computation with node:crypto, to pin the byte layout. */
   function reference(b: EvidenceBundle): Uint8Array {
     const h = (x: Uint8Array): Buffer => createHash('sha256').update(x).digest();

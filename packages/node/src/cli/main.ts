@@ -1,5 +1,5 @@
 /**
- * The `ccinfer` command line (DESIGN.md §7). Exit status: 0 accepted · 1 evidence rejected (including
+ * The `ccinfer` command line (docs/cli.md). Exit status: 0 accepted · 1 evidence rejected (including
  * unparsable evidence) · 2 usage or unreadable input.
  */
 import { CcinferError, ConfigError } from '@ccinfer/core';

@@ -21,7 +21,7 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
-/** Exit statuses (DESIGN.md §7). */
+/** Exit statuses (docs/cli.md "Exit status"). */
 export const EXIT = { ACCEPTED: 0, REJECTED: 1, USAGE: 2 } as const;
 
 /** A usage or unreadable-input error: exit status 2. */

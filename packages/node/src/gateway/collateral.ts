@@ -1,5 +1,5 @@
 /**
- * Gateway-attached collateral (DESIGN.md §4.1 `collateral`, §5 lookup order bundle → cache → network): the
+ * Gateway-attached collateral (docs/wire-protocol.md "Evidence bundle" `collateral`; lookup order bundle → cache → network, docs/architecture.md "Layers inside the verifier"): the
  * vendor-signed documents a client needs to appraise this pod, fetched by the gateway and carried in the
  * bundle, so a client without network access to AMD KDS, Intel PCS and NVIDIA's services — a browser above
  * all, since those servers send no CORS headers — can still appraise a real pod.

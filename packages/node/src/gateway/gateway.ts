@@ -1,5 +1,5 @@
 /**
- * The pod gateway (DESIGN.md §3 "Pod", §4.4): a sidecar inside the confidential VM that
+ * The pod gateway (docs/architecture.md "Data flow", docs/wire-protocol.md "Endpoints"): a sidecar inside the confidential VM that
  *  - holds the HPKE key pair in memory (generated at start, private half never extractable),
  *  - answers `POST /.well-known/ccinfer/attest` with an evidence bundle bound to the client's nonce and key,
  *    with the vendor collateral it lacks attached when `attachCollateral` is on (collateral.ts),

@@ -1,6 +1,6 @@
 /**
  * Errors the gateway answers before (or instead of) decryption: RFC 9457 problem details with type
- * `urn:ccinfer:error:<name>` (DESIGN.md §4.3). Never a stack trace, never evidence of what failed inside.
+ * `urn:ccinfer:error:<name>` (docs/wire-protocol.md "Errors before decryption"). Never a stack trace, never evidence of what failed inside.
  */
 import type { ServerResponse } from 'node:http';
 

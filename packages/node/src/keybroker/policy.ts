@@ -1,5 +1,5 @@
 /**
- * Resource policies: which appraisal policy (DESIGN.md §6 — measurements, initdata digest as HOST_DATA /
+ * Resource policies: which appraisal policy (docs/policy.md — measurements, initdata digest as HOST_DATA /
  * MRCONFIGID, GPU count / mode / driver / VBIOS, …) a pod must satisfy to receive each resource.
  *
  *   { "version": 1,

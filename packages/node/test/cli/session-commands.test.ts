@@ -1,6 +1,6 @@
 /**
  * The session commands end to end, in-process, on loopback: `gateway --evidence simulated --anchors-out`,
- * `attest`, `infer`, `proxy`, `policy init` and `demo`, with the exit statuses of DESIGN.md §7.
+ * `attest`, `infer`, `proxy`, `policy init` and `demo`, with the exit statuses of docs/cli.md.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

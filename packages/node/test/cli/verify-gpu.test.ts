@@ -1,4 +1,4 @@
-/** `ccinfer verify gpu` and `ccinfer verify nras` (DESIGN.md §7) on the real NVIDIA vectors. */
+/** `ccinfer verify gpu` and `ccinfer verify nras` (docs/cli.md) on the real NVIDIA vectors. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-/** `ccinfer verify snp` exit statuses and output (DESIGN.md §7) on real vectors and simulated evidence. */
+/** `ccinfer verify snp` exit statuses and output (docs/cli.md) on real vectors and simulated evidence. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-/** `ccinfer verify tdx` on every real quote (DESIGN.md §7): claims, TCB status, advisories, exit statuses. */
+/** `ccinfer verify tdx` on every real quote (docs/cli.md): claims, TCB status, advisories, exit statuses. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

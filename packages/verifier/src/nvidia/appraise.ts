@@ -118,7 +118,7 @@ export interface NvidiaAppraisalOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** DESIGN.md §7 gpu claims (bytes as lowercase hex) and more. */
+/** GPU claims (names of docs/wire-protocol.md "Verification document"; bytes as lowercase hex) and more. */
 export interface GpuClaims {
   kind: 'gpu' | 'switch';
   arch: Arch;

@@ -1,5 +1,5 @@
 /**
- * GPU / NVSwitch appraisal policy (DESIGN.md §6 `gpu`): claims against allowlists, no crypto. Absent
+ * GPU / NVSwitch appraisal policy (docs/policy.md `gpu`): claims against allowlists, no crypto. Absent
  * allowlists are "not checked" and reported as skipped; the security switches default strict
  * (`requireRim: true`, `ocsp: "require"`).
  */

@@ -3,7 +3,7 @@
  * that the enveloped XML-DSig on NVIDIA RIMs needs.
  *
  * Why not xmldsigjs + @xmldom/xmldom: together they add ~130 KB gzip to the browser client, whose whole budget
- * is 100 KB (DESIGN.md §9). RIMs are machine-written SWID tags of one fixed shape, so a parser that accepts
+ * is 100 KB (docs/design-notes.md "Budgets"). RIMs are machine-written SWID tags of one fixed shape, so a parser that accepts
  * exactly well-formed, namespace-well-formed XML without a DTD is enough, and refusing everything else (DTDs,
  * entities beyond the five predefined ones, processing instructions, unbound prefixes, duplicate attributes)
  * removes the classic XML attack surface (XXE, entity expansion, signature wrapping through odd trees).

@@ -1,4 +1,4 @@
-/** SEV-SNP claims for the verification document (DESIGN.md §7 names; bytes as lowercase hex). */
+/** SEV-SNP claims for the verification document (names of docs/wire-protocol.md "Verification document"; bytes as lowercase hex). */
 import { toHex } from '@ccinfer/core';
 import { formatVersion, type SnpProductLine, type SnpReport, type TcbVersion } from './parse.js';
 

@@ -1,5 +1,5 @@
 /**
- * SEV-SNP appraisal policy (DESIGN.md §6 `snp`): claims against reference values and platform rules. No
+ * SEV-SNP appraisal policy (docs/policy.md `snp`): claims against reference values and platform rules. No
  * crypto here. Allowlists that are absent are "not checked" and reported as skipped; security switches
  * default strict: no debug, no migration agent, VMPL 0 only, no provisional firmware, revocation required.
  */

@@ -1,5 +1,5 @@
 /**
- * Appraisal of an Intel TDX quote (DESIGN.md §5): every step recorded on the CheckList with a `tdx.*` id, in
+ * Appraisal of an Intel TDX quote (docs/checks.md "Intel TDX"): every step recorded on the CheckList with a `tdx.*` id, in
  * Intel QVL's order, failing closed at the first failure. Claims are filled in as they become known, so a
  * rejected quote still reports what was verified (the TCB status and advisories in particular, DESIGN §7).
  *
@@ -40,7 +40,7 @@ import {
   type PckChain,
 } from './verify.js';
 
-/** DESIGN.md §7 tdx claims (bytes as lowercase hex), plus the TCB evaluation details. */
+/** TDX claims (names of docs/wire-protocol.md "Verification document"; bytes as lowercase hex), plus the TCB evaluation details. */
 export interface TdxClaims {
   quoteVersion: number;
   bodyType: number;

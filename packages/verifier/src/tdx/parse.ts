@@ -1,7 +1,7 @@
 /**
- * Intel TDX DCAP quote parsing, v4 and v5 (Intel TDX DCAP Quoting Library API, Appendix A "Quote Format";
- * layouts digested in shared/research/tdx.md §1). Bytes → typed structure; no trust decisions beyond the
- * fixed identifiers a TDX quote must carry. Every length field is checked against the bytes that follow it.
+ * Intel TDX DCAP quote parsing, v4 and v5 (Intel TDX DCAP Quoting Library API, Appendix A "Quote Format").
+ * Bytes → typed structure; no trust decisions beyond the fixed identifiers a TDX quote must carry. Every
+ * length field is checked against the bytes that follow it.
  *
  * Trailing bytes after the signature data are tolerated and counted (`trailingBytes`): real quotes come in
  * 8000-byte driver buffers or with 70 zero bytes of padding, and nothing after `sig_data_len` is signed or

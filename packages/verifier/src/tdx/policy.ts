@@ -1,5 +1,5 @@
 /**
- * The `tdx` section of the appraisal policy (DESIGN.md §6) and its application to verified claims. No crypto.
+ * The `tdx` section of the appraisal policy (docs/policy.md `tdx`) and its application to verified claims. No crypto.
  * Security switches default strict: only `UpToDate` is accepted, DEBUG TDs are refused, SEPT_VE_DISABLE is
  * required (without it the VMM can inject #VE on private-memory faults; dcap-qvl requires it too), and a TD
  * bound to a service TD (MRSERVICETD ≠ 0) is refused unless allowed. An absent allowlist is not checked and

@@ -86,7 +86,7 @@ export async function mintDevices(nvidia: SimulatedNvidia, nonce: Uint8Array, gp
 const DAY = 86_400_000;
 
 /**
- * The DCAP collateral a TDX pod carries (DESIGN.md §4.1 `collateral.tdx`, Intel PCS responses and issuer
+ * The DCAP collateral a TDX pod carries (docs/wire-protocol.md "Evidence bundle" `collateral.tdx`, Intel PCS responses and issuer
  * chains) for the simulated Intel PKI, issued a day before `now` and valid for 30 days after it.
  */
 export async function mintTdxBundleCollateral(intel: SimulatedIntelPki, now: Date = new Date()): Promise<Map<string, Uint8Array>> {

@@ -488,7 +488,7 @@ export async function mintNrasToken(nras: SimulatedNras, s: NrasTokenSpec): Prom
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The collateral a pod attaches for its devices (DESIGN.md §4.1 `collateral.nvidia`)
+// The collateral a pod attaches for its devices (docs/wire-protocol.md "Evidence bundle" `collateral.nvidia`)
 
 /** RIM indices each RIM owns on Hopper (research/nvidia.md §4): disjoint, as the golden comparison requires. */
 export const GPU_DRIVER_RIM_INDICES: readonly number[] = [7, ...Array.from({ length: 21 }, (_, i) => 21 + i)];

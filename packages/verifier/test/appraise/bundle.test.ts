@@ -1,4 +1,4 @@
-/** Bundle appraisal (DESIGN.md §5): the whole checklist on simulated pods, and each kind of tampering refused. */
+/** Bundle appraisal (docs/checks.md "Bundle appraisal"): the whole checklist on simulated pods, and each kind of tampering refused. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, toHex, type EvidenceBundle } from '@ccinfer/core';
 import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';

@@ -1,5 +1,5 @@
 /**
- * Collateral a pod carries for its devices (DESIGN.md §4.1 `collateral.nvidia`): the simulator's
+ * Collateral a pod carries for its devices (docs/wire-protocol.md "Evidence bundle" `collateral.nvidia`): the simulator's
  * `mintNvidiaCollateral` RIMs and pre-fetched OCSP responses satisfy the strict defaults (requireRim,
  * ocsp "require") without network, and what such responses can and cannot vouch for.
  */

@@ -1,5 +1,5 @@
 /**
- * Conformance against the real NVIDIA vectors in ../shared/vectors/nvidia (MANIFEST.md): every device set is
+ * Conformance against the real NVIDIA conformance vectors (test-support/vectors.ts; their MANIFEST.md): every device set is
  * parsed and compared field by field with its expected.json, appraised at its recorded time (chain, FWID,
  * nonce, SPDM signature), RIMs verified and compared with the golden values of rim_check.json, the PPCIe
  * system's topology checked, and the negative sets rejected with the right codes.

@@ -1,5 +1,5 @@
 /**
- * Conformance: every set in ../shared/vectors/snp verified at the time its expected.json gives, every decoded
+ * Conformance: every SNP set of the conformance vectors (test-support/vectors.ts) verified at the time its expected.json gives, every decoded
  * field compared, the known-bad sets rejected with the right codes.
  */
 import { join } from 'node:path';

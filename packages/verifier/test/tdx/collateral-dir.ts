@@ -1,4 +1,4 @@
-/** Reads a collateral directory (DESIGN.md §7 layout) for tests. */
+/** Reads a collateral directory (the layout of docs/cli.md `verify tdx`) for tests. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TdxCollateral } from '../../src/tdx/collateral.js';

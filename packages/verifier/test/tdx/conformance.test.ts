@@ -1,5 +1,5 @@
 /**
- * Conformance on every real quote in ../shared/vectors/tdx at its recorded time: every parsed field, the PCK
+ * Conformance on every real quote of the TDX conformance vectors (test-support/vectors.ts) at its recorded time: every parsed field, the PCK
  * extension, every check, Intel's TCB status and advisory IDs, and the strict-policy verdict.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** `ccinfer gateway`: the pod side (DESIGN.md §3–4). */
+/** `ccinfer gateway`: the pod side (docs/architecture.md "Data flow", docs/wire-protocol.md). */
 import { once } from 'node:events';
 import { cacheOptions, cliCache, parse, readInput, required } from '../args.js';
 import { createConfigfsProvider, createGateway, createSimulatedProvider, type EvidenceProvider } from '../../gateway/index.js';

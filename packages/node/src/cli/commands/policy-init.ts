@@ -1,5 +1,5 @@
 /**
- * `ccinfer policy init --from FILE`: a policy (DESIGN.md §6) that pins what an evidence bundle shows — the
+ * `ccinfer policy init --from FILE`: a policy (docs/policy.md) that pins what an evidence bundle shows — the
  * measurements, HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology.
  * Review it before use: it trusts whatever the bundle contained, so appraise the bundle first.
  */

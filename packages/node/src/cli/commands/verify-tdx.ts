@@ -6,7 +6,7 @@ import { UsageError, type CliIo, type Command } from '../types.js';
 const usage =
   'ccinfer verify tdx --quote FILE [--collateral DIR] [--event-log FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
-/** DESIGN.md §7 collateral directory: the Intel PCS responses, as served (issuer chains URL-decoded). */
+/** The collateral directory of docs/cli.md "Verifying evidence": the Intel PCS responses, as served (issuer chains URL-decoded). */
 async function readCollateralDir(io: CliIo, dir: string): Promise<TdxCollateral> {
   const f = (name: string): Promise<Uint8Array> => readInput(io, `${dir}/${name}`, 'collateral file');
   const [tcbInfo, tcbInfoIssuerChain, qeIdentity, qeIdentityIssuerChain, pckCrl, rootCaCrl] = await Promise.all([

@@ -1,7 +1,7 @@
 /**
  * Evidence providers: where the gateway gets the CPU report and the device (GPU / NVSwitch) SPDM evidence
- * for one attest request. The order of DESIGN.md §3 (pod step 2) is fixed here, once, for every provider:
- * device evidence first, with the client's nonce; then the binding digest (§4.2) over nonce, key config and
+ * for one attest request. The order of docs/binding.md "ccinfer/1" (pod side) is fixed here, once, for every provider:
+ * device evidence first, with the client's nonce; then the binding digest (docs/binding.md) over nonce, key config and
  * device reports; then the CPU report with REPORT_DATA = binding.
  */
 import { ccinferV1Binding, type BindingScheme, type Collateral, type CpuEvidence, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';

@@ -6,7 +6,7 @@
  * AMD / Intel / NVIDIA roots.
  *
  * Like a gateway on real hardware, it attaches the signed collateral a client would otherwise fetch
- * (DESIGN.md §4.1): the ARK-signed CRL (SNP) or Intel's PCS responses (TDX), and for every device its driver
+ * (docs/wire-protocol.md "Evidence bundle"): the ARK-signed CRL (SNP) or Intel's PCS responses (TDX), and for every device its driver
  * and VBIOS RIMs and OCSP responses for the device and RIM signer chains, produced when the evidence is.
  */
 import { randomBytes, type EvidenceBundle } from '@ccinfer/core';
