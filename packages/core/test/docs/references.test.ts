@@ -13,11 +13,11 @@ const PLAN = ['DESIGN', 'md'].join('.');
 const RESEARCH = ['shared', 'research'].join('/');
 const OUTSIDE = ['..', 'shared'].join('/');
 
-const CODE = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.html'];
+const CODE = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.html', '.c'];
 const PROSE = ['.md'];
 
 function files(): string[] {
-  const roots = ['packages', 'examples', 'bench', 'test-support', 'scripts', 'docs'];
+  const roots = ['packages', 'examples', 'bench', 'test-support', 'scripts', 'tools', 'docs'];
   return [...roots.flatMap((r) => sourceFiles(r, [...CODE, ...PROSE, '.sh', '.json'])), 'README.md', 'CONTRIBUTING.md'];
 }
 
