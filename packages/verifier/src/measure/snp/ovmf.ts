@@ -72,7 +72,7 @@ export function guidText(b: Uint8Array): string {
 function readFooterTable(data: Uint8Array): Map<string, Uint8Array> {
   const end = data.length - RESET_VECTOR_BYTES;
   if (end < ENTRY_HEADER) fail('ERR_MEASURE_OVMF_FOOTER', 'image too small for the OVMF footer table', 0);
-  const footer = new ByteReader(data.subarray(end - ENTRY_HEADER, end));
+  const footer = new ByteReader(data.subarray(end - ENTRY_HEADER, end), 'ERR_MEASURE_OVMF_FOOTER');
   const tableLength = footer.u16le('footer length');
   if (guidText(footer.bytesView(16, 'footer GUID')) !== OVMF_TABLE_FOOTER_GUID) {
     fail('ERR_MEASURE_OVMF_FOOTER', 'no OVMF footer table GUID before the reset vector', end - 16);
@@ -96,7 +96,7 @@ function entryU32(table: ReadonlyMap<string, Uint8Array>, guid: string, what: st
   const e = table.get(guid);
   if (e === undefined) return undefined;
   if (e.length < 4) fail('ERR_MEASURE_OVMF_FOOTER', `${what} entry is ${e.length} bytes, 4 expected`);
-  return new ByteReader(e).u32le(what);
+  return new ByteReader(e, 'ERR_MEASURE_OVMF_FOOTER').u32le(what);
 }
 
 /** `ASEV` header `{ signature, length, version 1, count }` then `count` × `{ u32 gpa, u32 size, u32 type }`. */
@@ -105,7 +105,7 @@ function readSevMetadata(data: Uint8Array, offsetFromEnd: number): SevMetadataSe
   if (offsetFromEnd <= 0 || at < 0 || at + 16 > data.length) {
     fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata offset 0x${offsetFromEnd.toString(16)} is outside the image`);
   }
-  const r = new ByteReader(data.subarray(at));
+  const r = new ByteReader(data.subarray(at), 'ERR_MEASURE_OVMF_METADATA');
   if (r.u32le('signature') !== 0x56455341) fail('ERR_MEASURE_OVMF_METADATA', 'SEV metadata signature is not "ASEV"', at);
   const length = r.u32le('length');
   const version = r.u32le('version');
