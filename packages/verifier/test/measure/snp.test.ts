@@ -135,3 +135,33 @@ describe.skipIf(!dir)('SEV-SNP launch digest: public expected values', () => {
     );
   });
 });
+
+describe.skipIf(!dir)('computed reference value, no first contact', () => {
+  it('a policy pinning the computed measurement accepts a pod launched that way and refuses another', async () => {
+    const { verifySnp, parsePolicy } = await import('../../src/index.js');
+    const { simulatedAmd, mintSnpEvidence } = await import('../../src/testing.js');
+    const { measurement } = await measureSnpLaunch({
+      ovmf: readBytes(dir!, 'ovmf_AmdSev_suffix.bin'),
+      vcpus: 4,
+      vcpuType: 'EPYC-Genoa',
+      directBoot: { kernel: new Uint8Array([1, 2, 3]), append: 'console=hvc0' },
+    });
+    const policy = parsePolicy({ version: 1, snp: { measurements: [toHex(measurement)] } });
+    const sim = await simulatedAmd('Genoa');
+    const now = new Date('2026-06-01T00:00:00Z');
+    const pod = await mintSnpEvidence(sim, { measurement });
+    const ok = await verifySnp({ report: pod.report, leaf: pod.leaf, chain: pod.chain, crl: pod.crl }, { anchors: sim.anchors, now, policy: policy.snp! });
+    expect(ok.ok).toBe(true);
+    expect(ok.checks.find((c) => c.id === 'snp.policy.measurement')?.status).toBe('passed');
+    const other = await measureSnpLaunch({
+      ovmf: readBytes(dir!, 'ovmf_AmdSev_suffix.bin'),
+      vcpus: 4,
+      vcpuType: 'EPYC-Genoa',
+      directBoot: { kernel: new Uint8Array([1, 2, 3]), append: 'console=hvc0 agent.debug_console' },
+    });
+    const tampered = await mintSnpEvidence(sim, { measurement: other.measurement });
+    const refused = await verifySnp({ report: tampered.report, leaf: tampered.leaf, chain: tampered.chain, crl: tampered.crl }, { anchors: sim.anchors, now, policy: policy.snp! });
+    expect(refused.ok).toBe(false);
+    expect(refused.errors.map((e) => e.code)).toEqual(['ERR_SNP_POLICY_MEASUREMENT']);
+  });
+});
