@@ -4,7 +4,7 @@
  * pub. 56860, §8.17): the firmware image as normal pages, then OVMF's SEV metadata sections, then one VMSA per
  * vCPU. Pure computation on caller-supplied bytes: runs in browsers and Node alike.
  */
-import { ConfigError, ParseError } from '@ccinfer/core';
+import { ConfigError, ParseError, snapshot } from '@ccinfer/core';
 import { directBootHashes, hashesPage, HASHES_TABLE_BYTES, type DirectBootBlobs } from './hashes.js';
 import { parseOvmf, SEV_HASH_TABLE_RV_GUID, SevSectionType, type OvmfImage, type SevMetadataSection } from './ovmf.js';
 import { LaunchDigest, PageType, type LaunchStep } from './page-info.js';
@@ -109,7 +109,8 @@ async function measureSection(ld: LaunchDigest, ovmf: OvmfImage, s: SevMetadataS
  */
 export async function measureSnpLaunch(options: SnpMeasureOptions): Promise<SnpMeasurement> {
   const { signature, vmm, features } = checkOptions(options);
-  const ovmf = parseOvmf(options.ovmf);
+  // One copy at the boundary: the caller cannot change the image between parsing and hashing.
+  const ovmf = parseOvmf(snapshot(options.ovmf));
   if (options.directBoot !== undefined && !ovmf.sections.some((s) => s.type === SevSectionType.SnpKernelHashes)) {
     throw new ConfigError('ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED', "a kernel was given but the OVMF metadata has no SNP_KERNEL_HASHES section (build OvmfPkg/AmdSev)", { fields: ['directBoot'] });
   }

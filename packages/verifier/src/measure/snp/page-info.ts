@@ -4,7 +4,7 @@
  * 0x70-byte PAGE_INFO structure that embeds the digest so far, so the final MEASUREMENT commits to the order,
  * type, address and contents of every page. This module replays that chain.
  */
-import { sha384 } from '@ccinfer/core';
+import { sha384, toHex } from '@ccinfer/core';
 
 export const PAGE_SIZE = 0x1000;
 
@@ -61,7 +61,7 @@ export class LaunchDigest {
   private async extend(contents: Uint8Array, pageType: PageType, gpa: number): Promise<void> {
     this.ld = await sha384(pageInfo(this.ld, contents, pageType, gpa));
     const name = (Object.keys(PageType) as (keyof typeof PageType)[]).find((k) => PageType[k] === pageType)!;
-    this.steps.push({ gpa, pageType: name, contents: [...contents].map((x) => x.toString(16).padStart(2, '0')).join('') });
+    this.steps.push({ gpa, pageType: name, contents: toHex(contents) });
   }
 
   /** PAGE_TYPE_NORMAL: CONTENTS is the SHA-384 of each 4 KiB page of `data`, loaded from `gpa` on. */
