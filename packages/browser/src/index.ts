@@ -154,4 +154,7 @@ export {
   earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector,
   // policy-init
   policyFromBundle,
+  // measure/snp: computed SEV-SNP launch measurements
+  measureSnpLaunch, type SnpMeasureOptions, type SnpMeasurement, VCPU_TYPES, cpuidSignature, type VmmType,
+  parseOvmf, type OvmfImage, type SevMetadataSection, type LaunchStep, type DirectBootBlobs, type MeasureErrorCode,
 } from '@ccinfer/verifier';

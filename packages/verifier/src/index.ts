@@ -61,3 +61,17 @@ export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
 export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';
 export { policyFromBundle } from './policy-init.js';
+/**
+ * Computed reference values: the SEV-SNP launch MEASUREMENT that a QEMU/KVM (or GCE) launch of an OVMF image with
+ * the given vCPUs, vCPU type, SEV features and measured direct boot (kernel / initrd / command line) must show,
+ * replayed from AMD's SNP_LAUNCH_UPDATE page chain (SEV-SNP Firmware ABI 56860 §8.17) and OVMF's SEV metadata.
+ * Pure Web Crypto: runs in browsers. Pin the result in a policy (`snp.measurements`) to accept a pod never seen.
+ */
+export { measureSnpLaunch, type SnpMeasureOptions, type SnpMeasurement } from './measure/snp/measure.js';
+/** The vCPU type names `measureSnpLaunch` accepts and their CPUID family / model / stepping. */
+export { VCPU_TYPES, cpuidSignature, type VmmType } from './measure/snp/vmsa.js';
+/** OVMF's footer table and SEV metadata sections (parse only). */
+export { parseOvmf, type OvmfImage, type SevMetadataSection } from './measure/snp/ovmf.js';
+export type { LaunchStep } from './measure/snp/page-info.js';
+export type { DirectBootBlobs } from './measure/snp/hashes.js';
+export type { MeasureErrorCode } from './measure/errors.js';

@@ -13,5 +13,6 @@ import { verifyNrasCommand } from './verify-nras.js';
 import { collateralFetchCommand } from './collateral-fetch.js';
 import { verifyBundleCommand } from './verify-bundle.js';
 import { keybrokerCommand } from './keybroker.js';
+import { measureSnpCommand } from './measure-snp.js';
 
-export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, demoCommand, policyInitCommand, collateralFetchCommand, keybrokerCommand];
+export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, demoCommand, policyInitCommand, collateralFetchCommand, keybrokerCommand, measureSnpCommand];
