@@ -39,7 +39,7 @@ describe.skipIf(!peers || !snp)('signed provenance on the Tinfoil release bundle
     chain: readText(snp!, set, 'cert_chain.pem'),
   });
   const verifyBundle = sigstoreBundleVerifier();
-  const run = (opts: { policy?: Partial<ProvenancePolicy>; bundle?: unknown; verifier?: SigstoreBundleVerifier; subjectDigest?: string; set?: string; noInput?: boolean } = {}) => {
+  const run = (opts: { policy?: Record<string, unknown>; bundle?: unknown; verifier?: SigstoreBundleVerifier; subjectDigest?: string; set?: string; noInput?: boolean } = {}) => {
     const policy = parsePolicy({ version: 1, snp: { revocation: 'allow-unavailable', provenance: { ...RELEASE, ...opts.policy } } });
     return verifySnp(evidence(opts.set), {
       now,
@@ -77,7 +77,7 @@ describe.skipIf(!peers || !snp)('signed provenance on the Tinfoil release bundle
   });
 
   it('a subject pattern naming the workflow file also accepts it', async () => {
-    const doc = await run({ policy: { repository: undefined, subjectPattern: 'https://github\\.com/tinfoilsh/confidential-model-router/\\.github/workflows/build\\.yml@refs/tags/v[0-9.]+' } as Partial<ProvenancePolicy> });
+    const doc = await run({ policy: { repository: undefined, subjectPattern: 'https://github\\.com/tinfoilsh/confidential-model-router/\\.github/workflows/build\\.yml@refs/tags/v[0-9.]+' } });
     expect(codes(doc)).toEqual([]);
   });
 
