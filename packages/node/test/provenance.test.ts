@@ -15,6 +15,9 @@ import { SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE, sigstoreBundleVeri
 import { expectCode } from '../../../test-support/helpers.js';
 import { readBytes, readJson, readText, vectorsDir } from '../../../test-support/vectors.js';
 import { cli } from './cli/io.js';
+import { encodeBundle, generateGatewayKey, randomBytes, fromHex } from '@ccinfer/core';
+import { mintBundle } from '@ccinfer/verifier/testing';
+import { bundleAppraiser } from '../src/client.js';
 
 const peers = vectorsDir('peers');
 const snp = vectorsDir('snp');
@@ -180,6 +183,33 @@ describe.skipIf(!peers || !snp)('signed provenance on the Tinfoil release bundle
   it('a trusted root that is not a TrustedRoot document is refused at once: ERR_PROVENANCE_TRUSTED_ROOT_INVALID', async () => {
     await expectCode(() => sigstoreBundleVerifier({ trustedRoot: {} }), ConfigError, 'ERR_PROVENANCE_TRUSTED_ROOT_INVALID');
     await expectCode(() => sigstoreBundleVerifier({ trustedRoot: 'x' }), ConfigError, 'ERR_PROVENANCE_TRUSTED_ROOT_INVALID');
+  });
+
+  describe('the client appraiser (createSecureClient): a pod pinned by its release, with no first contact', () => {
+    const appraiseWith = async (measurementHex: string | undefined, provenance: boolean) => {
+      const nonce = randomBytes(32);
+      const keyConfig = (await generateGatewayKey(1)).encoded;
+      const { bundle: pod, anchors } = await mintBundle({ nonce, keyConfig, now, ...(measurementHex ? { report: { measurement: fromHex(measurementHex) } } : {}) });
+      const policy = parsePolicy({ version: 1, snp: { provenance: RELEASE } });
+      const appraiser = bundleAppraiser({ policy, anchors, fetcher: undefined, clock: { now: () => now }, ...(provenance ? { provenance: { bundle } } : {}) });
+      return appraiser(encodeBundle(pod), nonce);
+    };
+
+    it('accepts a (simulated) pod showing the signed measurement, the release identity counting as the pin', async () => {
+      const doc = await appraiseWith('09ef32acf90fcfeb6206d1a46c13145cef736ebbb83f18eaff680b686232031546ff5fd39c44599699ee8734cbbeb519', true);
+      expect(doc.errors).toEqual([]);
+      expect(doc.ok).toBe(true);
+      expect(doc.keyConfig.length).toBeGreaterThan(0);
+      expect((doc.claims['cpu'] as any).provenance.logIndex).toBe('845420855');
+      expect(doc.checks.find((c) => c.id === 'policy.referenceValues')?.status).toBe('passed');
+    });
+
+    it('refuses a pod whose measurement the release did not sign, and refuses without the bundle', async () => {
+      const other = await appraiseWith(undefined, true);
+      expect(codes(other)).toEqual(['ERR_PROVENANCE_MEASUREMENT']);
+      expect(other.keyConfig.length).toBe(0);
+      expect(codes(await appraiseWith(undefined, false))).toEqual(['ERR_PROVENANCE_MISSING']);
+    });
   });
 
   describe('ccinfer verify snp --provenance', () => {
