@@ -30,7 +30,7 @@ import {
   type Fields,
   type SecureClientOptions,
 } from '@ccinfer/core';
-import { appraise, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { appraise, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { proxiedFetcher, TieredCache } from './collateral.js';
 import { IndexedDbCache } from './idb-cache.js';
 import { attestedKeyConfig, progress, sealParts, sealFor, type ProgressListener } from './seal.js';
@@ -59,6 +59,12 @@ export interface BrowserClientOptions extends Omit<SecureClientOptions, 'apprais
    * without `collateralProxy`, collateral comes only from the bundle and the cache: nothing is fetched.
    */
   collateralFetcher?: Fetcher;
+  /**
+   * The signed provenance a policy's `snp.provenance` is checked against: the Sigstore bundle and a
+   * `SigstoreBundleVerifier`. ccinfer ships none for pages (the sigstore libraries need Node built-ins), so
+   * without one a policy with `snp.provenance` refuses every pod (`ERR_PROVENANCE_MISSING`).
+   */
+  provenance?: ProvenanceInput;
 }
 
 export interface UploadOptions {
@@ -83,6 +89,7 @@ export function browserAppraiser(o: {
   clock?: SecureClientOptions['clock'];
   ready?: Promise<unknown>;
   allowUnpinnedMeasurements?: boolean | undefined;
+  provenance?: ProvenanceInput | undefined;
 }): Appraiser {
   return async (bundle, nonce) => {
     await o.ready;
@@ -95,6 +102,7 @@ export function browserAppraiser(o: {
       clock: o.clock,
       onCheck: o.onCheck,
       requireReferenceValues: o.allowUnpinnedMeasurements !== true,
+      provenance: o.provenance,
     });
     return { ...r.document, keyConfig: r.keyConfig ?? new Uint8Array(0) };
   };
@@ -252,12 +260,12 @@ export function createSecureClient(o: BrowserClientOptions): BrowserSecureClient
   const ready = file ? loadCollateralFile(cache, file) : Promise.resolve(0);
   ready.catch(() => undefined); // surfaced by the first appraisal
   const collateralFetcher = o.collateralProxy !== undefined ? proxiedFetcher(o.collateralProxy, o.collateralFetcher ?? fetch) : o.collateralFetcher;
-  const { appraise: custom, policy, anchors, onCheck, allowUnpinnedMeasurements, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
+  const { appraise: custom, policy, anchors, onCheck, allowUnpinnedMeasurements, provenance, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
   const maxAge = o.maxEvidenceAgeSeconds ?? policy?.freshness?.maxEvidenceAgeSeconds;
   return new BrowserSecureClient({
     ...rest,
     ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     fetch,
-    appraise: custom ?? browserAppraiser({ policy, anchors, cache, fetcher: collateralFetcher, onCheck, clock: o.clock, ready, allowUnpinnedMeasurements }),
+    appraise: custom ?? browserAppraiser({ policy, anchors, cache, fetcher: collateralFetcher, onCheck, clock: o.clock, ready, allowUnpinnedMeasurements, provenance }),
   });
 }

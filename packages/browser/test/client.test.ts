@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkedRequestDecoder, ChunkedRequestEncoder, ConfigError, MemoryCache, SessionError, TransportError, concat, generateGatewayKey, parseKeyConfig, encodeKeyConfig, type Fetcher } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider, startModelServer, type Gateway, type ModelServer, type SimulatedProvider } from '@ccinfer/node';
+import { createGateway, createSimulatedProvider, sigstoreBundleVerifier, startModelServer, type Gateway, type ModelServer, type SimulatedProvider } from '@ccinfer/node';
+import { parsePolicy } from '@ccinfer/verifier';
+import { readJson, vectorsDir } from '../../../test-support/vectors.js';
 import { createSecureClient, proxiedFetcher, sealParts, TieredCache, IndexedDbCache } from '../src/index.js';
 import { expectCode } from '../../../test-support/helpers.js';
 
@@ -34,6 +36,24 @@ describe('createSecureClient (browser build) in Node', () => {
     expect(codes).toEqual(['ERR_POLICY_UNPINNED']);
     const pinned = createSecureClient({ endpoint: url, anchors: provider.anchors, policy: await provider.referencePolicy() });
     expect((await pinned.attest()).ok).toBe(true);
+  });
+
+  it.skipIf(!vectorsDir('peers'))('a release-identity policy: refused without a provenance bundle (ERR_PROVENANCE_MISSING); the injected verifier runs when given', async () => {
+    const policy = parsePolicy({
+      version: 1,
+      snp: { provenance: { issuer: 'https://token.actions.githubusercontent.com', repository: 'tinfoilsh/confidential-model-router', predicateType: 'https://tinfoil.sh/predicate/snp-tdx-multiplatform/v1' } },
+    });
+    const refusals = async (o: Parameters<typeof createSecureClient>[0]): Promise<string[]> => {
+      const client = createSecureClient(o);
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.attest()).rejects.toBeInstanceOf(Error);
+      return codes;
+    };
+    expect(await refusals({ endpoint: url, anchors: provider.anchors, policy })).toEqual(['ERR_PROVENANCE_MISSING']);
+    // The real Tinfoil release bundle verifies; the simulated pod's measurement is not the one it signed.
+    const bundle = readJson(vectorsDir('peers')!, 'tinfoil-attestation-bundle.json').sigstoreBundle;
+    expect(await refusals({ endpoint: url, anchors: provider.anchors, policy, provenance: { bundle, verifyBundle: sigstoreBundleVerifier() } })).toEqual(['ERR_PROVENANCE_MEASUREMENT']);
   });
 
   it('infers through the encrypted session with the verifier appraisal', async () => {

@@ -14,7 +14,8 @@ import {
   type Fetcher,
   type SecureClientOptions,
 } from '@ccinfer/core';
-import { appraise, ChainCache, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { appraise, ChainCache, PINNED_ANCHORS, type Policy, type SigstoreBundleVerifier, type TrustAnchors } from '@ccinfer/verifier';
+import { sigstoreBundleVerifier } from './provenance.js';
 import { defaultDiskCache } from './disk-cache.js';
 import { nodeSessionCrypto } from './session-crypto.js';
 
@@ -37,6 +38,12 @@ export interface BundleAppraiserOptions {
    * anything to a VM that could be running anyone's software (`ERR_POLICY_UNPINNED`).
    */
   allowUnpinnedMeasurements?: boolean | undefined;
+  /**
+   * The signed provenance a policy's `snp.provenance` release identity is checked against: the release's Sigstore
+   * bundle (parsed JSON), given by the caller (e.g. downloaded with the release; the pod does not serve it).
+   * `verifyBundle` defaults to `sigstoreBundleVerifier()` (offline, the shipped public-good trusted root).
+   */
+  provenance?: { bundle: unknown; subjectDigest?: string | undefined; verifyBundle?: SigstoreBundleVerifier | undefined } | undefined;
 }
 
 /**
@@ -47,6 +54,8 @@ export interface BundleAppraiserOptions {
 export function bundleAppraiser(o: BundleAppraiserOptions = {}): Appraiser {
   const cache = o.cache ?? new MemoryCache();
   const chainCache = new ChainCache();
+  const p = o.provenance;
+  const provenance = p ? { bundle: p.bundle, subjectDigest: p.subjectDigest, verifyBundle: p.verifyBundle ?? sigstoreBundleVerifier() } : undefined;
   return async (bytes: Uint8Array, nonce: Uint8Array): Promise<AttestedDocument> => {
     const a = await appraise(bytes, {
       nonce,
@@ -58,6 +67,7 @@ export function bundleAppraiser(o: BundleAppraiserOptions = {}): Appraiser {
       clock: o.clock,
       onCheck: o.onCheck,
       requireReferenceValues: o.allowUnpinnedMeasurements !== true,
+      provenance,
     });
     return { ...a.document, keyConfig: a.document.ok && a.keyConfig ? a.keyConfig : new Uint8Array(0) };
   };
@@ -78,13 +88,13 @@ export interface CreateSecureClientOptions extends Omit<SecureClientOptions, 'ap
 export function createSecureClient(o: CreateSecureClientOptions): SecureClient {
   const fetch: Fetcher =
     o.fetch ?? ((url, init) => undiciFetch(url, { ...(init as object), ...(o.dispatcher ? { dispatcher: o.dispatcher } : {}) } as never) as unknown as Promise<Response>);
-  const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, allowUnpinnedMeasurements, ...rest } = o;
+  const { appraise, dispatcher: _d, policy, anchors, fetcher, cache, onCheck, allowUnpinnedMeasurements, provenance, ...rest } = o;
   const maxAge = o.maxEvidenceAgeSeconds ?? policy?.freshness?.maxEvidenceAgeSeconds;
   return new SecureClient({
     ...rest,
     ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     crypto: o.crypto ?? nodeSessionCrypto,
     fetch,
-    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache: 'cache' in o ? cache : defaultDiskCache(), clock: o.clock, onCheck, allowUnpinnedMeasurements }),
+    appraise: appraise ?? bundleAppraiser({ policy, anchors, fetcher: 'fetcher' in o ? fetcher : fetch, cache: 'cache' in o ? cache : defaultDiskCache(), clock: o.clock, onCheck, allowUnpinnedMeasurements, provenance }),
   });
 }

@@ -5,6 +5,8 @@ export { main as runCli } from './cli/main.js';
 export type { CliIo, Command } from './cli/types.js';
 export { createSecureClient, bundleAppraiser, type CreateSecureClientOptions, type BundleAppraiserOptions } from './client.js';
 export { nodeSessionCrypto } from './session-crypto.js';
+/** Signed provenance: the Sigstore bundle verifier (offline, shipped public-good trusted root) for `snp.provenance`. */
+export { sigstoreBundleVerifier, SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE, type SigstoreBundleVerifierOptions } from './provenance.js';
 export { DiskCache, defaultCacheDir, type DiskCacheOptions } from './disk-cache.js';
 export {
   createGateway,

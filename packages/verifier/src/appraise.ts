@@ -39,6 +39,7 @@ import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appra
 import { evaluateSystemPolicy } from './nvidia/policy.js';
 import { FEATURE_PPCIE, checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
 import type { Policy } from './policy.js';
+import type { ProvenanceInput } from './provenance/appraise.js';
 import { appraiseSnp } from './snp/appraise.js';
 import { appraiseTdxQuote } from './tdx/appraise.js';
 import type { TdxCollateral } from './tdx/collateral.js';
@@ -84,6 +85,11 @@ export interface AppraiseOptions {
    * default); `verify` commands leave it off and report the measurement as NOT CHECKED instead.
    */
   requireReferenceValues?: boolean | undefined;
+  /**
+   * The signed provenance (Sigstore bundle and its verifier) that an SNP policy's `provenance` section is
+   * checked against; the client gets it from a file, not from the pod. Default none.
+   */
+  provenance?: ProvenanceInput | undefined;
 }
 
 export interface Appraisal {
@@ -179,7 +185,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       claims['cpu'] = cpuClaims;
       const snp = await appraiseSnp(
         { report: b.cpu.report, leaf: b.cpu.leaf, ...(b.cpu.chain?.length ? { chain: b.cpu.chain } : {}), ...(b.collateral?.snp ? { crl: b.collateral.snp.crl } : {}) },
-        { ...common, anchors, policy: policy?.snp },
+        { ...common, anchors, policy: policy?.snp, provenance: options.provenance },
         cpuClaims,
       );
       reportData = snp.report.reportData;
@@ -276,7 +282,8 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       else checks.pass(o.id, o.detail);
     }
     if (options.requireReferenceValues) {
-      const pinned = b.cpu.tee === 'snp' ? policy?.snp?.measurements : policy?.tdx?.mrTd;
+      // A signed-provenance identity pins the measurement too: `snp.provenance.measurement` has checked it.
+      const pinned = b.cpu.tee === 'snp' ? (policy?.snp?.measurements ?? policy?.snp?.provenance) : policy?.tdx?.mrTd;
       await checks.run('policy.referenceValues', () => {
         if (!pinned) {
           throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd'}: any genuine ${b.cpu.tee.toUpperCase()} VM would be accepted, whatever software it runs (pin it with \`ccinfer policy init\`)`, { field: b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd' });

@@ -22,6 +22,12 @@ export { vcekUrl, certChainUrl, crlUrl, parseCertTable, CERT_TABLE_GUID, KDS_BAS
 export { evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
 export { appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions } from './snp/appraise.js';
 export type { SnpErrorCode } from './snp/errors.js';
+/** Signed provenance (Sigstore): the `snp.provenance` policy section, in-toto statements, Fulcio signer identity. */
+export { appraiseProvenance, checkIdentity, type ProvenanceInput, type SigstoreBundleVerifier, type VerifiedSigstoreBundle, type ProvenanceClaim } from './provenance/appraise.js';
+export { parseProvenancePolicy, KNOWN_PREDICATES, type ProvenancePolicy } from './provenance/policy.js';
+export { parseInTotoStatement, predicateMeasurements, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement, type InTotoSubject } from './provenance/statement.js';
+export { signerIdentity, FULCIO_OID, type SignerIdentity } from './provenance/identity.js';
+export type { ProvenanceErrorCode } from './provenance/errors.js';
 export { parseTdxQuote, hasTdAttribute, TD_ATTR, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader } from './tdx/parse.js';
 export { parseSgxExtension, pckExtension, pckCaType, SGX_EXTENSION_OID, type SgxExtension } from './tdx/pck.js';
 export { parsePckChain, type PckChain } from './tdx/verify.js';

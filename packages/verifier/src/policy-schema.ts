@@ -83,3 +83,29 @@ export function version(v: unknown, path: string, errs: FieldErrors): [number, n
   errs.push(`${path}: must be a version MAJOR.MINOR.BUILD`);
   return undefined;
 }
+
+/** A non-empty string. */
+export function text(v: unknown, path: string, errs: FieldErrors): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string' && v.length > 0) return v;
+  errs.push(`${path}: must be a non-empty string`);
+  return undefined;
+}
+
+/** A regular expression source, matched against the whole value (`^(?:…)$`) at appraisal. */
+export function pattern(v: unknown, path: string, errs: FieldErrors): string | undefined {
+  const s = text(v, path, errs);
+  if (s === undefined) return undefined;
+  try {
+    new RegExp(s, 'u');
+    return s;
+  } catch {
+    errs.push(`${path}: must be a valid regular expression`);
+    return undefined;
+  }
+}
+
+/** Tests `value` against a policy pattern, anchored at both ends so `org/repo` cannot match `evil-org/repo2`. */
+export function matchesWhole(source: string, value: string): boolean {
+  return new RegExp(`^(?:${source})$`, 'u').test(value);
+}

@@ -1,8 +1,9 @@
 /** Shared option parsing for the CLI commands (node:util parseArgs, strict: unknown flags are usage errors). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CcinferError, ConfigError, MemoryCache, fromHex, type Cache } from '@ccinfer/core';
-import { parseAnchors, parsePolicyText, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { parseAnchors, parsePolicyText, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { defaultDiskCache } from '../disk-cache.js';
+import { sigstoreBundleVerifier } from '../provenance.js';
 import { UsageError, type CliIo } from './types.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -104,4 +105,41 @@ export function cliCache(io: CliIo, values: { 'cache-dir'?: string | undefined; 
   if (values['cache-dir'] === '') throw new UsageError('--cache-dir needs a directory');
   if (values['no-cache']) return new MemoryCache();
   return defaultDiskCache(values['cache-dir'], io.env) ?? new MemoryCache();
+}
+
+/** `--provenance FILE` (a Sigstore bundle for the policy's `snp.provenance`) and `--trusted-root FILE`. */
+export const provenanceOptions = {
+  provenance: { type: 'string' },
+  'trusted-root': { type: 'string' },
+} as const;
+
+async function readJsonFile(io: CliIo, path: string, what: string): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await readInput(io, path, what)));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${what} ${path} is not JSON`);
+  }
+}
+
+/**
+ * The signed provenance of `--provenance FILE`, verified offline against the shipped Sigstore trusted root or
+ * `--trusted-root FILE`. The bundle is read here, never fetched: its provenance is the caller's choice of file.
+ */
+export async function loadProvenance(
+  io: CliIo,
+  values: { provenance?: string | undefined; 'trusted-root'?: string | undefined },
+): Promise<ProvenanceInput | undefined> {
+  if (values.provenance === undefined) {
+    if (values['trusted-root'] !== undefined) throw new UsageError('--trusted-root needs --provenance');
+    return undefined;
+  }
+  const bundle = await readJsonFile(io, values.provenance, 'provenance bundle');
+  const trustedRoot = values['trusted-root'] === undefined ? undefined : await readJsonFile(io, values['trusted-root'], 'trusted root');
+  try {
+    return { bundle, verifyBundle: sigstoreBundleVerifier(trustedRoot === undefined ? {} : { trustedRoot }) };
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`trusted root ${values['trusted-root']} is invalid: ${err.message}`);
+    throw err;
+  }
 }

@@ -28,6 +28,7 @@ import { snpClaims } from './claims.js';
 import { KDS_BASE, certChainUrl, crlUrl, vcekUrl } from './collateral.js';
 import { parseEndorsementKey, type AmdEndorsementKey } from './endorsement.js';
 import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport } from './parse.js';
+import { appraiseProvenance, type ProvenanceInput } from '../provenance/appraise.js';
 import { evaluateSnpPolicy, type SnpPolicy } from './policy.js';
 import { checkLeafBinding, checkSnpRevocation, resolveProductLine, verifyReportSignature, verifySnpChain } from './verify.js';
 
@@ -53,6 +54,8 @@ export interface SnpAppraisalOptions {
   kdsBase?: string | undefined;
   /** REPORT_DATA the caller's binding scheme requires; checked as `snp.reportData` when given. */
   expectedReportData?: Uint8Array | undefined;
+  /** The signed provenance bundle the policy's `provenance` section is checked against. */
+  provenance?: ProvenanceInput | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -151,6 +154,14 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
       if (o.warn) checks.warn(o.skipped);
     } else checks.pass(o.id, o.detail);
   }
+  if (options.policy?.provenance) {
+    try {
+      await appraiseProvenance(report.measurement, options.policy.provenance, options.provenance, checks, into);
+    } catch (err) {
+      if (!(err instanceof CcinferError)) throw err;
+      firstFailure ??= err;
+    }
+  }
   if (firstFailure) throw firstFailure;
   return { claims: into, report, productLine };
 }
@@ -201,7 +212,9 @@ export interface VerifySnpOptions extends Omit<SnpAppraisalOptions, 'now' | 'che
  * (report layout, reserved bytes), `snp.endorsementKey` (VCEK / VLEK), `snp.productLine` (CPUID and key
  * agree), `snp.chain` (leaf → ASK / ASVK → ARK pinned by `anchors`), `snp.revocation` (ARK-signed CRL),
  * `snp.tcbBinding` (leaf TCB = REPORTED_TCB, hwID = CHIP_ID), `snp.signature` (ECDSA P-384 over the report),
- * `snp.reportData` when `expectedReportData` is given, then the `snp.policy.*` rules.
+ * `snp.reportData` when `expectedReportData` is given, then the `snp.policy.*` rules and, when the policy has a
+ * `provenance` section, the `snp.provenance.*` steps against `options.provenance` (the Sigstore bundle and its
+ * verifier; the `provenance` claim lists repository, workflow, ref and Rekor log index).
  *
  * Evidence problems do not throw: they make `ok` false and are listed in `checks` and `errors` with their
  * `ERR_…` code. Invalid options throw a ConfigError (`ERR_OPTIONS_INVALID`).

@@ -5,6 +5,7 @@
  */
 import { PolicyError, toHex, type ErrorCode } from '@ccinfer/core';
 import { bool, enumList, hexList, int, intList, object, oneOf, version, type FieldErrors } from '../policy-schema.js';
+import { parseProvenancePolicy, type ProvenancePolicy } from '../provenance/policy.js';
 import type { SigningKey, SnpProductLine, SnpReport, TcbVersion } from './parse.js';
 import { tcbAtLeast } from './verify.js';
 
@@ -29,6 +30,11 @@ export interface SnpPolicy {
   allowProvisionalFirmware?: boolean;
   /** `require` (default): a current ARK-signed CRL must be checked; `allow-unavailable`: warn if none can be had. */
   revocation?: 'require' | 'allow-unavailable';
+  /**
+   * Release identity whose Sigstore-signed in-toto statement lists the allowed measurements (checked as
+   * `snp.provenance.*` against the provenance bundle given to the client). With `measurements` too, both apply.
+   */
+  provenance?: ProvenancePolicy;
 }
 
 const KEYS = [
@@ -44,6 +50,7 @@ const KEYS = [
   'minFirmware',
   'allowProvisionalFirmware',
   'revocation',
+  'provenance',
 ] as const;
 
 export function parseSnpPolicy(v: unknown, path: string, errs: FieldErrors): SnpPolicy | undefined {
@@ -73,6 +80,7 @@ export function parseSnpPolicy(v: unknown, path: string, errs: FieldErrors): Snp
   set('minFirmware', version(o['minFirmware'], `${path}.minFirmware`, errs));
   set('allowProvisionalFirmware', bool(o['allowProvisionalFirmware'], `${path}.allowProvisionalFirmware`, errs));
   set('revocation', oneOf(o['revocation'], `${path}.revocation`, errs, ['require', 'allow-unavailable'] as const));
+  set('provenance', parseProvenancePolicy(o['provenance'], `${path}.provenance`, errs));
   return p;
 }
 
@@ -153,7 +161,9 @@ export function evaluateSnpPolicy(f: SnpFacts, policy: SnpPolicy = {}): RuleOutc
     const want = (min[0] << 16) | (min[1] << 8) | min[2];
     return versionNumber(c) >= want ? undefined : reject('ERR_SNP_POLICY_FIRMWARE', 'committedVersion', `committed firmware ${c.major}.${c.minor}.${c.build} is below ${min.join('.')}`, min.join('.'), `${c.major}.${c.minor}.${c.build}`);
   });
-  allowlist('measurement', 'ERR_SNP_POLICY_MEASUREMENT', 'measurement', policy.measurements, r.measurement);
+  if (!policy.measurements && policy.provenance) {
+    out.push({ id: 'snp.policy.measurement', skipped: 'no measurement allowlist: the measurement is checked against the signed provenance (snp.provenance.*)' });
+  } else allowlist('measurement', 'ERR_SNP_POLICY_MEASUREMENT', 'measurement', policy.measurements, r.measurement);
   allowlist('hostData', 'ERR_SNP_POLICY_HOST_DATA', 'hostData', policy.hostData, r.hostData);
   return out;
 }

@@ -1,9 +1,9 @@
 import { appraise } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, verifyOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, verifyOptions, provenanceOptions, loadProvenance, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
+const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--provenance BUNDLE [--trusted-root FILE]] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 export const verifyBundleCommand: Command = {
   name: 'verify bundle',
@@ -13,6 +13,7 @@ export const verifyBundleCommand: Command = {
     const { values, positionals } = parse(args, {
       nonce: { type: 'string' },
       ...verifyOptions,
+      ...provenanceOptions,
     }, usage, 1);
     const file = positionals[0];
     if (!file) throw new UsageError(`missing FILE\nusage: ${usage}`);
@@ -26,6 +27,7 @@ export const verifyBundleCommand: Command = {
       policy,
       anchors,
       now,
+      provenance: await loadProvenance(io, values),
       fetcher: values.offline ? undefined : io.fetcher,
       cache: cliCache(io, values),
       signal: io.signal,

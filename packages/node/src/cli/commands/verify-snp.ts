@@ -1,9 +1,9 @@
 import { verifySnp } from '@ccinfer/verifier';
-import { loadAnchors, loadPolicy, parse, parseAt, readInput, required, verifyOptions, cliCache } from '../args.js';
+import { loadAnchors, loadPolicy, parse, parseAt, readInput, required, verifyOptions, provenanceOptions, loadProvenance, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
-const usage = 'ccinfer verify snp --report FILE --cert FILE [--chain PEM] [--crl FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
+const usage = 'ccinfer verify snp --report FILE --cert FILE [--chain PEM] [--crl FILE] [--at ISO] [--policy FILE] [--provenance BUNDLE [--trusted-root FILE]] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
 
 export const verifySnpCommand: Command = {
   name: 'verify snp',
@@ -16,6 +16,7 @@ export const verifySnpCommand: Command = {
       chain: { type: 'string' },
       crl: { type: 'string' },
       ...verifyOptions,
+      ...provenanceOptions,
     }, usage);
     const reportPath = required(values.report, '--report', usage);
     const certPath = required(values.cert, '--cert', usage);
@@ -31,6 +32,7 @@ export const verifySnpCommand: Command = {
       {
         anchors,
         policy: policy?.snp,
+        provenance: await loadProvenance(io, values),
         ...(now ? { now } : {}),
         fetcher: values.offline ? undefined : io.fetcher,
         cache: cliCache(io, values),
