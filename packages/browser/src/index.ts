@@ -147,7 +147,7 @@ export {
   // nvidia/policy
   parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPolicy, type GpuMode,
   // nvidia/topology
-  checkPpcieTopology, checkFeatureFlags, type PpcieTopology,
+  checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice,
   // nvidia/appraise
   appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions,
   type VerifyGpuOptions, type RimInput,

@@ -2,7 +2,7 @@
  * Appraisal of a ccinfer/1 evidence bundle (docs/checks.md "Bundle appraisal"): the checklist that decides whether a pod may be
  * sent anything. In order:
  *   bundle.decode → nonce.echo → CPU (snp.* | tdx.*) → binding.reportData → initdata.digest →
- *   gpu[i].* / switch[j].* (each with the client's nonce) → topology.ppcie → gpu policy → result.
+ *   gpu[i].* / switch[j].* (each with the client's nonce) → devices.distinct → topology.ppcie → gpu policy → result.
  * The first failing step stops the appraisal: later steps are never reported as passed. The document is
  * returned in every case; `ok` decides.
  */
@@ -37,7 +37,7 @@ import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
-import { FEATURE_PPCIE, checkFeatureFlags, checkPpcieTopology } from './nvidia/topology.js';
+import { FEATURE_PPCIE, checkDistinctDevices, checkFeatureFlags, checkPpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
 import type { Policy } from './policy.js';
 import type { ProvenanceInput } from './provenance/appraise.js';
 import { appraiseSnp } from './snp/appraise.js';
@@ -120,7 +120,8 @@ export async function initdataDigest(initdata: string, size: number): Promise<Ui
  * `options.nonce`: the checklist of docs/checks.md, in order — `bundle.decode`, `nonce.echo`, the CPU steps (`snp.*`
  * or `tdx.*`: chain to the pinned root, revocation, TCB, report signature, policy), `binding.reportData`
  * (REPORT_DATA is the binding of this nonce, key config and device reports), `initdata.digest`, every GPU and
- * NVSwitch (`gpu<i>.*`, `switch<j>.*`, each against the client's nonce), topology, the GPU policy and, with
+ * NVSwitch (`gpu<i>.*`, `switch<j>.*`, each against the client's nonce), `devices.distinct` (no device listed
+ * twice: `ERR_NV_DEVICE_DUPLICATE`), topology, the GPU policy and, with
  * `requireReferenceValues`, `policy.referenceValues`.
  *
  * Fail closed. Evidence problems do not throw: the first failing step stops the appraisal (the policy rules of
@@ -246,6 +247,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       return { ...d, own, into, result };
     });
     const appraised: Record<string, GpuClaims[]> = { gpus: [], switches: [] };
+    const everyDevice: AppraisedDevice[] = [];
     for (const r of runs) {
       components.push({ submod: r.submod, prefix: r.id });
       (claims[r.kind] as unknown[]).push(r.into);
@@ -259,9 +261,14 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
         if (settled.v.kind !== want) throw new VerificationError('ERR_NV_TOPOLOGY_MISMATCH', `${r.id} is a ${settled.v.kind === 'switch' ? 'NVSwitch' : 'GPU'}, listed as a ${want === 'gpu' ? 'GPU' : 'NVSwitch'}`);
       });
       appraised[r.kind]!.push(settled.v);
+      everyDevice.push({ id: r.id, report: r.e.report, claims: settled.v });
     }
     const gpus = appraised['gpus']!;
     const switches = appraised['switches']!;
+    // One device listed twice must not count twice (nor stand in for an unattested one): before topology and counts.
+    if (everyDevice.length > 1) {
+      await checks.run('devices.distinct', () => checkDistinctDevices(everyDevice), () => `${everyDevice.length} distinct devices (reports, leaf serials, PDIs)`);
+    }
 
     // PPCIe is decided by what the GPUs' signed evidence says (FEATURE_FLAG PPCIe / protected PCIe), not by
     // whether the pod chose to include switches: PPCIe GPUs without their NVSwitches fail the topology check.

@@ -61,7 +61,7 @@ export { buildOcspRequest, parseOcspResponse, checkOcspResponse, certIdFor, type
 export { verifyNrasToken, verifyNras, parseDetachedEat, type NrasOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
 export { rimUrl, parseRimServiceResponse, RIM_SERVICE_URL, OCSP_URL as NVIDIA_OCSP_URL, NRAS_JWKS_URL } from './nvidia/collateral.js';
 export { parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPolicy, type GpuMode } from './nvidia/policy.js';
-export { checkPpcieTopology, checkFeatureFlags, type PpcieTopology } from './nvidia/topology.js';
+export { checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
 export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
 export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';

@@ -51,4 +51,20 @@ describe('ccinfer verify bundle', () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.out).checks[0]).toMatchObject({ id: 'bundle.decode', status: 'failed' });
   });
+
+  it('exit 1 for a bundle that lists one GPU twice (ERR_NV_DEVICE_DUPLICATE), whatever the count policy', async () => {
+    const twice = randomBytes(32);
+    const { bundle } = await mintBundle({
+      nonce: twice,
+      keyConfig: (await generateGatewayKey(1)).encoded,
+      gpus: 1,
+      now: new Date('2026-06-01T00:00:00Z'),
+      editDevices: (d) => ({ gpus: [d.gpus[0]!, d.gpus[0]!], switches: [] }),
+    });
+    writeFileSync(join(dir, 'twice.cbor'), encodeBundle(bundle));
+    writeFileSync(join(dir, 'two.json'), JSON.stringify({ version: 1, gpu: { count: { min: 2 } } }));
+    const r = await cli(['verify', 'bundle', join(dir, 'twice.cbor'), '--anchors', join(dir, 'anchors.json'), '--policy', join(dir, 'two.json'), '--at', '2026-06-01T00:00:00Z', '--offline', '--nonce', toHex(twice), '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).errors[0].code).toBe('ERR_NV_DEVICE_DUPLICATE');
+  });
 });

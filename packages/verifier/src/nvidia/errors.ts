@@ -49,6 +49,7 @@ export type NvidiaErrorCode =
   | 'ERR_NV_NRAS_RESULT_FALSE' // PolicyError
   | 'ERR_NV_NRAS_JWKS_UNAVAILABLE' // CollateralError
   // topology.ts
+  | 'ERR_NV_DEVICE_DUPLICATE' // a GPU / NVSwitch listed twice in one bundle (same report, leaf serial or PDI)
   | 'ERR_NV_TOPOLOGY_COUNT'
   | 'ERR_NV_TOPOLOGY_MISMATCH'
   | 'ERR_NV_FEATURE_FLAG_MIXED'

@@ -3,7 +3,7 @@
  * check, nvtrust multi-GPU rule). The inputs are claims of devices whose signatures verified, so the PDIs
  * compared here are signed values.
  */
-import { VerificationError } from '@ccinfer/core';
+import { VerificationError, toHex } from '@ccinfer/core';
 import type { GpuClaims } from './appraise.js';
 
 /** FEATURE_FLAG 2: Protected PCIe (both NVIDIA SDKs agree on this value; 0/1 they do not). */
@@ -16,6 +16,35 @@ export function checkFeatureFlags(gpus: readonly GpuClaims[]): void {
   const flags = new Set(gpus.map((g) => g.featureFlag));
   if (flags.size > 1) {
     throw new VerificationError('ERR_NV_FEATURE_FLAG_MIXED', `GPUs carry different feature flags: ${[...flags].join(', ')}`);
+  }
+}
+
+/** One appraised device of a bundle: its check id prefix, its report as sent and its claims. */
+export interface AppraisedDevice {
+  id: string;
+  report: Uint8Array;
+  claims: GpuClaims;
+}
+
+/**
+ * Every GPU and NVSwitch of a bundle must be a different device: a device listed twice (the same report, or
+ * two fresh reports from one device) would count twice toward `gpu.count` and stand in for a device that is
+ * not attested. A device is known by its report bytes, its leaf certificate serial (the NRAS `ueid`, unique per
+ * device) and its PDI (the per-device BROM certificate serial; an NVSwitch also reports it as DEVICE_PDI).
+ * Runs before topology and counts, in every mode.
+ */
+export function checkDistinctDevices(devices: readonly AppraisedDevice[]): void {
+  const owner = new Map<string, string>();
+  for (const d of devices) {
+    const c = d.claims;
+    const keys = new Map<string, string>([[`report ${toHex(d.report)}`, 'the same report']]);
+    keys.set(`ueid ${c.ueid}`, `leaf certificate serial (ueid) ${c.ueid}`);
+    for (const pdi of [c.pdi, c.devicePdi]) if (pdi !== null) keys.set(`pdi ${pdi}`, `PDI ${pdi}`);
+    for (const [key, what] of keys) {
+      const first = owner.get(key);
+      if (first !== undefined) throw new VerificationError('ERR_NV_DEVICE_DUPLICATE', `${d.id} is the device ${first} already is (${what}): each device counts once`);
+      owner.set(key, d.id);
+    }
   }
 }
 

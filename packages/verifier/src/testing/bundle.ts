@@ -35,6 +35,11 @@ export interface BundleSpec {
    * `false` mints a pod that carries none, as the lab setups that need `requireRim: false, ocsp: 'skip'`.
    */
   nvidiaCollateral?: boolean | Omit<NvidiaCollateralSpec, 'now'>;
+  /**
+   * Replaces the minted devices before they are bound and their collateral minted (to mint pods that list a
+   * device twice, for example); receives the devices `gpus` / `switches` produced.
+   */
+  editDevices?: (devices: { gpus: GpuEvidence[]; switches: GpuEvidence[] }) => { gpus: GpuEvidence[]; switches: GpuEvidence[] } | Promise<{ gpus: GpuEvidence[]; switches: GpuEvidence[] }>;
 }
 
 export interface SimulatedPodMaterial {
@@ -107,7 +112,8 @@ export async function mintTdxBundleCollateral(intel: SimulatedIntelPki, now: Dat
 /** A complete, correctly bound bundle from a simulated SNP or TDX pod. */
 export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMaterial): Promise<{ bundle: EvidenceBundle; anchors: TrustAnchors }> {
   const m = material ?? (await simulatedPodMaterial());
-  const devices = await mintDevices(m.nvidia, spec.gpuNonce ?? spec.nonce, spec.gpus ?? 0, spec.switches ?? 0);
+  const minted = await mintDevices(m.nvidia, spec.gpuNonce ?? spec.nonce, spec.gpus ?? 0, spec.switches ?? 0);
+  const devices = spec.editDevices ? await spec.editDevices(minted) : minted;
   const scheme = spec.binding ?? ccinferV1Binding;
   const bound = await scheme.compute({ nonce: spec.nonce, keyConfig: spec.keyConfig, gpuReports: devices.gpus.map((d) => d.report), switchReports: devices.switches.map((d) => d.report) });
   const reportData = concat(bound, new Uint8Array(64 - bound.length));

@@ -94,7 +94,7 @@ export interface DeviceSpec {
   fwid?: Uint8Array | null;
   /** The device PDI (8 bytes), carried in the BROM certificate serial after a one-byte tag. */
   pdi?: Uint8Array;
-  /** Leaf serial (ueid). */
+  /** Leaf serial (ueid). Default random, so every minted device has its own UEID as real ones do. */
   leafSerial?: bigint;
   /** Drop or add certificates to test the exact-length rule. */
   chainLength?: number;
@@ -151,7 +151,7 @@ export async function mintDevice(sim: SimulatedNvidia, spec: DeviceSpec = {}): P
     issuer: bromName,
     publicKey: leafKey,
     signer: bromKey,
-    serial: spec.leafSerial ?? 0x50948c723fc935c7bd14b7c22833dfbe1dfd1145n,
+    serial: spec.leafSerial ?? concat(Uint8Array.of(0x50), randomBytes(19)),
     extensions,
   });
   let certs = [leaf, brom, sim.provisioner.der, sim.identity.der, sim.deviceRoot.der];
@@ -286,12 +286,15 @@ export interface MintedGpuEvidence {
   blocks: Uint8Array[];
 }
 
-/** A complete GPU (or switch, with `chip: 'LS10'` and `opaque`) evidence with defaults for every field. */
+/**
+ * A complete GPU (or switch, with `chip: 'LS10'` and `opaque`) evidence with defaults for every field.
+ * `minted` reuses a device minted before: a second, fresh report from the same GPU.
+ */
 export async function mintGpuEvidence(
   sim: SimulatedNvidia,
-  o: { nonce: Uint8Array; device?: DeviceSpec; opaque?: OpaqueFieldSpec[]; gpu?: GpuOpaqueSpec; blocks?: Uint8Array[]; report?: Partial<SpdmReportSpec> },
+  o: { nonce: Uint8Array; device?: DeviceSpec; minted?: MintedDevice; opaque?: OpaqueFieldSpec[]; gpu?: GpuOpaqueSpec; blocks?: Uint8Array[]; report?: Partial<SpdmReportSpec> },
 ): Promise<MintedGpuEvidence> {
-  const device = await mintDevice(sim, o.device);
+  const device = o.minted ?? (await mintDevice(sim, o.device));
   const blocks = o.blocks ?? defaultBlocks(device.chip === 'LS10' ? 31 : 64);
   const chip = device.chip === 'LS10' ? 'GH100' : device.chip;
   const opaque = o.opaque ?? gpuOpaque({ chip, ...o.gpu });

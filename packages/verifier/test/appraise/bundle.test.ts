@@ -208,3 +208,68 @@ describe('appraise: device roles and PPCIe (security review findings)', () => {
     expect(r.keyConfig).toBeUndefined();
   });
 });
+
+describe('appraise: every GPU and NVSwitch is a distinct device (issue 10 finding 1)', () => {
+  const twoOrMore = parsePolicy({ version: 1, gpu: { count: { min: 2 } } });
+
+  it('the same GPU report listed twice is refused before any count, in the default mode', async () => {
+    const { nonce, bundle } = await pod(1, 0, { editDevices: (d) => ({ gpus: [d.gpus[0]!, d.gpus[0]!], switches: [] }) });
+    expect(bundle.gpus).toHaveLength(2);
+    const doc = (await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document;
+    failed(doc, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
+    expect(doc.checks.some((c) => c.id.startsWith('gpu.policy.'))).toBe(false);
+  });
+
+  it('two fresh reports from one GPU (same chain, new signatures) are refused', async () => {
+    const m = await simulatedPodMaterial();
+    const nonce = randomBytes(32);
+    const { mintGpuEvidence } = await import('../../src/testing.js');
+    const { bundle } = await mintBundle({
+      nonce,
+      keyConfig,
+      gpus: 1,
+      now: NOW,
+      editDevices: async () => {
+        const first = await mintGpuEvidence(m.nvidia, { nonce });
+        const second = await mintGpuEvidence(m.nvidia, { nonce, minted: first.device, report: { responderNonce: new Uint8Array(32).fill(0x22) } });
+        const enc = (x: typeof first) => ({ report: x.report, certChain: new TextEncoder().encode(x.certChain) });
+        return { gpus: [enc(first), enc(second)], switches: [] };
+      },
+    });
+    expect(toHex(bundle.gpus[0]!.report)).not.toBe(toHex(bundle.gpus[1]!.report));
+    failed((await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
+  });
+
+  it('two GPUs with one device identity (same PDI, new leaf) are refused', async () => {
+    const m = await simulatedPodMaterial();
+    const nonce = randomBytes(32);
+    const { mintGpuEvidence } = await import('../../src/testing.js');
+    const pdi = randomBytes(8);
+    const { bundle } = await mintBundle({
+      nonce,
+      keyConfig,
+      gpus: 1,
+      now: NOW,
+      editDevices: async () => {
+        const both = await Promise.all([mintGpuEvidence(m.nvidia, { nonce, device: { pdi } }), mintGpuEvidence(m.nvidia, { nonce, device: { pdi } })]);
+        return { gpus: both.map((x) => ({ report: x.report, certChain: new TextEncoder().encode(x.certChain) })), switches: [] };
+      },
+    });
+    failed((await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
+  });
+
+  it('PPCIe: a GPU repeated in place of another, or a repeated NVSwitch, is refused with the same code', async () => {
+    const policy = parsePolicy({ version: 1, gpu: { mode: 'ppcie', count: { min: 8, max: 8 } } });
+    const gpuTwice = await pod(8, 4, { editDevices: (d) => ({ gpus: [...d.gpus.slice(0, 7), d.gpus[0]!], switches: d.switches }) });
+    failed((await appraise(gpuTwice.bundle, { nonce: gpuTwice.nonce, anchors, policy, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
+    const switchTwice = await pod(8, 4, { editDevices: (d) => ({ gpus: d.gpus, switches: [...d.switches.slice(0, 3), d.switches[0]!] }) });
+    failed((await appraise(switchTwice.bundle, { nonce: switchTwice.nonce, anchors, policy, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
+  });
+
+  it('distinct GPUs pass the check', async () => {
+    const { nonce, bundle } = await pod(2);
+    const doc = (await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document;
+    expect(doc.errors).toEqual([]);
+    expect(doc.checks.find((c) => c.id === 'devices.distinct')?.status).toBe('passed');
+  });
+});
