@@ -66,8 +66,8 @@ const same = (a: string[], b: string[]): boolean => a.length === b.length && a.e
 /**
  * PPCIe (8 GPUs + 4 NVSwitches in one CVM): exactly 8 GPU and 4 switch evidences; every GPU in PPCIe mode
  * (FEATURE_FLAG 2, protected PCIe on); every GPU sees the same 4 distinct non-zero switch PDIs; the switches'
- * own PDIs are exactly that set, each once; every switch lists the same 8 distinct GPU PDIs, and — where the
- * GPUs' own PDIs are known from their BROM certificates — those are exactly the attested GPUs.
+ * own PDIs are exactly that set, each once; every switch lists the same 8 distinct GPU PDIs, and those are
+ * exactly the attested GPUs' own PDIs (from their BROM certificates; a GPU without one fails).
  */
 export function checkPpcieTopology(gpus: readonly GpuClaims[], switches: readonly GpuClaims[]): PpcieTopology {
   if (gpus.length !== PPCIE_GPUS || switches.length !== PPCIE_SWITCHES) {
@@ -98,9 +98,9 @@ export function checkPpcieTopology(gpus: readonly GpuClaims[], switches: readonl
     if (listed && !same(listed, set)) mismatch(`switch ${j} lists other GPUs than switch 0`);
     listed = set;
   });
-  const gpuOwn = gpus.map((g) => g.pdi);
-  if (gpuOwn.every((p): p is string => p !== null) && !same(sorted(gpuOwn), listed!)) {
-    mismatch('the GPUs the switches list are not the GPUs attested');
-  }
+  // Each GPU's own PDI (its BROM certificate serial) must be one the switches list: a GPU whose PDI cannot be
+  // derived cannot be placed in the topology, so it fails here rather than switching the rule off for all.
+  const gpuOwn = gpus.map((g, i) => g.pdi ?? mismatch(`GPU ${i}: its PDI cannot be derived from its BROM certificate, so it cannot be matched to the switches' lists`));
+  if (!same(sorted(gpuOwn), listed!)) mismatch('the GPUs the switches list are not the GPUs attested');
   return { switchPdis: seen!, gpuPdis: listed! };
 }

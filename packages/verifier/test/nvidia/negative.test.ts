@@ -8,7 +8,7 @@ import { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaAppraisalOp
 import { parseReport } from '../../src/nvidia/parse.js';
 import { parseRim, verifyRim, compareGolden } from '../../src/nvidia/rim.js';
 import { evaluateSystemPolicy, parseGpuPolicy } from '../../src/nvidia/policy.js';
-import { checkFeatureFlags, checkPpcieTopology } from '../../src/nvidia/topology.js';
+import { checkDistinctDevices, checkFeatureFlags, checkPpcieTopology } from '../../src/nvidia/topology.js';
 import { parsePolicy } from '../../src/policy.js';
 import { PINNED_ANCHORS } from '../../src/anchors.js';
 import {
@@ -339,6 +339,31 @@ describe('PPCIe topology (simulated 8 GPUs + 4 switches)', () => {
     expectCodeSync(() => checkFeatureFlags([gpus[0]!, { ...gpus[1]!, featureFlag: 1 }]), 'ERR_NV_FEATURE_FLAG_MIXED');
     const g5 = gpus.map((g) => ({ ...g, protectedPcie: false }));
     expectCodeSync(() => checkPpcieTopology(g5, switches), 'ERR_NV_TOPOLOGY_MISMATCH');
+  }, 60_000);
+
+  it('a GPU whose PDI cannot be derived fails the topology; the other GPUs are still checked (issue 10 finding 5)', async () => {
+    const { gpus, switches } = await system();
+    // A BROM certificate whose serial is not tag || 8-byte PDI: the device's own PDI is unknown.
+    const ev = await mintGpuEvidence(sim, { nonce, device: { pdi: pdi(1).subarray(0, 7) }, gpu: { featureFlag: 2, protectedPcie: 0xaa, switchPdis: gpus[0]!.switchPdis!.map((p) => Uint8Array.from(p.match(/../g)!.map((h) => parseInt(h, 16))).reverse()) } });
+    const unknown = await appraise(ev, { id: 'gpu0' });
+    expect(unknown.pdi).toBeNull();
+    expectCodeSync(() => checkPpcieTopology([unknown, ...gpus.slice(1)], switches), 'ERR_NV_TOPOLOGY_MISMATCH');
+    expectCodeSync(() => checkPpcieTopology(gpus.map((g, i) => (i === 7 ? { ...g, pdi: null } : g)), switches), 'ERR_NV_TOPOLOGY_MISMATCH');
+    // The one unknown PDI does not switch the list rule off for the others: a foreign GPU is still found.
+    const mixed = gpus.map((g, i) => (i === 0 ? { ...g, pdi: null } : i === 1 ? { ...g, pdi: '0909090909090909' } : g));
+    expectCodeSync(() => checkPpcieTopology(mixed, switches), 'ERR_NV_TOPOLOGY_MISMATCH');
+  }, 60_000);
+
+  it('ERR_NV_DEVICE_DUPLICATE: a device repeated by report, leaf serial (ueid) or PDI; distinct devices pass', async () => {
+    const { gpus, switches } = await system();
+    const all = [...gpus, ...switches].map((claims, i) => ({ id: `d${i}`, report: Uint8Array.of(i), claims }));
+    expect(() => checkDistinctDevices(all)).not.toThrow();
+    expectCodeSync(() => checkDistinctDevices([...all, { ...all[3]!, id: 'again' }]), 'ERR_NV_DEVICE_DUPLICATE');
+    expectCodeSync(() => checkDistinctDevices([all[0]!, { ...all[1]!, report: all[0]!.report }]), 'ERR_NV_DEVICE_DUPLICATE');
+    expectCodeSync(() => checkDistinctDevices([all[0]!, { ...all[1]!, claims: { ...all[1]!.claims, ueid: all[0]!.claims.ueid } }]), 'ERR_NV_DEVICE_DUPLICATE');
+    expectCodeSync(() => checkDistinctDevices([all[0]!, { ...all[1]!, claims: { ...all[1]!.claims, pdi: all[0]!.claims.pdi } }]), 'ERR_NV_DEVICE_DUPLICATE');
+    // An NVSwitch's reported DEVICE_PDI names a device too.
+    expectCodeSync(() => checkDistinctDevices([all[8]!, { ...all[9]!, claims: { ...all[9]!.claims, pdi: null, devicePdi: all[8]!.claims.devicePdi } }]), 'ERR_NV_DEVICE_DUPLICATE');
   }, 60_000);
 });
 
