@@ -91,6 +91,11 @@ export interface CertificateSpec {
   /** Adds critical basicConstraints cA (and keyUsage keyCertSign|cRLSign). */
   ca?: boolean | { pathLen: number };
   extensions?: ExtensionSpec[];
+  /**
+   * The exact elements inside the `[3]` extensions wrapper, replacing the extensions above (to mint
+   * malformed wrappers: two SEQUENCEs, an empty one, something else). Signed like any other TBS.
+   */
+  extensionsWrapper?: Uint8Array[];
   /** Mutates the TBS bytes before signing (to mint broken certificates). */
   tamperTbs?: (tbs: Uint8Array) => Uint8Array;
 }
@@ -115,7 +120,7 @@ export async function mintCertificate(spec: CertificateSpec): Promise<Uint8Array
     der.seq(der.time(spec.notBefore ?? new Date('2024-01-01T00:00:00Z')), der.time(spec.notAfter ?? new Date('2049-01-01T00:00:00Z'))),
     toName(spec.subject),
     spki,
-    ...(exts.length ? [der.ctx(3, der.seq(...exts))] : []),
+    ...(spec.extensionsWrapper ? [der.ctx(3, concat(...spec.extensionsWrapper))] : exts.length ? [der.ctx(3, der.seq(...exts))] : []),
   );
   const signature = await sign(spec.signer, alg, tbs);
   if (spec.tamperTbs) tbs = spec.tamperTbs(tbs);
@@ -128,9 +133,12 @@ export interface CrlSpec {
   alg?: SigAlg;
   thisUpdate: Date;
   nextUpdate?: Date;
-  revoked?: { serial: number | bigint | Uint8Array; date?: Date; reason?: number }[];
+  /** `entryFields` replaces the crlEntryExtensions (reason) of an entry with these exact DER elements. */
+  revoked?: { serial: number | bigint | Uint8Array; date?: Date; reason?: number; entryFields?: Uint8Array[] }[];
   /** issuingDistributionPoint fullName URIs (RFC 5280 §5.2.5), critical as the RFC requires. */
   distributionPoint?: string[];
+  /** The exact elements inside the `[0]` crlExtensions wrapper, replacing `distributionPoint`. */
+  extensionsWrapper?: Uint8Array[];
 }
 
 export async function mintCrl(spec: CrlSpec): Promise<Uint8Array> {
@@ -140,7 +148,7 @@ export async function mintCrl(spec: CrlSpec): Promise<Uint8Array> {
     der.seq(
       der.int(r.serial),
       der.time(r.date ?? spec.thisUpdate),
-      ...(r.reason !== undefined ? [der.seq(der.seq(der.oid(OID.crlReason), der.octets(der.enumerated(r.reason))))] : []),
+      ...(r.entryFields ?? (r.reason !== undefined ? [der.seq(der.seq(der.oid(OID.crlReason), der.octets(der.enumerated(r.reason))))] : [])),
     ),
   );
   const tbs = der.seq(
@@ -150,7 +158,9 @@ export async function mintCrl(spec: CrlSpec): Promise<Uint8Array> {
     der.time(spec.thisUpdate),
     ...(spec.nextUpdate ? [der.time(spec.nextUpdate)] : []),
     ...(entries.length ? [der.seq(...entries)] : []),
-    ...(spec.distributionPoint
+    ...(spec.extensionsWrapper
+      ? [der.ctx(0, concat(...spec.extensionsWrapper))]
+      : spec.distributionPoint
       ? [der.ctx(0, der.seq(extension({ oid: OID.issuingDistributionPoint, critical: true, value: der.seq(der.ctx(0, der.ctx(0, concat(...spec.distributionPoint.map((u) => tlv(0x86, utf8(u))))))) })))]
       : []),
   );

@@ -83,10 +83,30 @@ export function parseName(node: DerNode | undefined, what: string): Name {
   return { raw: node!.raw, attributes, cn: attributes.find((a) => a.oid === OID.commonName)?.value };
 }
 
-function parseExtensions(node: DerNode): Extension[] {
+/**
+ * The one element inside an EXPLICIT context tag (X.690 §8.14.2: an explicit tag wraps exactly one
+ * encoding). Reading only the first child would let a second element — say, another Extensions SEQUENCE
+ * with an unknown critical extension — ride along unseen by every check.
+ */
+export function explicitInner(node: DerNode, what: string, tag: number): DerNode {
+  const inner = children(node);
+  if (inner.length !== 1 || inner[0]!.tag !== tag) {
+    throw new ParseError('ERR_X509_MALFORMED', `${what}: an explicit tag must hold exactly one element of tag 0x${tag.toString(16)}, found ${inner.map((n) => `0x${n.tag.toString(16)}`).join(', ') || 'none'}`);
+  }
+  return inner[0]!;
+}
+
+/**
+ * `Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension` (RFC 5280 §4.1), shared by certificates, CRLs and
+ * CRL entries: DER booleans (no explicit critical FALSE), no extra fields, each extension at most once
+ * (§4.2 for certificates; the same ambiguity for CRLs).
+ */
+export function parseExtensionList(node: DerNode | undefined, what: string): Extension[] {
   const out: Extension[] = [];
   const seen = new Set<string>();
-  for (const ext of sequence(children(node)[0], 'Extensions')) {
+  const list = sequence(node, what);
+  if (list.length === 0) throw new ParseError('ERR_X509_MALFORMED', `${what}: empty (SIZE (1..MAX))`);
+  for (const ext of list) {
     const items = sequence(ext, 'Extension');
     const oid = readOid(items[0], 'extnID');
     let critical = false;
@@ -99,7 +119,6 @@ function parseExtensions(node: DerNode): Extension[] {
     }
     const value = readOctets(items[i], 'extnValue');
     if (items.length !== i + 1) throw new ParseError('ERR_X509_MALFORMED', `extension ${oid}: extra fields`);
-    // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
     if (seen.has(oid)) throw new ParseError('ERR_X509_MALFORMED', `extension ${oid} appears twice`);
     seen.add(oid);
     out.push({ oid, critical, value });
@@ -129,7 +148,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
   let i = 0;
   let version = 1;
   if (tbs[0]?.tag === 0xa0) {
-    version = readSmallInt(children(tbs[0])[0], 'version') + 1;
+    version = readSmallInt(explicitInner(tbs[0], 'version [0]', Tag.Integer), 'version') + 1;
     i++;
   }
   if (version !== 3 && version !== 1) throw new ParseError('ERR_X509_MALFORMED', `unsupported certificate version ${version}`);
@@ -152,7 +171,7 @@ export function parseCertificate(der: Uint8Array): Certificate {
   let extensions: Extension[] = [];
   if (tbs[i]?.tag === 0xa3) {
     if (version !== 3) throw new ParseError('ERR_X509_MALFORMED', 'extensions require version 3');
-    extensions = parseExtensions(tbs[i++]!);
+    extensions = parseExtensionList(explicitInner(tbs[i++]!, 'extensions [3]', Tag.Sequence), 'Extensions');
   }
   if (i !== tbs.length) throw new ParseError('ERR_X509_MALFORMED', 'TBSCertificate has trailing fields');
   const signatureAlgorithm = parseAlgorithm(sigAlgNode, 'signatureAlgorithm');

@@ -19,7 +19,7 @@ import {
   readOctets,
   type DerNode,
 } from '@ccinfer/core';
-import { parseAlgorithm, parseName, type AlgorithmIdentifier, type Certificate, type Name } from './certificate.js';
+import { explicitInner, parseAlgorithm, parseExtensionList, parseName, type AlgorithmIdentifier, type Certificate, type Name } from './certificate.js';
 import { OID } from './oids.js';
 import { verifySignature } from './signature.js';
 
@@ -47,15 +47,18 @@ function malformed(msg: string, cause?: unknown): never {
   throw new ParseError('ERR_X509_CRL_MALFORMED', `CRL: ${msg}`, cause === undefined ? undefined : { cause });
 }
 
+/**
+ * crlEntryExtensions (RFC 5280 §5.3): the reason code, if any. A critical entry extension we cannot process
+ * (certificateIssuer of an indirect CRL, or an unknown one) makes the CRL unusable (§5.3), so it is refused.
+ */
 function entryReason(exts: DerNode | undefined): number | undefined {
   if (!exts) return undefined;
-  for (const ext of sequence(exts, 'crlEntryExtensions')) {
-    const items = sequence(ext, 'Extension');
-    if (readOid(items[0]) === OID.crlReason) {
-      return readSmallInt(decodeDer(readOctets(items[items.length - 1])), 'CRLReason', Tag.Enumerated);
-    }
+  let reason: number | undefined;
+  for (const ext of parseExtensionList(exts, 'crlEntryExtensions')) {
+    if (ext.oid === OID.crlReason) reason = readSmallInt(decodeDer(ext.value), 'CRLReason', Tag.Enumerated);
+    else if (ext.critical) malformed(`unknown critical CRL entry extension ${ext.oid}`);
   }
-  return undefined;
+  return reason;
 }
 
 export function parseCrl(der: Uint8Array): Crl {
@@ -78,17 +81,16 @@ export function parseCrl(der: Uint8Array): Crl {
     if (tbs[i]?.tag === Tag.Sequence) {
       for (const entry of sequence(tbs[i++], 'revokedCertificates')) {
         const f = sequence(entry, 'revokedCertificate');
+        if (f.length < 2 || f.length > 3) malformed(`a revokedCertificates entry has ${f.length} fields (userCertificate, revocationDate, crlEntryExtensions)`);
         revoked.push({ serialNumber: readUnsigned(f[0], 'userCertificate'), revocationDate: readTime(f[1], 'revocationDate'), reason: entryReason(f[2]) });
       }
     }
     let distributionPointUris: string[] | undefined;
     if (tbs[i]?.tag === 0xa0) {
       // crlExtensions: parsed for structure; critical unknown ones make the CRL unusable (RFC 5280 §5.2).
-      for (const ext of sequence(children(tbs[i++]!)[0], 'crlExtensions')) {
-        const items = sequence(ext, 'Extension');
-        const oid = readOid(items[0]);
-        const critical = items.length === 3;
-        if (oid === OID.issuingDistributionPoint) distributionPointUris = distributionPointNameUris(decodeDer(readOctets(items[items.length - 1])));
+      // crlExtensions [0] EXPLICIT Extensions (RFC 5280 §5.1): exactly one SEQUENCE inside the tag.
+      for (const { oid, critical, value } of parseExtensionList(explicitInner(tbs[i++]!, 'crlExtensions [0]', Tag.Sequence), 'crlExtensions')) {
+        if (oid === OID.issuingDistributionPoint) distributionPointUris = distributionPointNameUris(decodeDer(value));
         if (critical && oid !== OID.issuingDistributionPoint && oid !== OID.crlNumber && oid !== OID.authorityKeyIdentifier) {
           malformed(`unknown critical CRL extension ${oid}`);
         }

@@ -1,6 +1,6 @@
 /** Every ERR_X509_* code, produced with minted certificates and CRLs (`@ccinfer/verifier/testing`). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParseError, VerificationError, der, sha256, toHex } from '@ccinfer/core';
+import { ParseError, VerificationError, concat, der, sha256, toHex } from '@ccinfer/core';
 import { parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, type TrustAnchor } from '../../src/x509/index.js';
 import { OID } from '../../src/x509/oids.js';
 import { extension, generateKey, mintCertificate, mintCrl, name, toPem, type KeyPair } from '../../src/testing.js';
@@ -103,3 +103,61 @@ describe('CRL errors', () => {
     await expectCode(verifyCrl(crl, parseCertificate(root), NOW), VerificationError, 'ERR_X509_CRL_ISSUER_MISMATCH');
   });
 });
+
+describe('extension wrappers hold exactly one SEQUENCE (issue 10 finding 4)', () => {
+  const ku = extension({ oid: OID.keyUsage, critical: true, value: der.bits(Uint8Array.of(0x80), 7) });
+  const hidden = extension({ oid: '1.2.3.4.5', critical: true, value: der.null() });
+
+  it('certificate [3]: a second SEQUENCE carrying an unknown critical extension is malformed, not ignored', async () => {
+    const base = { subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: midKey };
+    const good = await mintCertificate({ ...base, extensionsWrapper: [der.seq(ku)] });
+    expect(parseCertificate(good).extensions.map((e) => e.oid)).toEqual([OID.keyUsage]);
+    const twoSeqs = await mintCertificate({ ...base, extensionsWrapper: [der.seq(ku), der.seq(hidden)] });
+    expectCodeSync(() => parseCertificate(twoSeqs), ParseError, 'ERR_X509_MALFORMED');
+    await expect(async () => verifyChain([parseCertificate(twoSeqs), ...chain(mid, root)], opts())).rejects.toBeInstanceOf(ParseError);
+    for (const inner of [[], [der.seq()], [der.seq(ku), der.null()], [der.set(ku)], [der.octets(der.seq(ku))]]) {
+      expectCodeSync(() => parseCertificate(mintSync(inner)), ParseError, 'ERR_X509_MALFORMED');
+    }
+  });
+
+  it('certificate version [0]: exactly one INTEGER', () => {
+    const cert = parseCertificate(leaf);
+    const tbs = der.seq(der.ctx(0, concat(der.int(2), der.int(2))), der.int(9), cert.signatureAlgorithm.raw, name('Mid'), der.seq(der.time(new Date('2024-01-01Z')), der.time(new Date('2049-01-01Z'))), name('Leaf'), leafKey.spki);
+    expectCodeSync(() => parseCertificate(der.seq(tbs, cert.signatureAlgorithm.raw, der.bits(new Uint8Array(8)))), ParseError, 'ERR_X509_MALFORMED');
+  });
+
+  it('CRL crlExtensions [0]: exactly one SEQUENCE; a hidden critical extension is malformed', async () => {
+    const at = { issuer: 'Mid', signer: midKey, thisUpdate: new Date('2026-01-01Z'), nextUpdate: new Date('2027-01-01Z') };
+    const crlNumber = extension({ oid: OID.crlNumber, value: der.int(7) });
+    expect(parseCrl(await mintCrl({ ...at, extensionsWrapper: [der.seq(crlNumber)] })).issuer.cn).toBe('Mid');
+    for (const inner of [[der.seq(crlNumber), der.seq(hidden)], [], [der.seq()], [der.seq(crlNumber), der.null()]]) {
+      expectCodeSync(() => parseCrl(mintCrlSync(inner)), ParseError, 'ERR_X509_CRL_MALFORMED');
+    }
+    await expect(mintCrl({ ...at, extensionsWrapper: [der.seq(crlNumber), der.seq(hidden)] }).then(parseCrl)).rejects.toBeInstanceOf(ParseError);
+  });
+
+  it('CRL entries: at most one crlEntryExtensions SEQUENCE, no extra fields, no unknown critical entry extension', async () => {
+    const at = { issuer: 'Mid', signer: midKey, thisUpdate: new Date('2026-01-01Z'), nextUpdate: new Date('2027-01-01Z') };
+    const reason = extension({ oid: OID.crlReason, value: der.enumerated(1) });
+    const ok = parseCrl(await mintCrl({ ...at, revoked: [{ serial: 5, entryFields: [der.seq(reason)] }] }));
+    expect(ok.revoked[0]!.reason).toBe(1);
+    for (const entryFields of [[der.seq(reason), der.seq(hidden)], [der.seq(reason), der.null()], [der.seq(hidden)], [der.seq()]]) {
+      const crl = await mintCrl({ ...at, revoked: [{ serial: 5, entryFields }] });
+      expectCodeSync(() => parseCrl(crl), ParseError, 'ERR_X509_CRL_MALFORMED');
+    }
+  });
+});
+
+/** A certificate TBS with `inner` inside the [3] wrapper, unsigned (parse tests only). */
+function mintSync(inner: Uint8Array[]): Uint8Array {
+  const cert = parseCertificate(leaf);
+  const tbs = der.seq(der.ctx(0, der.int(2)), der.int(9), cert.signatureAlgorithm.raw, name('Mid'), der.seq(der.time(new Date('2024-01-01Z')), der.time(new Date('2049-01-01Z'))), name('Leaf'), leafKey.spki, der.ctx(3, concat(...inner)));
+  return der.seq(tbs, cert.signatureAlgorithm.raw, der.bits(new Uint8Array(8)));
+}
+
+/** A CRL with `inner` inside the crlExtensions [0] wrapper, unsigned (parse tests only). */
+function mintCrlSync(inner: Uint8Array[]): Uint8Array {
+  const alg = parseCertificate(leaf).signatureAlgorithm.raw;
+  const tbs = der.seq(der.int(1), alg, name('Mid'), der.time(new Date('2026-01-01Z')), der.time(new Date('2027-01-01Z')), der.ctx(0, concat(...inner)));
+  return der.seq(tbs, alg, der.bits(new Uint8Array(8)));
+}
