@@ -99,6 +99,8 @@ export interface DeviceSpec {
   /** Drop or add certificates to test the exact-length rule. */
   chainLength?: number;
   leafSubject?: string;
+  /** SubjectPublicKeyInfo certified in the leaf instead of the leaf key's (an invalid key, for example). */
+  leafPublicKey?: Uint8Array;
 }
 
 export interface MintedDevice {
@@ -143,13 +145,13 @@ export async function mintDevice(sim: SimulatedNvidia, spec: DeviceSpec = {}): P
         value: der.seq(tlv(0x80, utf8('NVIDIA')), tlv(0x81, utf8(`${prefix} A01 GSP`)), tlv(0xa6, concat(fwidSeq, der.seq(der.oid(OID_SHA384), der.octets(new Uint8Array(48)))))),
       });
     } else {
-      extensions.push({ oid: OID_NV_FWID, critical: false, value: der.seq(der.int(1), leafKey.spki, fwidSeq) });
+      extensions.push({ oid: OID_NV_FWID, critical: false, value: der.seq(der.int(1), spec.leafPublicKey ?? leafKey.spki, fwidSeq) });
     }
   }
   const leaf = await mintCertificate({
     subject: spec.leafSubject ?? `${prefix} A01 ${proc} FMC LF`,
     issuer: bromName,
-    publicKey: leafKey,
+    publicKey: spec.leafPublicKey ?? leafKey,
     signer: bromKey,
     serial: spec.leafSerial ?? concat(Uint8Array.of(0x50), randomBytes(19)),
     extensions,

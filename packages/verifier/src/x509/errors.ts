@@ -4,6 +4,7 @@ export type X509ErrorCode =
   | 'ERR_X509_PEM_INVALID'
   | 'ERR_X509_UNSUPPORTED_ALGORITHM'
   | 'ERR_X509_SIGNATURE_INVALID'
+  | 'ERR_X509_KEY_INVALID' // SubjectPublicKeyInfo WebCrypto refuses to import (EC point off its curve, bad RSA key)
   | 'ERR_X509_EXPIRED'
   | 'ERR_X509_NOT_YET_VALID'
   | 'ERR_X509_ISSUER_MISMATCH'

@@ -121,7 +121,13 @@ export function clearKeyCache(): void {
   keyCache.clear();
 }
 
-/** Imports (and memoizes) a verification key for a scheme. */
+/**
+ * Imports (and memoizes) a verification key for a scheme: the one place certificate keys (X.509 chains,
+ * CRLs, OCSP, SNP VCEK/VLEK, TDX PCK, NVIDIA device and RIM signer leaves) reach WebCrypto. WebCrypto
+ * validates the key on import (an EC point must lie on its curve, SEC 1 §3.2.2; an RSA key must be a
+ * well-formed RSAPublicKey) and rejects with a DOMException (`DataError`): that is a property of the
+ * attacker-supplied certificate, so it becomes `ERR_X509_KEY_INVALID`, never an internal error.
+ */
 export function importVerifyKey(spki: Uint8Array, scheme: SignatureScheme): Promise<CryptoKey> {
   const info = spkiInfo(spki);
   let algorithm: EcKeyImportParams | RsaHashedImportParams;
@@ -135,8 +141,14 @@ export function importVerifyKey(spki: Uint8Array, scheme: SignatureScheme): Prom
   const key = `${algorithm.name}:${'hash' in algorithm ? algorithm.hash : ''}:${toHex(spki)}`;
   let p = keyCache.get(key);
   if (!p) {
-    p = subtle().importKey('spki', bs(spki), algorithm, false, ['verify']);
-    p.catch(() => keyCache.delete(key));
+    const name = algorithm.name;
+    p = subtle()
+      .importKey('spki', bs(spki), algorithm, false, ['verify'])
+      .catch((cause: unknown) => {
+        keyCache.delete(key);
+        throw new VerificationError('ERR_X509_KEY_INVALID', `the certificate's ${name} public key cannot be used: ${cause instanceof Error ? cause.name : 'import failed'}`, { cause });
+      });
+    p.catch(() => undefined);
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
     keyCache.set(key, p);
   }

@@ -22,6 +22,7 @@ import {
   switchOpaque,
   type SimulatedNvidia,
 } from '../../src/testing/nvidia.js';
+import { generateKey, mintCertificate } from '../../src/testing/x509.js';
 import { expectCode, flip } from '../helpers.js';
 
 let sim: SimulatedNvidia;
@@ -172,6 +173,35 @@ describe('evidence verification errors', () => {
   it('ERR_NV_ARCH_MISMATCH: GB100 certificate with a GH100 GPU_INFO', async () => {
     const ev = await mintGpuEvidence(sim, { nonce, device: { chip: 'GB100' }, gpu: { chip: 'GH100' } });
     await expectCode(appraise(ev), VerificationError, 'ERR_NV_ARCH_MISMATCH');
+  });
+});
+
+describe('keys WebCrypto refuses (issue 10 finding 11): typed, never ERR_INTERNAL', () => {
+  const offCurve = (spki: Uint8Array): Uint8Array => {
+    const bad = spki.slice();
+    bad[bad.length - 1]! ^= 0x01;
+    return bad;
+  };
+
+  it('ERR_X509_KEY_INVALID: a device leaf certifying a point not on P-384 fails the report signature step', async () => {
+    const key = await generateKey('P-384');
+    const ev = await mintGpuEvidence(sim, { nonce, device: { leafPublicKey: offCurve(key.spki) } });
+    const checks = new CheckList();
+    await expectCode(appraise(ev, { checks }), VerificationError, 'ERR_X509_KEY_INVALID');
+    expect(checks.checks.find((c) => c.status === 'failed')).toMatchObject({ id: 'gpu0.signature', code: 'ERR_X509_KEY_INVALID' });
+    const doc = await verifyGpu(ev, { expectedNonce: nonce, now, anchors: sim.anchors, ocsp: 'skip', requireRim: false });
+    expect(doc.errors.map((e) => e.code)).toEqual(['ERR_X509_KEY_INVALID']);
+  });
+
+  it('ERR_X509_KEY_INVALID: a RIM signer certifying a point not on P-384 fails the RIM signature step', async () => {
+    const ev = await mintGpuEvidence(sim, { nonce });
+    const cert = await mintCertificate({ subject: 'SIMULATED HCC RIM L4 Signer', issuer: sim.rimCa.name, publicKey: offCurve(sim.rimSigner.key.spki), signer: sim.rimCa.key, serial: 78 });
+    const chain = [{ key: sim.rimSigner.key, der: cert, name: 'SIMULATED HCC RIM L4 Signer' }, sim.rimCa, sim.rimRoot];
+    const rim = await mintRim(sim, { version: '550.90.07', measurements: rimMeasurementsFrom(ev.blocks, DRIVER_IDX), chain });
+    await expectCode(verifyRim(await parseRim(rim), { anchors: sim.anchors.nvidiaRim, now }), VerificationError, 'ERR_X509_KEY_INVALID');
+    const checks = new CheckList();
+    await expectCode(appraise(ev, { checks, rims: [rim] }), VerificationError, 'ERR_X509_KEY_INVALID');
+    expect(checks.checks.find((c) => c.status === 'failed')).toMatchObject({ id: 'gpu0.rim.driver.signature', code: 'ERR_X509_KEY_INVALID' });
   });
 });
 

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, der, fromUtf8 } from '@ccinfer/core';
 import { verifySnp, parseSnpReport, parseCertTable, PINNED_ANCHORS, vcekUrl, decodeTcb, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
-import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
+import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
 import { expectCodeSync, flip } from '../../../../test-support/helpers.js';
 
@@ -123,6 +123,14 @@ describe('verification errors', () => {
   it('ERR_SNP_SIGNATURE_INVALID: signed by another key', async () => {
     const other = await genoa.mintLeaf({});
     failedWith(await verdict({}, {}, genoa, { signWith: other.key }), 'ERR_SNP_SIGNATURE_INVALID', 'snp.signature');
+  });
+
+  it('ERR_X509_KEY_INVALID: a VCEK certifying a point not on P-384 (issue 10 finding 11: typed, not ERR_INTERNAL)', async () => {
+    const key = await generateKey('P-384');
+    const spki = key.spki.slice();
+    spki[spki.length - 1]! ^= 0x01;
+    const doc = await verdict({}, {}, genoa, { leaf: { key: { ...key, spki } }, signWith: key });
+    failedWith(doc, 'ERR_X509_KEY_INVALID', 'snp.signature');
   });
 
   it('ERR_SNP_SIGNING_KEY_MISMATCH: KEY_INFO says VLEK, leaf is a VCEK', async () => {

@@ -1,7 +1,7 @@
 /** Every ERR_X509_* code, produced with minted certificates and CRLs (`@ccinfer/verifier/testing`). */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParseError, VerificationError, concat, der, sha256, toHex } from '@ccinfer/core';
-import { parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, type TrustAnchor } from '../../src/x509/index.js';
+import { parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, verifySignature, type TrustAnchor } from '../../src/x509/index.js';
 import { OID } from '../../src/x509/oids.js';
 import { extension, generateKey, mintCertificate, mintCrl, name, toPem, type KeyPair } from '../../src/testing.js';
 import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
@@ -160,4 +160,39 @@ function mintCrlSync(inner: Uint8Array[]): Uint8Array {
   const alg = parseCertificate(leaf).signatureAlgorithm.raw;
   const tbs = der.seq(der.int(1), alg, name('Mid'), der.time(new Date('2026-01-01Z')), der.time(new Date('2027-01-01Z')), der.ctx(0, concat(...inner)));
   return der.seq(tbs, alg, der.bits(new Uint8Array(8)));
+}
+
+describe('a key that WebCrypto refuses to import (issue 10 finding 11)', () => {
+  /** The issuer's SubjectPublicKeyInfo with the last byte of y flipped: a point not on the curve. */
+  const offCurve = (spki: Uint8Array): Uint8Array => {
+    const bad = spki.slice();
+    bad[bad.length - 1]! ^= 0x01;
+    return bad;
+  };
+
+  it('ERR_X509_KEY_INVALID: an issuer whose key is not a point on its curve, in a chain and for a CRL', async () => {
+    const badMid = await mintCertificate({ subject: 'Mid', issuer: 'Root', publicKey: offCurve(midKey.spki), signer: rootKey, ca: { pathLen: 0 } });
+    expect(parseCertificate(badMid).spki).toEqual(offCurve(midKey.spki));
+    await expectCode(verifyChain(chain(leaf, badMid, root), opts()), VerificationError, 'ERR_X509_KEY_INVALID');
+    const crl = parseCrl(await mintCrl({ issuer: 'Mid', signer: midKey, thisUpdate: new Date('2026-01-01Z'), nextUpdate: new Date('2027-01-01Z') }));
+    await expectCode(verifyCrl(crl, parseCertificate(badMid), NOW), VerificationError, 'ERR_X509_KEY_INVALID');
+    // The same chain with the genuine key still verifies (the cache did not keep the failure).
+    expect((await verifyChain(chain(leaf, mid, root), opts())).anchor).toEqual(anchor);
+  });
+
+  it('ERR_X509_KEY_INVALID: a P-256 point that is not on the curve, and a truncated point', async () => {
+    const p256 = offCurve(leafKey.spki);
+    const deep = await mintCertificate({ subject: 'Deep', issuer: 'Leaf', publicKey: leafKey, signer: leafKey });
+    const badLeaf = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: p256, signer: midKey, ca: true });
+    await expectCode(verifySignatureOf(deep, badLeaf), VerificationError, 'ERR_X509_KEY_INVALID');
+    // A point one byte short: the BIT STRING parses, the key does not.
+    const short = der.seq(der.seq(der.oid(OID.ecPublicKey), der.oid(OID.p256)), der.bits(leafKey.spki.subarray(leafKey.spki.length - 65, leafKey.spki.length - 1)));
+    const shortLeaf = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: short, signer: midKey, ca: true });
+    await expectCode(verifySignatureOf(deep, shortLeaf), VerificationError, 'ERR_X509_KEY_INVALID');
+  });
+});
+
+async function verifySignatureOf(cert: Uint8Array, issuer: Uint8Array): Promise<boolean> {
+  const c = parseCertificate(cert);
+  return verifySignature(c.signatureAlgorithm, parseCertificate(issuer).spki, c.tbs, c.signature);
 }
