@@ -53,7 +53,11 @@ export const OpaqueType = {
   INVALID: 255,
 } as const;
 
-/** GPU_INFO (opaque type 4) architecture ids. */
+/**
+ * GPU_INFO (opaque type 4) architecture ids: the lower 32 bits of the field (u32 little-endian), as nvtrust
+ * reads them. The field is 8 bytes on real GPUs; its upper 32 bits are not documented and are zero on Hopper
+ * and GB100, but the RTX PRO 6000 Blackwell Server Edition (GB202) sends 2 there (`0x00000002_000001b0`).
+ */
 export const GpuInfo = { GH100: 0x180, GB100: 0x1a0, GB20X: 0x1b0 } as const;
 
 /** NVDEC0_STATUS / PROTECTED_PCIE_STATUS byte values. */
@@ -90,7 +94,10 @@ export interface OpaqueField {
 export interface OpaqueData {
   fields: OpaqueField[];
   driverVersion?: string;
+  /** GPU_INFO architecture id: the lower 32 bits (see {@link GpuInfo}). */
   gpuInfo?: number;
+  /** GPU_INFO upper 32 bits of an 8-byte field, kept as sent and not interpreted (2 on GB202). */
+  gpuInfoHigh?: number;
   vbiosVersion?: string;
   nvdec0Status?: number;
   measurementCounts?: number[];
@@ -266,9 +273,15 @@ function interpret(o: OpaqueData, f: OpaqueField, gpu: boolean): void {
     case T.DRIVER_VERSION:
       o.driverVersion = text(f);
       break;
-    case T.GPU_INFO:
-      o.gpuInfo = le(f, 4, 8);
+    case T.GPU_INFO: {
+      // u32 architecture id, optionally followed by 32 more bits (8-byte form): only the lower half is
+      // documented, so only it is interpreted; the upper half is kept so nothing the device said is lost.
+      if (v.length !== 4 && v.length !== 8) opaqueFail(f, `GPU_INFO is ${v.length} bytes, not 4 or 8`);
+      const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      o.gpuInfo = dv.getUint32(0, true);
+      if (v.length === 8) o.gpuInfoHigh = dv.getUint32(4, true);
       break;
+    }
     case T.VBIOS_VERSION:
       // GPU: 8 binary bytes, printed as b3.b2.b1.b0.b4 (nvtrust / NVML). LS10: ASCII text.
       if (gpu) {
@@ -350,13 +363,12 @@ function opaqueFail(f: OpaqueField, msg: string): never {
   throw new ParseError(OPAQUE, `opaque type ${f.type}: ${msg}`, { offset: f.offset });
 }
 
-/** Little-endian unsigned integer of `min..max` bytes (only the first 4 are significant). */
+/** Little-endian unsigned integer of `min..max` bytes (`max` ≤ 4). */
 function le(f: OpaqueField, min: number, max: number): number {
   const v = f.value;
   if (v.length < min || v.length > max) opaqueFail(f, `length ${v.length} outside ${min}..${max}`);
   let x = 0;
-  for (let i = Math.min(v.length, 4) - 1; i >= 0; i--) x = x * 256 + v[i]!;
-  for (let i = 4; i < v.length; i++) if (v[i] !== 0) opaqueFail(f, 'value exceeds 32 bits');
+  for (let i = v.length - 1; i >= 0; i--) x = x * 256 + v[i]!;
   return x;
 }
 

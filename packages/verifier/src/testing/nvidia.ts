@@ -226,6 +226,11 @@ export function encodeVbiosVersion(v: string): Uint8Array {
 
 export interface GpuOpaqueSpec {
   chip?: Exclude<Chip, 'LS10'>;
+  /**
+   * Upper 32 bits of the 8-byte GPU_INFO (the lower 32 are the chip's architecture id). Default 0; the
+   * RTX PRO 6000 Blackwell Server Edition (GB202) sends 2: `0x00000002_000001b0`.
+   */
+  gpuInfoHigh?: number;
   driverVersion?: string;
   vbiosVersion?: string;
   project?: string;
@@ -246,6 +251,7 @@ export function gpuOpaque(s: GpuOpaqueSpec = {}): OpaqueFieldSpec[] {
   const chip = s.chip ?? 'GH100';
   const info = new Uint8Array(8);
   new DataView(info.buffer).setUint32(0, GpuInfo[chip], true);
+  new DataView(info.buffer).setUint32(4, s.gpuInfoHigh ?? 0, true);
   const f: OpaqueFieldSpec[] = [
     { type: T.VBIOS_VERSION, value: encodeVbiosVersion(s.vbiosVersion ?? '96.00.9F.00.01') },
     { type: T.CHIP_SKU, value: ascii(s.chipSku ?? '882') },

@@ -19,6 +19,7 @@ import {
   rimMeasurementsFrom,
   mintSpdmReport,
   mintDevice,
+  mintNvidiaCollateral,
   switchOpaque,
   type SimulatedNvidia,
 } from '../../src/testing/nvidia.js';
@@ -71,6 +72,28 @@ describe('simulated GPU evidence: positive path', () => {
     expect(claims.driverRimId).toBe('NV_GPU_CC_DRIVER_GB202_550.90.07');
   });
 
+  it('RTX PRO 6000 Blackwell Server Edition (GB202): GPU_INFO 0x00000002_000001b0 verifies end to end (issue 10 finding 7)', async () => {
+    const gpu = { chip: 'GB20X' as const, gpuInfoHigh: 2, chipInfo: 'GB202', project: 'G153', projectSku: '0200', chipSku: '882', driverVersion: '580.65.06', vbiosVersion: '98.02.2E.00.05' };
+    const ev = await mintGpuEvidence(sim, { nonce, device: { chip: 'GB20X' }, gpu });
+    const parsed = parseReport(ev.report, 'gpu');
+    const info = parsed.response.opaque.fields.find((f) => f.type === 4)!;
+    expect(toHex(info.value)).toBe('b001000002000000'); // u64le 0x00000002_000001b0, as the real GPU sends it
+    expect(parsed.response.opaque.gpuInfo).toBe(0x1b0);
+    expect(parsed.response.opaque.gpuInfoHigh).toBe(2);
+    // Everything the strict defaults require: chain, FWID (DiceTcbInfo), OCSP, nonce, signature, both RIMs.
+    const collateral = await mintNvidiaCollateral(sim, [ev], { now });
+    const doc = await verifyGpu(ev, { expectedNonce: nonce, now, anchors: sim.anchors, rims: [...collateral.rims.values()], ocspResponses: collateral.ocsp });
+    expect(doc.errors).toEqual([]);
+    expect(doc.ok).toBe(true);
+    for (const step of ['parse', 'arch', 'chain', 'fwid', 'ocsp', 'nonce', 'signature', 'rim.driver.signature', 'rim.vbios.signature', 'measurements']) {
+      expect(doc.checks.find((c) => c.id === `gpu0.${step}`)?.status, step).toBe('passed');
+    }
+    expect(doc.claims).toMatchObject({ arch: 'blackwell', chip: 'GB20X', driverVersion: '580.65.06', vbiosVersion: '98.02.2E.00.05', driverRimId: 'NV_GPU_CC_DRIVER_GB202_580.65.06', rimMatched: true, fwid: '11'.repeat(48) });
+    // The upper half is kept, not a licence: the architecture id in the lower half still decides.
+    const hopperInfo = await mintGpuEvidence(sim, { nonce, device: { chip: 'GB20X' }, gpu: { ...gpu, chip: 'GH100' } });
+    await expectCode(appraise(hopperInfo), VerificationError, 'ERR_NV_ARCH_MISMATCH');
+  });
+
   it('a RIM from the RIM service (fetcher) is used and cached', async () => {
     const ev = await mintGpuEvidence(sim, { nonce });
     const [driver, vbios] = await rimsFor(ev.blocks);
@@ -119,7 +142,11 @@ describe('parse errors', () => {
     const ev3 = await mintGpuEvidence(sim, { nonce, opaque: [{ type: 6, value: new Uint8Array(7) }, { type: 4, value: new Uint8Array(8) }] });
     await expectCode(appraise(ev3), ParseError, 'ERR_NV_OPAQUE_MALFORMED');
     const ev4 = await mintGpuEvidence(sim, { nonce, opaque: [{ type: 3, value: utf8('\x01\x02') }] });
-    await expectCode(appraise(ev4), ParseError, 'ERR_NV_OPAQUE_MALFORMED');
+    await expectCode(appraise(ev4), ParseError, 'ERR_NV_OPAQUE_MALFORMED');    // GPU_INFO is a u32 or a u64 (GB202), nothing in between.
+    for (const n of [0, 3, 6, 12]) {
+      const ev5 = await mintGpuEvidence(sim, { nonce, opaque: [{ type: 4, value: new Uint8Array(n).fill(1) }] });
+      await expectCode(appraise(ev5), ParseError, 'ERR_NV_OPAQUE_MALFORMED');
+    }
   });
 
   it('ERR_NV_TRAILING_BYTES: non-zero bytes after the signature (zero padding is accepted)', async () => {
