@@ -206,11 +206,17 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, k) => x === b[k]);
 }
 
-/** Decodes every `-----BEGIN <label>-----` block of a PEM text, in order. */
+/**
+ * Decodes every `-----BEGIN <label>-----` block of a PEM text, in order. Text outside the blocks is ignored
+ * (RFC 7468 §2: explanatory text), but every BEGIN / END line of this label must belong to a complete
+ * block: an unterminated or mislabelled block is an error, not something to drop silently.
+ */
 export function decodePem(text: string, label = 'CERTIFICATE'): Uint8Array[] {
   const out: Uint8Array[] = [];
   const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
   for (const m of text.matchAll(re)) out.push(fromBase64(m[1]!, 'ERR_X509_PEM_INVALID'));
+  const markers = text.match(new RegExp(`-----(?:BEGIN|END) ${label}-----`, 'g'))?.length ?? 0;
+  if (markers !== 2 * out.length) throw new ParseError('ERR_X509_PEM_INVALID', `PEM: ${markers - 2 * out.length} ${label} BEGIN/END line(s) outside a complete block`);
   return out;
 }
 

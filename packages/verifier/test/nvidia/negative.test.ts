@@ -169,6 +169,31 @@ describe('evidence verification errors', () => {
     await expectCode(appraise({ ...ev, report: flip(ev.report, ev.report.length - 5) }), VerificationError, 'ERR_NV_SIGNATURE_INVALID');
   });
 
+  it('ERR_NV_SIGNATURE_INVALID: an all-zero r || s, r = s = 0xff…, and a signature from the BROM key instead of the leaf', async () => {
+    const ev = await mintGpuEvidence(sim, { nonce });
+    const at = ev.report.length - 96;
+    for (const fill of [0x00, 0xff]) {
+      const report = ev.report.slice();
+      report.fill(fill, at);
+      const checks = new CheckList();
+      await expectCode(appraise({ ...ev, report }, { checks }), VerificationError, 'ERR_NV_SIGNATURE_INVALID');
+      expect(checks.checks.find((c) => c.status === 'failed')?.id).toBe('gpu0.signature');
+    }
+    const other = await generateKey('P-384');
+    const forged = await mintGpuEvidence(sim, { nonce, minted: ev.device, report: { signer: other } });
+    await expectCode(appraise(forged), VerificationError, 'ERR_NV_SIGNATURE_INVALID');
+  });
+
+  it('device chain PEM with an unterminated block (ERR_X509_PEM_INVALID at parse); chain validity at `now` (time)', async () => {
+    const ev = await mintGpuEvidence(sim, { nonce });
+    const checks = new CheckList();
+    await expectCode(appraise({ ...ev, certChain: `${ev.certChain}-----BEGIN CERTIFICATE-----\nMIIB\n` }, { checks }), ParseError, 'ERR_X509_PEM_INVALID');
+    expect(checks.checks.find((c) => c.status === 'failed')?.id).toBe('gpu0.parse');
+    // Simulated device certificates are valid 2024-01-01 .. 2049-01-01.
+    await expectCode(appraise(ev, { now: new Date('2049-01-01T00:00:01Z') }), VerificationError, 'ERR_X509_EXPIRED');
+    await expectCode(appraise(ev, { now: new Date('2023-12-31T23:59:59Z') }), VerificationError, 'ERR_X509_NOT_YET_VALID');
+  });
+
   it('ERR_NV_CHAIN_LENGTH: four or six certificates', async () => {
     for (const n of [4, 6]) {
       const ev = await mintGpuEvidence(sim, { nonce, device: { chainLength: n } });

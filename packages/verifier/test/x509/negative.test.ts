@@ -1,7 +1,7 @@
 /** Every ERR_X509_* code, produced with minted certificates and CRLs (`@ccinfer/verifier/testing`). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParseError, VerificationError, concat, der, sha256, toHex } from '@ccinfer/core';
-import { parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, verifySignature, type TrustAnchor } from '../../src/x509/index.js';
+import { ParseError, VerificationError, concat, der, sha256, tlv, toHex } from '@ccinfer/core';
+import { ecdsaDerToP1363, parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, verifySignature, type TrustAnchor } from '../../src/x509/index.js';
 import { OID } from '../../src/x509/oids.js';
 import { extension, generateKey, mintCertificate, mintCrl, name, toPem, type KeyPair } from '../../src/testing.js';
 import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
@@ -196,3 +196,82 @@ async function verifySignatureOf(cert: Uint8Array, issuer: Uint8Array): Promise<
   const c = parseCertificate(cert);
   return verifySignature(c.signatureAlgorithm, parseCertificate(issuer).spki, c.tbs, c.signature);
 }
+
+describe('DER, PEM, time and signature inputs the review suggested', () => {
+  /** The leaf re-assembled with another signatureValue (and the same TBS and algorithm). */
+  const withSignature = (sigBits: Uint8Array): Uint8Array => {
+    const c = parseCertificate(leaf);
+    return der.seq(c.tbs, c.signatureAlgorithm.raw, sigBits);
+  };
+  /** A certificate whose validity holds exactly these two encoded times (unsigned: parse tests only). */
+  const withValidity = (notBefore: Uint8Array, notAfter: Uint8Array): Uint8Array => {
+    const c = parseCertificate(leaf);
+    const tbs = der.seq(der.ctx(0, der.int(2)), der.int(9), c.signatureAlgorithm.raw, name('Mid'), der.seq(notBefore, notAfter), name('Leaf'), leafKey.spki);
+    return der.seq(tbs, c.signatureAlgorithm.raw, der.bits(new Uint8Array(8)));
+  };
+  const utc = (s: string): Uint8Array => tlv(0x17, new TextEncoder().encode(s));
+  const gen = (s: string): Uint8Array => tlv(0x18, new TextEncoder().encode(s));
+
+  it('DER: indefinite and non-minimal lengths, trailing bytes, a BIT STRING signature with unused bits', () => {
+    const body = leaf.subarray(4); // leaf is 30 82 LL LL ...
+    expectCodeSync(() => parseCertificate(Uint8Array.of(0x30, 0x80, ...body, 0, 0)), ParseError, 'ERR_DER_MALFORMED');
+    expectCodeSync(() => parseCertificate(Uint8Array.of(0x30, 0x83, 0x00, leaf[2]!, leaf[3]!, ...body)), ParseError, 'ERR_DER_MALFORMED');
+    expectCodeSync(() => parseCertificate(concat(leaf, Uint8Array.of(0))), ParseError, 'ERR_DER_MALFORMED');
+    const sig = parseCertificate(leaf).signature;
+    expectCodeSync(() => parseCertificate(withSignature(tlv(0x03, concat(Uint8Array.of(1), sig)))), ParseError, 'ERR_DER_MALFORMED');
+  });
+
+  it('PEM: an unterminated block or a mismatched END label is refused, not dropped', () => {
+    const two = toPem([leaf, mid]);
+    expect(parseCertificates(`explanatory text\n${two}trailing text\n`)).toHaveLength(2);
+    expectCodeSync(() => parseCertificates(`${two}-----BEGIN CERTIFICATE-----\nMIIB\n`), ParseError, 'ERR_X509_PEM_INVALID');
+    const mislabelled = toPem(leaf).replace('-----END CERTIFICATE-----', '-----END X509 CRL-----');
+    expectCodeSync(() => parseCertificates(`${toPem(mid)}${mislabelled}`), ParseError, 'ERR_X509_PEM_INVALID');
+    expectCodeSync(() => parseCertificates(`${toPem(mid)}-----END CERTIFICATE-----\n`), ParseError, 'ERR_X509_PEM_INVALID');
+    // A block whose base64 decodes but is not a certificate.
+    expectCodeSync(() => parseCertificates(toPem(der.seq(der.int(1)))), ParseError, 'ERR_X509_MALFORMED');
+  });
+
+  it('time: only DER UTCTime / GeneralizedTime with seconds and Z, real calendar dates', () => {
+    const later = gen('20490101000000Z');
+    expect(parseCertificate(withValidity(utc('500101000000Z'), later)).notBefore.toISOString()).toBe('1950-01-01T00:00:00.000Z');
+    expect(parseCertificate(withValidity(utc('491231235959Z'), later)).notBefore.toISOString()).toBe('2049-12-31T23:59:59.000Z');
+    expect(parseCertificate(withValidity(utc('240229000000Z'), later)).notBefore.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    for (const bad of [utc('2401010000Z'), utc('240101000000+0100'), utc('240101000000'), gen('20240101000000.5Z'), utc('230229000000Z'), gen('21000229000000Z'), utc('241301000000Z'), utc('240101240000Z'), utc('240101000060Z'), tlv(0x04, new TextEncoder().encode('240101000000Z'))]) {
+      expectCodeSync(() => parseCertificate(withValidity(bad, later)), ParseError, 'ERR_DER_MALFORMED');
+    }
+  });
+
+  it('time: a validity window that ends before it starts is never valid', async () => {
+    const inverted = await mintCertificate({ subject: 'Leaf', issuer: 'Mid', publicKey: leafKey, signer: midKey, notBefore: new Date('2027-01-01Z'), notAfter: new Date('2025-01-01Z') });
+    await expect(verifyChain(chain(inverted, mid, root), opts())).rejects.toBeInstanceOf(VerificationError);
+    await expectCode(verifyChain(chain(inverted, mid, root), { ...opts(), now: new Date('2026-01-01Z') }), VerificationError, 'ERR_X509_NOT_YET_VALID');
+  });
+
+  it('signatures: zero, oversized, non-minimal and padded ECDSA values all fail as ERR_X509_SIGNATURE_INVALID', async () => {
+    const c = parseCertificate(leaf);
+    const [r, sv] = (() => {
+      const p1363 = ecdsaDerToP1363(c.signature, 48);
+      return [p1363.subarray(0, 48), p1363.subarray(48)];
+    })();
+    const int = (b: Uint8Array): Uint8Array => tlv(0x02, b);
+    const variants = [
+      der.seq(int(Uint8Array.of(0)), int(Uint8Array.of(0))),
+      der.seq(int(concat(Uint8Array.of(0), new Uint8Array(49).fill(0x7f))), int(Uint8Array.of(1))),
+      der.seq(int(concat(Uint8Array.of(0, 0), r)), int(concat(Uint8Array.of(0), sv))),
+      concat(der.seq(int(concat(Uint8Array.of(0), r)), int(concat(Uint8Array.of(0), sv))), Uint8Array.of(0)),
+      der.seq(int(concat(Uint8Array.of(0), r)), int(concat(Uint8Array.of(0), sv)), int(Uint8Array.of(1))),
+      concat(r, sv), // raw r || s where DER is required
+      new Uint8Array(0),
+    ];
+    for (const v of variants) {
+      await expectCode(verifyChain(chain(withSignature(der.bits(v)), mid, root), opts()), VerificationError, 'ERR_X509_SIGNATURE_INVALID');
+    }
+  });
+
+  it('signatures: an ECDSA algorithm with an RSA issuer key is unsupported, not attempted', async () => {
+    const rsa = await generateKey('RSA-PSS');
+    const rsaMid = await mintCertificate({ subject: 'Mid', issuer: 'Root', publicKey: rsa, signer: rootKey, ca: { pathLen: 0 } });
+    await expectCode(verifyChain(chain(leaf, rsaMid, root), opts()), VerificationError, 'ERR_X509_UNSUPPORTED_ALGORITHM');
+  });
+});
