@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, toHex, type EvidenceBundle } from '@ccinfer/core';
 import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
-import { mintBundle, simulatedPodMaterial } from '../../src/testing.js';
+import { mintBundle, mintGpuEvidence, simulatedPodMaterial, type MintedGpuEvidence, type SimulatedNvidia } from '../../src/testing.js';
 import { expectCode, flip } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -220,41 +220,26 @@ describe('appraise: every GPU and NVSwitch is a distinct device (issue 10 findin
     expect(doc.checks.some((c) => c.id.startsWith('gpu.policy.'))).toBe(false);
   });
 
-  it('two fresh reports from one GPU (same chain, new signatures) are refused', async () => {
+  /** A pod whose GPUs are the evidence `make` mints (correctly bound, with their collateral). */
+  async function podOf(make: (nvidia: SimulatedNvidia, nonce: Uint8Array) => Promise<MintedGpuEvidence[]>) {
     const m = await simulatedPodMaterial();
     const nonce = randomBytes(32);
-    const { mintGpuEvidence } = await import('../../src/testing.js');
-    const { bundle } = await mintBundle({
-      nonce,
-      keyConfig,
-      gpus: 1,
-      now: NOW,
-      editDevices: async () => {
-        const first = await mintGpuEvidence(m.nvidia, { nonce });
-        const second = await mintGpuEvidence(m.nvidia, { nonce, minted: first.device, report: { responderNonce: new Uint8Array(32).fill(0x22) } });
-        const enc = (x: typeof first) => ({ report: x.report, certChain: new TextEncoder().encode(x.certChain) });
-        return { gpus: [enc(first), enc(second)], switches: [] };
-      },
+    const editDevices = async () => ({ gpus: (await make(m.nvidia, nonce)).map((x) => ({ report: x.report, certChain: new TextEncoder().encode(x.certChain) })), switches: [] });
+    return { nonce, bundle: (await mintBundle({ nonce, keyConfig, gpus: 1, now: NOW, editDevices })).bundle };
+  }
+
+  it('two fresh reports from one GPU (same chain, new signatures) are refused', async () => {
+    const { nonce, bundle } = await podOf(async (nvidia, n) => {
+      const first = await mintGpuEvidence(nvidia, { nonce: n });
+      return [first, await mintGpuEvidence(nvidia, { nonce: n, minted: first.device, report: { responderNonce: new Uint8Array(32).fill(0x22) } })];
     });
     expect(toHex(bundle.gpus[0]!.report)).not.toBe(toHex(bundle.gpus[1]!.report));
     failed((await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
   });
 
   it('two GPUs with one device identity (same PDI, new leaf) are refused', async () => {
-    const m = await simulatedPodMaterial();
-    const nonce = randomBytes(32);
-    const { mintGpuEvidence } = await import('../../src/testing.js');
     const pdi = randomBytes(8);
-    const { bundle } = await mintBundle({
-      nonce,
-      keyConfig,
-      gpus: 1,
-      now: NOW,
-      editDevices: async () => {
-        const both = await Promise.all([mintGpuEvidence(m.nvidia, { nonce, device: { pdi } }), mintGpuEvidence(m.nvidia, { nonce, device: { pdi } })]);
-        return { gpus: both.map((x) => ({ report: x.report, certChain: new TextEncoder().encode(x.certChain) })), switches: [] };
-      },
-    });
+    const { nonce, bundle } = await podOf((nvidia, n) => Promise.all([mintGpuEvidence(nvidia, { nonce: n, device: { pdi } }), mintGpuEvidence(nvidia, { nonce: n, device: { pdi } })]));
     failed((await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document, 'devices.distinct', 'ERR_NV_DEVICE_DUPLICATE');
   });
 

@@ -229,11 +229,8 @@ describe('evidence verification errors', () => {
 });
 
 describe('keys WebCrypto refuses (issue 10 finding 11): typed, never ERR_INTERNAL', () => {
-  const offCurve = (spki: Uint8Array): Uint8Array => {
-    const bad = spki.slice();
-    bad[bad.length - 1]! ^= 0x01;
-    return bad;
-  };
+  /** The SubjectPublicKeyInfo with the last bit of y flipped: a point that is not on the curve. */
+  const offCurve = (spki: Uint8Array): Uint8Array => flip(spki, spki.length - 1);
 
   it('ERR_X509_KEY_INVALID: a device leaf certifying a point not on P-384 fails the report signature step', async () => {
     const key = await generateKey('P-384');

@@ -127,8 +127,7 @@ describe('verification errors', () => {
 
   it('ERR_X509_KEY_INVALID: a VCEK certifying a point not on P-384 (issue 10 finding 11: typed, not ERR_INTERNAL)', async () => {
     const key = await generateKey('P-384');
-    const spki = key.spki.slice();
-    spki[spki.length - 1]! ^= 0x01;
+    const spki = flip(key.spki, key.spki.length - 1);
     const doc = await verdict({}, {}, genoa, { leaf: { key: { ...key, spki } }, signWith: key });
     failedWith(doc, 'ERR_X509_KEY_INVALID', 'snp.signature');
   });
