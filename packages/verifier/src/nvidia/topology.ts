@@ -3,7 +3,7 @@
  * check, nvtrust multi-GPU rule). The inputs are claims of devices whose signatures verified, so the PDIs
  * compared here are signed values.
  */
-import { VerificationError, toHex } from '@ccinfer/core';
+import { VerificationError } from '@ccinfer/core';
 import type { GpuClaims } from './appraise.js';
 
 /** FEATURE_FLAG 2: Protected PCIe (both NVIDIA SDKs agree on this value; 0/1 they do not). */
@@ -35,10 +35,13 @@ export interface AppraisedDevice {
  */
 export function checkDistinctDevices(devices: readonly AppraisedDevice[]): void {
   const owner = new Map<string, string>();
+  devices.forEach((d, k) => {
+    const twin = devices.slice(0, k).find((o) => sameFromEnd(o.report, d.report));
+    if (twin) throw new VerificationError('ERR_NV_DEVICE_DUPLICATE', `${d.id} is the same report as ${twin.id}: each device counts once`);
+  });
   for (const d of devices) {
     const c = d.claims;
-    const keys = new Map<string, string>([[`report ${toHex(d.report)}`, 'the same report']]);
-    keys.set(`ueid ${c.ueid}`, `leaf certificate serial (ueid) ${c.ueid}`);
+    const keys = new Map<string, string>([[`ueid ${c.ueid}`, `leaf certificate serial (ueid) ${c.ueid}`]]);
     for (const pdi of [c.pdi, c.devicePdi]) if (pdi !== null) keys.set(`pdi ${pdi}`, `PDI ${pdi}`);
     for (const [key, what] of keys) {
       const first = owner.get(key);
@@ -46,6 +49,16 @@ export function checkDistinctDevices(devices: readonly AppraisedDevice[]): void 
       owner.set(key, d.id);
     }
   }
+}
+
+/**
+ * Byte equality, compared from the end: reports of identical GPUs share their first kilobytes (request, equal
+ * measurements) and differ at once in their signatures, so this stays cheap for a bundle of 12 devices.
+ */
+function sameFromEnd(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = a.length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export interface PpcieTopology {
