@@ -90,6 +90,7 @@ export {
   clearKeyCache, ecdsaDerToP1363,
   // snp/parse
   parseSnpReport, productFromCpuid, decodeTcb, SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion,
+  decodeSevReportJson, encodeSevReportJson,
   type SigningKey,
   // snp/endorsement
   parseEndorsementKey, type AmdEndorsementKey,

@@ -17,6 +17,7 @@ export {
   type Crl,
 } from './x509/index.js';
 export { parseSnpReport, productFromCpuid, decodeTcb, REPORT_SIZE as SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion, type SigningKey } from './snp/parse.js';
+export { decodeSevReportJson, encodeSevReportJson } from './snp/serde-json.js';
 export { parseEndorsementKey, type AmdEndorsementKey } from './snp/endorsement.js';
 export { vcekUrl, certChainUrl, crlUrl, parseCertTable, CERT_TABLE_GUID, KDS_BASE } from './snp/collateral.js';
 export { evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy } from './snp/policy.js';

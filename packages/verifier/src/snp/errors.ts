@@ -8,7 +8,10 @@ export type SnpParseErrorCode =
   | 'ERR_SNP_POLICY_RESERVED'
   | 'ERR_SNP_PRODUCT_UNKNOWN'
   | 'ERR_SNP_LEAF_MALFORMED'
-  | 'ERR_SNP_CERT_TABLE_MALFORMED';
+  | 'ERR_SNP_CERT_TABLE_MALFORMED'
+  // serde-json.ts — the sev crate's JSON form of the report (CoCo Attestation Agent, Trustee clients)
+  | 'ERR_SNP_JSON_MALFORMED' // a missing, unknown, mistyped or mis-sized field
+  | 'ERR_SNP_JSON_NOT_ROUND_TRIP'; // the rebuilt bytes do not serialize back to the same JSON
 
 export type SnpVerifyErrorCode =
   | 'ERR_SNP_SIGNATURE_INVALID'

@@ -11,9 +11,8 @@
  *   TDX  = { cc_eventlog: null | base64, quote: base64 } (older attesters add aa_eventlog)
  *   NVIDIA (additional evidence) = { device_evidence_list: [{ arch, uuid, evidence, certificate }] }
  *
- * The SNP report field list below is the layout of SEV-SNP ABI Table 23 (offsets in comments) under the
- * names the `sev` crate gives them; mapping is positional, so every byte (reserved ones included) round-trips
- * and the signature still covers exactly the bytes the PSP signed.
+ * The SNP report is rebuilt from its named fields by `snp/serde-json.ts`, the decoder the gateway's CoCo
+ * provider uses too, so the signature is checked over exactly the bytes the PSP signed.
  */
 import {
   ParseError,
@@ -28,133 +27,34 @@ import {
   type KbsRuntimeData,
   type TrusteeNvidiaDevice,
 } from '@ccinfer/core';
-import { REPORT_SIZE } from '../snp/parse.js';
+import { decodeSevReportJson, encodeSevReportJson } from '../snp/serde-json.js';
 
 const MALFORMED = 'ERR_TRUSTEE_EVIDENCE_MALFORMED';
-
-type Field = readonly [name: string, kind: 'u8' | 'u32' | 'u64' | 'bytes' | 'tcb' | 'signature', size: number];
-
-/** `sev::firmware::guest::AttestationReport` serde field order (report version 2 layout). */
-const SNP_FIELDS: readonly Field[] = [
-  ['version', 'u32', 4], // 0x00
-  ['guest_svn', 'u32', 4], // 0x04
-  ['policy', 'u64', 8], // 0x08
-  ['family_id', 'bytes', 16], // 0x10
-  ['image_id', 'bytes', 16], // 0x20
-  ['vmpl', 'u32', 4], // 0x30
-  ['sig_algo', 'u32', 4], // 0x34
-  ['current_tcb', 'tcb', 8], // 0x38
-  ['plat_info', 'u64', 8], // 0x40
-  ['_author_key_en', 'u32', 4], // 0x48 (KEY_INFO)
-  ['_reserved_0', 'u32', 4], // 0x4C
-  ['report_data', 'bytes', 64], // 0x50
-  ['measurement', 'bytes', 48], // 0x90
-  ['host_data', 'bytes', 32], // 0xC0
-  ['id_key_digest', 'bytes', 48], // 0xE0
-  ['author_key_digest', 'bytes', 48], // 0x110
-  ['report_id', 'bytes', 32], // 0x140
-  ['report_id_ma', 'bytes', 32], // 0x160
-  ['reported_tcb', 'tcb', 8], // 0x180
-  ['_reserved_1', 'bytes', 24], // 0x188 (CPUID fields in report version 3+)
-  ['chip_id', 'bytes', 64], // 0x1A0
-  ['committed_tcb', 'tcb', 8], // 0x1E0
-  ['current_build', 'u8', 1], // 0x1E8
-  ['current_minor', 'u8', 1],
-  ['current_major', 'u8', 1],
-  ['_reserved_2', 'u8', 1],
-  ['committed_build', 'u8', 1], // 0x1EC
-  ['committed_minor', 'u8', 1],
-  ['committed_major', 'u8', 1],
-  ['_reserved_3', 'u8', 1],
-  ['launch_tcb', 'tcb', 8], // 0x1F0
-  ['_reserved_4', 'bytes', 168], // 0x1F8
-  ['signature', 'signature', 512], // 0x2A0: r (72, little-endian), s (72), reserved (368)
-];
-
-/** TCB_VERSION as the sev crate names its bytes (Milan / Genoa layout; positional, so any layout round-trips). */
-const TCB_PARTS: readonly Field[] = [
-  ['bootloader', 'u8', 1],
-  ['tee', 'u8', 1],
-  ['_reserved', 'bytes', 4],
-  ['snp', 'u8', 1],
-  ['microcode', 'u8', 1],
-];
-const SIG_PARTS: readonly Field[] = [
-  ['r', 'bytes', 72],
-  ['s', 'bytes', 72],
-  ['_reserved', 'bytes', 368],
-];
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function malformed(msg: string): ParseError {
-  return new ParseError(MALFORMED, msg);
+function malformed(msg: string, cause?: unknown): ParseError {
+  return new ParseError(MALFORMED, msg, cause === undefined ? undefined : { cause });
 }
 
-function exactKeys(o: Record<string, unknown>, fields: readonly Field[], path: string): void {
-  const want = fields.map((f) => f[0]);
-  const extra = Object.keys(o).filter((k) => !want.includes(k));
-  const missing = want.filter((k) => !(k in o));
-  if (extra.length || missing.length) throw malformed(`${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${extra.length ? ` unknown ${extra.join(', ')}` : ''}`);
-}
-
-function writeFields(o: Record<string, unknown>, fields: readonly Field[], out: Uint8Array, at: number, path: string): number {
-  exactKeys(o, fields, path);
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  for (const [name, kind, size] of fields) {
-    const x = o[name];
-    const p = `${path}.${name}`;
-    if (kind === 'tcb' || kind === 'signature') {
-      if (!isObject(x)) throw malformed(`${p} must be an object`);
-      writeFields(x, kind === 'tcb' ? TCB_PARTS : SIG_PARTS, out, at, p);
-    } else if (kind === 'bytes') {
-      if (!Array.isArray(x) || x.length !== size || !x.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) throw malformed(`${p} must be an array of ${size} bytes`);
-      out.set(x as number[], at);
-    } else {
-      const max = kind === 'u8' ? 0xff : kind === 'u32' ? 0xffffffff : Number.MAX_SAFE_INTEGER;
-      if (!Number.isSafeInteger(x) || (x as number) < 0 || (x as number) > max) throw malformed(`${p} must be an unsigned integer that fits ${size} byte(s)`);
-      if (kind === 'u8') v.setUint8(at, x as number);
-      else if (kind === 'u32') v.setUint32(at, x as number, true);
-      else v.setBigUint64(at, BigInt(x as number), true);
-    }
-    at += size;
-  }
-  return at;
-}
-
-function readFields(b: Uint8Array, at: number, fields: readonly Field[]): Record<string, unknown> {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  const o: Record<string, unknown> = {};
-  for (const [name, kind, size] of fields) {
-    if (kind === 'tcb' || kind === 'signature') o[name] = readFields(b, at, kind === 'tcb' ? TCB_PARTS : SIG_PARTS);
-    else if (kind === 'bytes') o[name] = Array.from(b.subarray(at, at + size));
-    else if (kind === 'u8') o[name] = v.getUint8(at);
-    else if (kind === 'u32') o[name] = v.getUint32(at, true);
-    else {
-      const n = v.getBigUint64(at, true);
-      if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${name} does not fit a JSON number`);
-      o[name] = Number(n);
-    }
-    at += size;
-  }
-  return o;
-}
-
-/** The 1184 report bytes from the sev crate's JSON form. Unknown or missing fields are errors. */
+/**
+ * The 1184 report bytes from the sev crate's JSON form: the one decoder the gateway uses too
+ * (`decodeSevReportJson`), its refusals reported as malformed Trustee evidence with the SNP error as `cause`.
+ */
 export function snpReportFromJson(v: unknown): Uint8Array {
-  if (!isObject(v)) throw malformed('attestation_report must be an object');
-  const out = new Uint8Array(REPORT_SIZE);
-  const end = writeFields(v, SNP_FIELDS, out, 0, 'attestation_report');
-  if (end !== REPORT_SIZE) throw malformed('internal: SNP field table does not cover the report');
-  return out;
+  try {
+    return decodeSevReportJson(v);
+  } catch (err) {
+    if (err instanceof ParseError) throw malformed(`attestation_report: ${err.message}`, err);
+    throw err;
+  }
 }
 
-/** The sev crate's JSON form of report bytes (what a guest-components SNP attester sends). */
+/** The sev crate's (6.3) JSON form of report bytes, as a guest-components SNP attester sends it. */
 export function snpReportToJson(report: Uint8Array): Record<string, unknown> {
-  if (report.length !== REPORT_SIZE) throw malformed(`an SNP report is ${REPORT_SIZE} bytes`);
-  return readFields(report, 0, SNP_FIELDS);
+  return encodeSevReportJson(report);
 }
 
 export type SnpCertType = 'ARK' | 'ASK' | 'VCEK' | 'VLEK' | 'ASVK' | 'CRL' | 'OTHER';

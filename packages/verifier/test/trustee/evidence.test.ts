@@ -36,7 +36,10 @@ describe('SNP evidence in the sev crate JSON form', () => {
     expect(toHex(r.reportData.subarray(0, 4))).toBe(toHex(new TextEncoder().encode('test')));
     expect(toHex(r.measurement)).toBe('6b4341626c55754a579fa6a8eacf6ed545b639691c1acf9b42981545453dbb0bc9efdbf000ba32d22eb0dce63a2ea5c4');
     expect(toHex(r.chipId).slice(0, 16)).toBe('126a06a956658ef0');
-    expect(snpReportToJson(bytes)).toEqual(captured.attestation_report);
+    // The older positional capture is read byte for byte; re-encoded it takes the sev 6.3 shape, same bytes.
+    const current = snpReportToJson(bytes);
+    expect(current).toHaveProperty('key_info');
+    expect(toHex(snpReportFromJson(current))).toBe(toHex(bytes));
     expect(parseTrusteeSnpEvidence(captured).leaf).toBeUndefined();
   });
 
