@@ -40,7 +40,7 @@ export {
   SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type TdxEvidence, type GpuEvidence,
   type Collateral, type AttestRequest,
   // session/binding
-  ccinferV1Binding, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput,
+  ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput,
   // session/seal
   sealToKeyConfig, openSealed, type SealOptions,
   // session/backend

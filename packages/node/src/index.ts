@@ -12,6 +12,8 @@ export {
   createGateway,
   createSimulatedProvider,
   createConfigfsProvider,
+  createCocoProvider,
+  nvattestDevices,
   createCollateralAttacher,
   assembleBundle,
   type Gateway,
@@ -19,6 +21,9 @@ export {
   type EvidenceProvider,
   type SimulatedProvider,
   type ConfigfsOptions,
+  type CocoOptions,
+  type CocoProvider,
+  type NvattestOptions,
   type CollateralAttacher,
   type CollateralAttacherOptions,
 } from './gateway/index.js';

@@ -14,6 +14,7 @@ import {
   PolicyError,
   VerificationError,
   ccinferV1Binding,
+  CCINFER_BINDINGS,
   decodeBundle,
   definedOnly,
   equalBytes,
@@ -73,7 +74,11 @@ export interface AppraiseOptions {
   cache?: Cache | undefined;
   /** Reuse verified certificate chains across appraisals (validity is still checked each time). */
   chainCache?: ChainCache | undefined;
-  /** Default ccinfer/1 (docs/binding.md). */
+  /**
+   * The binding scheme REPORT_DATA must follow. Default: the one the bundle names among the ccinfer schemes
+   * (`ccinfer/1`, or `ccinfer/1-text` from text-only attesters), `ccinfer/1` when it names none. When set, a
+   * bundle naming another scheme is refused (`ERR_BINDING_SCHEME`). See docs/binding.md.
+   */
   binding?: BindingScheme | undefined;
   /** Called as each check is recorded (the CLI prints them live). */
   onCheck?: CheckListener | undefined;
@@ -116,6 +121,22 @@ export async function initdataDigest(initdata: string, size: number): Promise<Ui
 }
 
 /**
+ * The scheme this bundle's REPORT_DATA is checked under. The pod may name `ccinfer/1-text` because some
+ * attesters take only 64 bytes of text; both ccinfer schemes commit to the same inputs with a collision-resistant
+ * digest under distinct labels, so letting the pod choose between them gives it nothing. Any other name, or a
+ * name other than the caller's explicit scheme, is refused.
+ */
+function bundleScheme(b: EvidenceBundle, explicit: BindingScheme | undefined): BindingScheme {
+  const named = b.binding;
+  if (named === undefined) return explicit ?? ccinferV1Binding;
+  const scheme = explicit ?? CCINFER_BINDINGS.get(named);
+  if (!scheme || scheme.name !== named) {
+    throw new VerificationError('ERR_BINDING_SCHEME', `the bundle names binding scheme "${named}", not ${explicit ? `"${explicit.name}"` : 'a ccinfer scheme'}`);
+  }
+  return scheme;
+}
+
+/**
  * Appraises a ccinfer/1 evidence bundle (CBOR bytes, or already decoded) for a client that sent
  * `options.nonce`: the checklist of docs/checks.md, in order — `bundle.decode`, `nonce.echo`, the CPU steps (`snp.*`
  * or `tdx.*`: chain to the pinned root, revocation, TCB, report signature, policy), `binding.reportData`
@@ -154,7 +175,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
   let nonce = options.nonce ?? new Uint8Array(32);
   const now = options.now ?? (options.clock ?? systemClock).now();
   const anchors = options.anchors ?? PINNED_ANCHORS;
-  const scheme = options.binding ?? ccinferV1Binding;
+  let scheme = options.binding ?? ccinferV1Binding;
   const policy = options.policy;
   const chainCache = options.chainCache ?? new ChainCache();
   const checks = new CheckList(options.onCheck);
@@ -210,6 +231,8 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
     }
 
     await checks.run('binding.reportData', async () => {
+      scheme = bundleScheme(b, options.binding);
+      claims['binding'] = scheme.name;
       const expected = await scheme.compute({ nonce: b.nonce, keyConfig: b.keyConfig, gpuReports: b.gpus.map((g) => g.report), switchReports: b.switches.map((s) => s.report) });
       const got = reportData.subarray(0, scheme.length);
       if (!equalBytes(expected, got) || !isZero(reportData.subarray(scheme.length))) {

@@ -69,6 +69,11 @@ export interface EvidenceBundle {
   initdata?: string;
   collateral?: Collateral;
   eventLog?: Uint8Array;
+  /**
+   * The binding scheme REPORT_DATA follows, when it is not `ccinfer/1` (e.g. `ccinfer/1-text` from a CoCo
+   * Attestation Agent that takes text runtime data only). The client accepts only schemes it knows.
+   */
+  binding?: string;
 }
 
 export const TDX_COLLATERAL_KEYS = [
@@ -199,7 +204,7 @@ export function decodeBundle(bytes: Uint8Array): EvidenceBundle {
   // The version is checked before anything else so that a v2 bundle is "unsupported version", not "unknown field".
   if (!m.has('v')) throw sessionError('ERR_BUNDLE_MISSING_FIELD', 'bundle lacks "v"');
   const v = version(m.get('v'), 'bundle');
-  const get = fields(m, 'bundle', ['v', 'nonce', 'keyConfig', 'cpu', 'gpus', 'switches'], ['initdata', 'collateral', 'eventLog']);
+  const get = fields(m, 'bundle', ['v', 'nonce', 'keyConfig', 'cpu', 'gpus', 'switches'], ['initdata', 'collateral', 'eventLog', 'binding']);
   const out: EvidenceBundle = {
     v,
     nonce: bstr(get('nonce'), 'nonce', NONCE_LENGTH, NONCE_LENGTH),
@@ -211,6 +216,7 @@ export function decodeBundle(bytes: Uint8Array): EvidenceBundle {
   if (get('initdata') !== undefined) out.initdata = tstr(get('initdata'), 'initdata', BUNDLE_LIMITS.initdata);
   if (get('collateral') !== undefined) out.collateral = decodeCollateral(get('collateral'));
   if (get('eventLog') !== undefined) out.eventLog = bstr(get('eventLog'), 'eventLog', BUNDLE_LIMITS.eventLog);
+  if (get('binding') !== undefined) out.binding = tstr(get('binding'), 'binding', 64);
   return out;
 }
 
@@ -264,6 +270,7 @@ export function encodeBundle(b: EvidenceBundle): Uint8Array {
   if (b.initdata !== undefined) m.set('initdata', b.initdata);
   if (b.collateral) m.set('collateral', collateralToCbor(b.collateral));
   if (b.eventLog) m.set('eventLog', b.eventLog);
+  if (b.binding !== undefined) m.set('binding', b.binding);
   return encodeCbor(m);
 }
 

@@ -17,7 +17,7 @@ export {
   type Collateral,
   type AttestRequest,
 } from './bundle.js';
-export { ccinferV1Binding, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput } from './binding.js';
+export { ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput } from './binding.js';
 export {
   trusteeKbsBinding,
   canonicalJson,

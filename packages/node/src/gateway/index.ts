@@ -4,3 +4,7 @@ export { createCollateralAttacher, type CollateralAttacher, type CollateralAttac
 export { assembleBundle, noDevices, type EvidenceProvider, type EvidenceRequest, type CpuEvidenceSource, type DeviceEvidenceSource } from './evidence/provider.js';
 export { createSimulatedProvider, type SimulatedProvider, type SimulatedProviderOptions } from './evidence/simulated.js';
 export { createConfigfsProvider, parseNvidiaEvidenceJson, type ConfigfsOptions, type TsmFs, type GatewayErrorCode } from './evidence/configfs.js';
+export { createCocoProvider, type CocoOptions, type CocoProvider } from './evidence/coco.js';
+export { AaClient, DEFAULT_AA_URL, type AaApi, type AaInfo, type AaClientOptions, type AaFetch } from './evidence/aa-client.js';
+export { aaDevices } from './evidence/gpu/aa.js';
+export { nvattestDevices, parseNvattestEvidence, type NvattestOptions } from './evidence/gpu/nvattest.js';

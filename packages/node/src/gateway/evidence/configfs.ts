@@ -17,16 +17,11 @@
 import { execFile } from 'node:child_process';
 import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
+export type { GatewayErrorCode } from './errors.js';
 import { CcinferError, fromBase64, toHex, type CpuEvidence, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';
 import { CERT_TABLE_GUID as GUID, parseCertTable } from '@ccinfer/verifier';
+import { gatewayError } from './errors.js';
 import { assembleBundle, noDevices, type CpuEvidenceSource, type DeviceEvidenceSource, type EvidenceProvider } from './provider.js';
-
-export type GatewayErrorCode = 'ERR_GATEWAY_CONFIGFS' | 'ERR_GATEWAY_GENERATION_RACE' | 'ERR_GATEWAY_NO_LEAF' | 'ERR_GATEWAY_GPU_COMMAND';
-
-/** Pod-side failures to produce evidence; the gateway answers them with `evidence-unavailable`. */
-function gatewayError(code: GatewayErrorCode, message: string, options?: { cause?: unknown }): CcinferError {
-  return new CcinferError(code, message, options);
-}
 
 /** The subset of `fs/promises` the provider uses, injectable so tests can emulate the kernel. */
 export interface TsmFs {

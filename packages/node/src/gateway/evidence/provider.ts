@@ -17,9 +17,12 @@ export interface EvidenceProvider {
   collect(request: EvidenceRequest): Promise<EvidenceBundle>;
 }
 
+/** A CPU report, with the TDX CC event log (CCEL) when the source has one (the verifier replays it). */
+export type CpuReport = CpuEvidence & { eventLog?: Uint8Array };
+
 /** CPU attestation: a report whose REPORT_DATA is the given 64 bytes. */
 export interface CpuEvidenceSource {
-  report(reportData: Uint8Array): Promise<CpuEvidence>;
+  report(reportData: Uint8Array): Promise<CpuReport>;
 }
 
 /** GPU / NVSwitch SPDM evidence, each with the client nonce in its GET_MEASUREMENTS request. */
@@ -42,13 +45,18 @@ export async function assembleBundle(
   options: AssembleOptions = {},
 ): Promise<EvidenceBundle> {
   const { gpus, switches } = await devices.collect(request.nonce);
-  const binding = await (options.binding ?? ccinferV1Binding).compute({
+  const scheme = options.binding ?? ccinferV1Binding;
+  const binding = await scheme.compute({
     nonce: request.nonce,
     keyConfig: request.keyConfig,
     gpuReports: gpus.map((g) => g.report),
     switchReports: switches.map((s) => s.report),
   });
-  const bundle: EvidenceBundle = { v: 1, nonce: request.nonce, keyConfig: request.keyConfig, cpu: await cpu.report(binding), gpus, switches };
+  const { eventLog, ...cpuEvidence } = await cpu.report(binding);
+  const bundle: EvidenceBundle = { v: 1, nonce: request.nonce, keyConfig: request.keyConfig, cpu: cpuEvidence, gpus, switches };
+  // The client resolves a named scheme among the ccinfer schemes it knows; ccinfer/1 is the unnamed default.
+  if (scheme !== ccinferV1Binding) bundle.binding = scheme.name;
+  if (eventLog) bundle.eventLog = eventLog;
   if (options.initdata !== undefined) bundle.initdata = options.initdata;
   if (options.collateral) bundle.collateral = options.collateral;
   return bundle;

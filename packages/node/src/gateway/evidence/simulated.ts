@@ -78,19 +78,47 @@ function tdxSource(material: SimulatedPodMaterial, options: SimulatedProviderOpt
   };
 }
 
+/**
+ * The simulated CPU: SNP reports signed by the simulated VCEK or TDX quotes through the simulated PCK chain,
+ * HOST_DATA / MRCONFIGID = the initdata digest. Also the stand-in Attestation Agent's attester.
+ */
+export async function simulatedCpuSource(
+  material: SimulatedPodMaterial,
+  options: Pick<SimulatedProviderOptions, 'tee' | 'initdata' | 'report' | 'quote'>,
+): Promise<CpuEvidenceSource> {
+  return options.tee === 'tdx'
+    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, 48) : undefined)
+    : snpSource(material, options);
+}
+
+/**
+ * Attaches the simulator's vendor collateral to a bundle, as a gateway on real hardware attaches the vendors':
+ * the ARK-signed CRL (SNP) or Intel's PCS responses (TDX), so a client needs no AMD KDS or Intel PCS access
+ * (minted once, valid for weeks around the call), and for every device its RIMs and OCSP responses. Collateral
+ * is not part of the binding: it is signed by the vendors, not by the pod.
+ */
+export async function simulatedCollateral(
+  material: SimulatedPodMaterial,
+  tee: 'snp' | 'tdx',
+  nvidia: boolean | Omit<NvidiaCollateralSpec, 'now'> = true,
+): Promise<(bundle: EvidenceBundle) => Promise<EvidenceBundle>> {
+  const cpu = tee === 'tdx' ? { tdx: await mintTdxBundleCollateral(material.intel) } : { snp: { crl: await material.amd.mintCrl() } };
+  return async (bundle) => {
+    const out: EvidenceBundle = { ...bundle, collateral: { ...bundle.collateral, ...cpu } };
+    const all = [...bundle.gpus, ...bundle.switches];
+    if (nvidia !== false && all.length > 0) out.collateral = { ...out.collateral, nvidia: await mintNvidiaCollateral(material.nvidia, all, nvidia === true ? {} : nvidia) };
+    return out;
+  };
+}
+
 export async function createSimulatedProvider(options: SimulatedProviderOptions = {}): Promise<SimulatedProvider> {
   const material = await simulatedPodMaterial();
   const tdx = options.tee === 'tdx';
-  const cpu = tdx
-    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, 48) : undefined)
-    : await snpSource(material, options);
-  // The ARK-signed CRL (SNP) or Intel's PCS responses (TDX) travel in the bundle, so a client needs no
-  // AMD KDS or Intel PCS access. Minted once, valid for weeks around the provider's start.
-  const cpuCollateral = tdx ? { tdx: await mintTdxBundleCollateral(material.intel) } : { snp: { crl: await material.amd.mintCrl() } };
+  const cpu = await simulatedCpuSource(material, options);
+  const attach = await simulatedCollateral(material, tdx ? 'tdx' : 'snp', options.nvidiaCollateral ?? true);
   const gpus = options.gpus ?? 0;
   const switches = options.switches ?? 0;
   const devices: DeviceEvidenceSource = options.devices ?? { collect: (nonce) => mintDevices(material.nvidia, nonce, gpus, switches) };
-  const nv = options.nvidiaCollateral ?? true;
   const provider: SimulatedProvider = {
     name: 'simulated',
     material,
@@ -99,10 +127,7 @@ export async function createSimulatedProvider(options: SimulatedProviderOptions 
       return policyFromBundle(await provider.collect({ nonce: randomBytes(32), keyConfig: new Uint8Array(0) }));
     },
     async collect(request: EvidenceRequest): Promise<EvidenceBundle> {
-      const bundle = await assembleBundle(request, cpu, devices, { collateral: { ...cpuCollateral }, ...(options.initdata !== undefined ? { initdata: options.initdata } : {}) });
-      const all = [...bundle.gpus, ...bundle.switches];
-      // Collateral is not part of the binding: it is signed by the vendors, not by the pod.
-      if (nv !== false && all.length > 0) bundle.collateral = { ...bundle.collateral, nvidia: await mintNvidiaCollateral(material.nvidia, all, nv === true ? {} : nv) };
+      const bundle = await attach(await assembleBundle(request, cpu, devices, options.initdata !== undefined ? { initdata: options.initdata } : {}));
       return options.mutate ? options.mutate(bundle) : bundle;
     },
   };
