@@ -14,6 +14,7 @@ export {
   createConfigfsProvider,
   createCocoProvider,
   nvattestDevices,
+  nvmlDevices,
   createCollateralAttacher,
   assembleBundle,
   type Gateway,
@@ -24,6 +25,7 @@ export {
   type CocoOptions,
   type CocoProvider,
   type NvattestOptions,
+  type NvmlOptions,
   type CollateralAttacher,
   type CollateralAttacherOptions,
 } from './gateway/index.js';

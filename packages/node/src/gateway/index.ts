@@ -8,3 +8,4 @@ export { createCocoProvider, type CocoOptions, type CocoProvider } from './evide
 export { AaClient, DEFAULT_AA_URL, type AaApi, type AaInfo, type AaClientOptions, type AaFetch } from './evidence/aa-client.js';
 export { aaDevices } from './evidence/gpu/aa.js';
 export { nvattestDevices, parseNvattestEvidence, type NvattestOptions } from './evidence/gpu/nvattest.js';
+export { nvmlDevices, type NvmlOptions, type NvmlMode } from './evidence/gpu/nvml.js';
