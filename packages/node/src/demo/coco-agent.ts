@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { concat, encodeTrusteeAdditionalEvidence, fromBase64Url, utf8 } from '@ccinfer/core';
 import { encodeTrusteeSnpEvidence, encodeTrusteeTdxEvidence } from '@ccinfer/verifier/trustee';
-import { mintDevices, simulatedPodMaterial, type SimulatedPodMaterial } from '@ccinfer/verifier/testing';
+import { mintDevices, simulatedPodMaterial, type SimulatedPodMaterial, type TdxQuoteSpec } from '@ccinfer/verifier/testing';
 import { simulatedCpuSource } from '../gateway/evidence/simulated.js';
 
 export interface StandInAgentOptions {
@@ -27,6 +27,8 @@ export interface StandInAgentOptions {
   switches?: number;
   /** The initdata document; HOST_DATA / MRCONFIGID = its digest. */
   initdata?: string;
+  /** TDX quote fields (MRTD, RTMRs, …). */
+  quote?: TdxQuoteSpec;
   /** SNP: leave `cert_chain` null, as hosts that do not provide certificates do. */
   noCertChain?: boolean;
   /** Replace the attestation_report JSON before it is sent (negative tests). */
@@ -51,7 +53,7 @@ export async function startStandInAgent(o: StandInAgentOptions = {}): Promise<St
   const api = o.api ?? 'v0.21';
   const tee = o.tee ?? 'snp';
   const material = o.material ?? (await simulatedPodMaterial());
-  const cpu = await simulatedCpuSource(material, { tee, ...(o.initdata !== undefined ? { initdata: o.initdata } : {}) });
+  const cpu = await simulatedCpuSource(material, { tee, ...(o.initdata !== undefined ? { initdata: o.initdata } : {}), ...(o.quote ? { quote: o.quote } : {}) });
   const requests: string[] = [];
   const arch = o.serdeArchCase ? { gpu: 'Hopper', switch: 'Ls10' } : { gpu: 'HOPPER', switch: 'LS10' };
 

@@ -120,7 +120,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const evidenceTimeoutMs = options.evidenceTimeoutMs ?? 30_000;
   const log = options.log ?? (() => undefined);
   const crypto = options.crypto ?? nodeSessionCrypto;
-  const attach = options.attachCollateral ?? options.evidence.name === 'configfs';
+  const attach = options.attachCollateral ?? (options.evidence.name === 'configfs' || options.evidence.name === 'coco');
   const attacher: CollateralAttacher | undefined =
     attach === false ? undefined : attach === true ? createCollateralAttacher({ log }) : 'attach' in attach ? attach : createCollateralAttacher({ log, ...attach });
   let nextKeyId = 1;

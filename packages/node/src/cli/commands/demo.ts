@@ -5,17 +5,24 @@
  * responses, the GPUs' RIMs and OCSP responses), so the client appraises it offline under the strict GPU
  * defaults (RIMs required, OCSP required) and prints each check as it happens, then streams the encrypted
  * reply. Then a tampered pod is refused before it receives a single byte of the prompt.
+ *
+ * `--pod coco` runs the gateway as in a Kata Confidential Containers pod: evidence from a stand-in Attestation
+ * Agent REST API (`--aa-api v0.21`, GPUs from its additional evidence; or `v0.19`, text runtime data and the
+ * `ccinfer/1-text` binding, no GPUs) built on the same simulator.
  */
 import { CcinferError, toHex, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
 import { initdataDigest, parsePolicy, type Policy } from '@ccinfer/verifier';
 import { createSecureClient } from '../../client.js';
 import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
-import { createGateway, createSimulatedProvider, type Gateway } from '../../gateway/index.js';
+import { createCocoProvider, createGateway, createSimulatedProvider, type EvidenceProvider, type Gateway } from '../../gateway/index.js';
+import { simulatedCollateral } from '../../gateway/evidence/simulated.js';
+import { startStandInAgent, type StandInAgent } from '../../demo/coco-agent.js';
+import type { TrustAnchors } from '@ccinfer/verifier';
 import { parse } from '../args.js';
 import { formatCheck } from '../format.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
-const usage = 'ccinfer demo [--tee snp|tdx] [--prompt TEXT] [--token-delay MS] [--gpus N (default 1)] [--switches N]';
+const usage = 'ccinfer demo [--pod simulated|coco] [--aa-api v0.21|v0.19] [--tee snp|tdx] [--prompt TEXT] [--token-delay MS] [--gpus N (default 1)] [--switches N]';
 /** The launch measurement the simulator puts in SNP reports by default. */
 const SIMULATED_MEASUREMENT = '11'.repeat(48);
 /**
@@ -71,25 +78,53 @@ export const demoCommand: Command = {
   summary: 'simulated pod + model + verified, encrypted, streamed chat, and a tampered pod refused',
   usage,
   async run(args, io) {
-    const { values } = parse(args, { tee: { type: 'string' }, prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
+    const { values } = parse(args, { pod: { type: 'string' }, 'aa-api': { type: 'string' }, tee: { type: 'string' }, prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
     const gpus = Number(values.gpus ?? 1);
     const switches = Number(values.switches ?? 0);
     if (![gpus, switches].every((n) => Number.isInteger(n) && n >= 0 && n <= 16)) throw new UsageError('--gpus and --switches must be integers 0..16');
     const tee = values.tee ?? 'snp';
     if (tee !== 'snp' && tee !== 'tdx') throw new UsageError(`--tee must be snp or tdx\nusage: ${usage}`);
     const cpu = { tee, ...(tee === 'tdx' ? { quote: { mrTd: TD_MRTD, rtmrs: TD_RTMRS, mrSeam: TD_MRSEAM, mrOwner: TD_MROWNER } } : {}) } as const;
+    const podKind = values.pod ?? 'simulated';
+    if (podKind !== 'simulated' && podKind !== 'coco') throw new UsageError(`--pod must be simulated or coco\nusage: ${usage}`);
+    const api = values['aa-api'] ?? 'v0.21';
+    if (api !== 'v0.21' && api !== 'v0.19') throw new UsageError('--aa-api must be v0.21 or v0.19');
+    if (values['aa-api'] !== undefined && podKind !== 'coco') throw new UsageError('--aa-api goes with --pod coco');
+    if (podKind === 'coco' && api === 'v0.19' && gpus + switches > 0) throw new UsageError('the v0.19 Attestation Agent gives no GPU evidence: add --gpus 0');
+    const agents: StandInAgent[] = [];
+    /** The pod's evidence provider and the anchors that accept it; `mutate` tampers with its bundles. */
+    const makePod = async (initdata: string, mutate?: (b: EvidenceBundle) => Promise<EvidenceBundle>): Promise<{ provider: EvidenceProvider; anchors: TrustAnchors }> => {
+      if (podKind === 'simulated') {
+        const sim = await createSimulatedProvider({ ...cpu, initdata, gpus, switches, ...(mutate ? { mutate } : {}) });
+        return { provider: sim, anchors: sim.anchors };
+      }
+      const agent = await startStandInAgent({ api, ...cpu, initdata, gpus, switches });
+      agents.push(agent);
+      const coco = await createCocoProvider({ url: agent.url, gpu: gpus + switches > 0 ? 'aa' : 'none', initdata });
+      // The collateral a real pod's gateway attaches from the vendors, here from the simulator's vendors.
+      const attach = await simulatedCollateral(agent.material, tee);
+      const provider: EvidenceProvider = {
+        name: 'coco',
+        collect: async (r) => {
+          const b = await attach(await coco.collect(r));
+          return mutate ? mutate(b) : b;
+        },
+      };
+      return { provider, anchors: agent.material.anchors };
+    };
     const prompt = values.prompt ?? 'What does confidential inference protect?';
     const out = io.stdout;
     const model = await startModelServer({ tokenDelayMs: Number(values['token-delay'] ?? 35) });
     const gateways: Gateway[] = [];
     try {
       const initdata = 'algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy\\ndefault AllowRequestsFailingPolicy := false"\n';
-      const honest = await createSimulatedProvider({ ...cpu, initdata, gpus, switches });
-      const pod = await createGateway({ upstream: model.url, evidence: honest });
+      const honest = await makePod(initdata);
+      const pod = await createGateway({ upstream: model.url, evidence: honest.provider, attachCollateral: false });
       gateways.push(pod);
       const { url } = await pod.listen(0, '127.0.0.1');
       out(`ccinfer demo — a simulated confidential pod on loopback\n`);
       out(`  model server  ${model.url}  (deterministic OpenAI-compatible model "${DEMO_MODEL}")\n`);
+      if (agents[0]) out(`  attestation   ${agents[0].url}  (stand-in CoCo Attestation Agent REST API ${api}, simulator-signed evidence)\n`);
       out(`  pod gateway   ${url}  (SIMULATED ${tee === 'snp' ? 'SEV-SNP' : 'TDX'} evidence${gpus ? ` + ${gpus} GPU(s)` : ''}${switches ? ` + ${switches} NVSwitch(es)` : ''}, HPKE X25519 key id ${pod.key.config.keyId})\n`);
       out(`  collateral    carried by the pod: ${tee === 'snp' ? 'the ARK-signed CRL' : 'Intel PCS TCB Info, QE Identity and CRLs'}${gpus + switches ? ", the devices' RIMs and OCSP responses" : ''} (the client makes no other request)\n`);
       out(`  trust anchors the simulator's own roots (the pinned ${tee === 'snp' ? 'AMD' : 'Intel'}${gpus + switches ? ' and NVIDIA' : ''} roots would refuse this pod)\n\n`);
@@ -99,7 +134,7 @@ export const demoCommand: Command = {
       const client = createSecureClient({ endpoint: url, anchors: honest.anchors, policy, fetcher: undefined, onCheck: (c) => out(formatCheck(c) + '\n') });
       const doc = await client.attest();
       for (const w of doc.warnings.filter((w) => !doc.checks.some((c) => c.status === 'skipped' && c.detail === w))) out(`  warning: ${w}\n`);
-      out(`  ACCEPTED — requests are now encrypted to the key the evidence binds (REPORT_DATA = ccinfer/1 binding)\n\n`);
+      out(`  ACCEPTED — requests are now encrypted to the key the evidence binds (REPORT_DATA = ${String((doc.claims as Record<string, unknown>)['binding'])} binding)\n\n`);
 
       out(`2. Chat, end-to-end encrypted (chunked OHTTP + Binary HTTP to the attested key), streamed as the model speaks\n`);
       out(`  you:   ${prompt}\n  model: `);
@@ -110,17 +145,11 @@ export const demoCommand: Command = {
       out(`\n  (the pod saw ${pod.stats.ohttpBytes} encrypted bytes; the model received the plaintext only inside the pod)\n\n`);
 
       out(`3. A tampered pod: it presents genuine hardware evidence but swaps in a session key of its own\n`);
-      const tampered = await createSimulatedProvider({
-        ...cpu,
-        initdata,
-        gpus,
-        switches,
-        mutate: async (b: EvidenceBundle) => {
-          const { generateGatewayKey } = await import('@ccinfer/core');
-          return { ...b, keyConfig: (await generateGatewayKey(b.keyConfig[0]!)).encoded };
-        },
+      const tampered = await makePod(initdata, async (b: EvidenceBundle) => {
+        const { generateGatewayKey } = await import('@ccinfer/core');
+        return { ...b, keyConfig: (await generateGatewayKey(b.keyConfig[0]!)).encoded };
       });
-      const bad = await createGateway({ upstream: model.url, evidence: tampered });
+      const bad = await createGateway({ upstream: model.url, evidence: tampered.provider, attachCollateral: false });
       gateways.push(bad);
       const { url: badUrl } = await bad.listen(0, '127.0.0.1');
       const victim = createSecureClient({ endpoint: badUrl, anchors: tampered.anchors, policy, fetcher: undefined, onCheck: (c) => out(formatCheck(c) + '\n') });
@@ -139,6 +168,7 @@ export const demoCommand: Command = {
       return ok ? EXIT.ACCEPTED : EXIT.REJECTED;
     } finally {
       for (const g of gateways) await g.close();
+      for (const a of agents) await a.close();
       await model.close();
     }
   },

@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import { cacheOptions, cliCache, parse, readInput, required } from '../args.js';
 import { createConfigfsProvider, createGateway, createSimulatedProvider, type EvidenceProvider } from '../../gateway/index.js';
 import { parseListen } from './proxy.js';
+import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence configfs|simulated [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
+  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -32,6 +33,7 @@ export const gatewayCommand: Command = {
         'attach-collateral': { type: 'boolean' },
         'no-attach-collateral': { type: 'boolean' },
         ...cacheOptions,
+        ...cocoFlags,
       },
       usage,
     );
@@ -65,15 +67,22 @@ export const gatewayCommand: Command = {
         ...(snpLeaf ? { snpLeaf } : {}),
         ...(initdata !== undefined ? { initdata } : {}),
       });
+    } else if (kind === 'coco') {
+      if (values['anchors-out'] || values.tee || values['gpu-command']) throw new UsageError('--anchors-out, --tee and --gpu-command do not apply to --evidence coco (the agent names its TEE; use --gpu)');
+      const snpLeaf = values['snp-leaf'] ? await readInput(io, values['snp-leaf'], 'SNP leaf certificate') : undefined;
+      const coco = await cocoProvider(values, { ...(snpLeaf ? { snpLeaf } : {}), ...(initdata !== undefined ? { initdata } : {}) });
+      io.stderr(`ccinfer gateway: Attestation Agent API ${coco.agent.api}${coco.agent.tee ? ` (${coco.agent.tee})` : ''}\n`);
+      evidence = coco;
     } else {
-      throw new UsageError(`--evidence must be configfs or simulated\nusage: ${usage}`);
+      throw new UsageError(`--evidence must be coco, configfs or simulated\nusage: ${usage}`);
     }
+    if (kind !== 'coco' && usesCocoFlags(values)) throw new UsageError('--aa-url, --gpu, --nvattest, --nvswitches and --nvml-library are for --evidence coco');
     const max = values['max-request-bytes'] !== undefined ? Number(values['max-request-bytes']) : undefined;
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new UsageError('--max-request-bytes must be a positive integer');
     if (values['attach-collateral'] && values['no-attach-collateral']) throw new UsageError('--attach-collateral and --no-attach-collateral exclude each other');
-    // Default on for configfs: a real pod's bundles carry no collateral, and browsers cannot fetch it (no CORS
-    // at AMD / Intel / NVIDIA). Off for simulated evidence, which carries its own.
-    const attach = values['no-attach-collateral'] ? false : values['attach-collateral'] === true || kind === 'configfs';
+    // Default on for real pods (configfs, coco): their bundles carry no collateral, and browsers cannot fetch it
+    // (no CORS at AMD / Intel / NVIDIA). Off for simulated evidence, which carries its own.
+    const attach = values['no-attach-collateral'] ? false : values['attach-collateral'] === true || kind !== 'simulated';
     const log = (event: string, detail?: Record<string, unknown>): void => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`);
     const gateway = await createGateway({
       upstream,
