@@ -10,8 +10,9 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CcinferError, ccinferV1Binding, decodeBundle, encodeBundle, randomBytes, type EvidenceBundle } from '@ccinfer/core';
-import { appraise, parsePolicy, policyFromBundle, type Policy } from '@ccinfer/verifier';
+import { CcinferError, ccinferV1Binding, decodeBundle, encodeBundle, randomBytes, toBase64, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { appraise, parsePolicy, parseTdxQuote, policyFromBundle, verifyEventLog, type Policy } from '@ccinfer/verifier';
+import { readBytes, vectorsDir } from '../../../../../test-support/vectors.js';
 import { createCocoProvider, createGateway, type EvidenceProvider } from '../../../src/gateway/index.js';
 import { nvattestDevices } from '../../../src/gateway/evidence/gpu/nvattest.js';
 import { simulatedCollateral } from '../../../src/gateway/evidence/simulated.js';
@@ -216,6 +217,32 @@ describe('coco provider refusals', () => {
       await expectCode(createCocoProvider({ url }), CcinferError, 'ERR_GATEWAY_AA_EVIDENCE');
       answers['/info'] = '{"version":"0.21.0","tee":"sgx"}';
       await expectCode(createCocoProvider({ url }), CcinferError, 'ERR_GATEWAY_AA_UNSUPPORTED');
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+  });
+});
+
+const tdxDir = vectorsDir('tdx');
+describe.skipIf(!tdxDir)('TDX evidence from the agent: quote and CC event log', () => {
+  it('carries a real GCP quote and its CCEL into the bundle, where the verifier replays the log to the RTMRs', async () => {
+    const set = join(tdxDir!, 's5-00806f05-2025-07');
+    const quote = readBytes(set, 'quote_gcp_cos113.bin');
+    const ccel = readBytes(set, 'ccel_gcp_cos113', 'ccel_data.dat');
+    const answers: Record<string, string> = {
+      '/info': JSON.stringify({ version: '0.21.0', tee: 'tdx', additional_tees: [], feature: 'all' }),
+      '/aa/evidence': JSON.stringify({ cc_eventlog: toBase64(ccel), quote: toBase64(quote) }),
+    };
+    const s = createServer((q, res) => res.writeHead(200).end(answers[new URL(q.url!, 'http://x').pathname] ?? ''));
+    s.listen(0, '127.0.0.1');
+    await once(s, 'listening');
+    try {
+      const p = await createCocoProvider({ url: `http://127.0.0.1:${(s.address() as AddressInfo).port}` });
+      const b = decodeBundle(encodeBundle(await p.collect({ nonce: randomBytes(32), keyConfig: new Uint8Array(8) })));
+      expect(b.cpu.tee === 'tdx' && toHex(b.cpu.quote)).toBe(toHex(quote));
+      expect(toHex(b.eventLog!)).toBe(toHex(ccel));
+      const events = await verifyEventLog(b.eventLog!, parseTdxQuote(quote).body.rtmrs);
+      expect(events.length).toBeGreaterThan(10);
     } finally {
       await new Promise((r) => s.close(r));
     }
