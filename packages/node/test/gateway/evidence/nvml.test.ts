@@ -92,6 +92,8 @@ describe.skipIf(!dir)('NVML collector (stand-in libnvidia-ml.so.1)', () => {
     }
     set({ FAKE_NVML_MODE: 'disagree' });
     await expectCode(nvmlDevices({ library: lib }).collect(nonce()), CcinferError, 'ERR_GATEWAY_NVML');
+    set({ FAKE_NVML_MODE: 'nvle' }); // multiGpuMode 2: a mode the collector does not know
+    await expectCode(nvmlDevices({ library: lib }).collect(nonce()), CcinferError, 'ERR_GATEWAY_NVML');
     await expectCode(nvmlDevices({ library: join(tmp, 'nope.so') }).collect(nonce()), CcinferError, 'ERR_GATEWAY_NVML');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * GPU evidence straight from the driver (`--gpu nvml`): `libnvidia-ml.so.1` through the koffi FFI (prebuilt,
  * no compiler at install), in the container that holds the GPUs. The calls and struct layouts are NVML's
- * (nvml.h, as NVIDIA's attestation SDK uses them in `nvml_client.cpp`):
+ * (nvml.h, as NVIDIA's attestation SDK uses them in `nvml_client.cpp`; sizes and offsets checked against a real
+ * H200 driver and its header by tools/nvml-probe):
  *
  *   nvmlSystemGetConfComputeState     {u32 environment, ccFeature, devToolsMode}                        12 B
  *   nvmlSystemGetConfComputeSettings  {u32 version = sizeof | 1 << 24, environment, ccFeature,
@@ -112,6 +113,9 @@ export function readMode(nvml: Nvml): NvmlMode {
   if (u32(settings, 4) !== mode.environment || u32(settings, 8) !== mode.ccFeature || u32(settings, 12) !== mode.devToolsMode) {
     throw gatewayError('ERR_GATEWAY_NVML', 'nvmlSystemGetConfComputeState and ...Settings disagree');
   }
+  // multiGpuMode 0 = none, 1 = protected PCIe; newer headers add 2 = NVLink encryption (NVLE). A value we do
+  // not know is refused rather than read as "not protected PCIe" (tools/nvml-probe/README.md).
+  if (mode.multiGpuMode > 1) throw gatewayError('ERR_GATEWAY_NVML', `multiGpuMode ${mode.multiGpuMode} is not a mode this collector knows (0 none, 1 protected PCIe)`);
   mode.ppcie = mode.multiGpuMode === 1;
   if (mode.ccFeature !== 1 && !mode.ppcie) throw gatewayError('ERR_GATEWAY_NVML_CC_OFF', 'confidential computing is off on this system (nvidia-smi conf-compute -f): the GPUs have no evidence to give');
   if (mode.devToolsMode !== 0) throw gatewayError('ERR_GATEWAY_NVML_DEVTOOLS', 'confidential computing is in devtools mode: the GPUs are open to debugging and their evidence proves nothing');
