@@ -7,6 +7,8 @@ import {
   VerificationError,
   bindingInputOf,
   ccinferV1Binding,
+  ccinferV1TextBinding,
+  CCINFER_BINDINGS,
   concat,
   decodeAttestRequest,
   decodeBundle,
@@ -144,5 +146,33 @@ describe('ccinfer/1 binding (docs/binding.md)', () => {
     await expectCode(verifyBinding(ccinferV1Binding, b, rd), VerificationError, 'ERR_SESSION_BINDING_MISMATCH');
     await expectCode(ccinferV1Binding.compute({ ...bindingInputOf(b), nonce: bytes(16) }), SessionError, 'ERR_SESSION_BINDING_INPUT');
     await expectCode(ccinferV1Binding.compute({ ...bindingInputOf(b), gpuReports: new Array(256).fill(bytes(1)) }), SessionError, 'ERR_SESSION_BINDING_INPUT');
+  });
+});
+
+describe('ccinfer/1-text binding (text-only attesters) and the bundle field naming it', () => {
+  /** Independent: unpadded base64url of SHA-384 over the same framing under the text label. */
+  function reference(b: EvidenceBundle): Uint8Array {
+    const h = (x: Uint8Array): Buffer => createHash('sha256').update(x).digest();
+    const parts = [Buffer.from('ccinfer/1-text binding'), Buffer.from([0]), b.nonce, h(b.keyConfig), Buffer.from([b.gpus.length]), ...b.gpus.map((g) => h(g.report)), Buffer.from([b.switches.length]), ...b.switches.map((s) => h(s.report))];
+    return new Uint8Array(Buffer.from(createHash('sha384').update(Buffer.concat(parts)).digest().toString('base64url'), 'ascii'));
+  }
+
+  it('is 64 base64url characters over the specified layout, distinct from ccinfer/1', async () => {
+    const b = sample();
+    const d = await ccinferV1TextBinding.compute(bindingInputOf(b));
+    expect(d).toEqual(reference(b));
+    expect(d.length).toBe(64);
+    expect(new TextDecoder().decode(d)).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(d).not.toEqual(await ccinferV1Binding.compute(bindingInputOf(b)));
+    expect([...CCINFER_BINDINGS.keys()]).toEqual(['ccinfer/1', 'ccinfer/1-text']);
+    await expectCode(ccinferV1TextBinding.compute({ ...bindingInputOf(b), nonce: bytes(31) }), SessionError, 'ERR_SESSION_BINDING_INPUT');
+  });
+
+  it('the bundle carries the scheme name; wrong types and sizes are refused', async () => {
+    const b = { ...sample(), binding: 'ccinfer/1-text' };
+    expect(decodeBundle(encodeBundle(b)).binding).toBe('ccinfer/1-text');
+    expect(decodeBundle(encodeBundle(sample())).binding).toBeUndefined();
+    await expectCode(Promise.resolve().then(() => decodeBundle(forge((m) => m.set('binding', new Uint8Array(3))))), SessionError, 'ERR_BUNDLE_FIELD_TYPE');
+    await expectCode(Promise.resolve().then(() => decodeBundle(forge((m) => m.set('binding', 'x'.repeat(65))))), SessionError, 'ERR_BUNDLE_FIELD_SIZE');
   });
 });
