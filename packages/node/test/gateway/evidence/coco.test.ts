@@ -15,6 +15,8 @@ import { appraise, parsePolicy, parseTdxQuote, policyFromBundle, verifyEventLog,
 import { readBytes, vectorsDir } from '../../../../../test-support/vectors.js';
 import { createCocoProvider, createGateway, type EvidenceProvider } from '../../../src/gateway/index.js';
 import { nvattestDevices } from '../../../src/gateway/evidence/gpu/nvattest.js';
+import { nvmlDevices } from '../../../src/gateway/evidence/gpu/nvml.js';
+import { FAKE_NVML_ENV, compileFakeNvml } from './fixtures/fake-nvml.js';
 import { simulatedCollateral } from '../../../src/gateway/evidence/simulated.js';
 import { startStandInAgent, type StandInAgent } from '../../../src/demo/coco-agent.js';
 import { demoReply, startModelServer, type ModelServer } from '../../../src/demo/model-server.js';
@@ -119,6 +121,33 @@ describe('gateway --evidence coco, end to end', () => {
     const q = a.requests.find((x) => x.startsWith('/aa/evidence?'))!;
     expect(q).not.toContain('encoding');
     expect(new URLSearchParams(q.split('?')[1]).get('runtime_data')).toMatch(/^[A-Za-z0-9_-]{64}$/);
+  });
+
+  it('v0.19 SNP agent, GPUs from NVML (stand-in libnvidia-ml.so.1 minting evidence for the client nonce)', async () => {
+    const a = await agent({ api: 'v0.19', tee: 'snp' });
+    const devicesAgent = await agent({ api: 'v0.21', tee: 'snp', gpus: 1, material: a.material });
+    const mint = join(tmp, 'mint-gpu');
+    writeFileSync(
+      mint,
+      `#!/usr/bin/env node
+const [nonce, dir] = process.argv.slice(2);
+const res = await fetch('${devicesAgent.url}/aa/additional-evidence?encoding=base64&runtime_data=' + Buffer.from(nonce, 'hex').toString('base64url'));
+const d = JSON.parse(await res.text()).nvidia.device_evidence_list[0];
+const fs = await import('node:fs');
+fs.writeFileSync(dir + '/report.bin', Buffer.from(d.evidence, 'base64'));
+fs.writeFileSync(dir + '/cert.pem', Buffer.from(d.certificate, 'base64'));
+`,
+    );
+    chmodSync(mint, 0o755);
+    Object.assign(process.env, { FAKE_NVML_MINT: mint, FAKE_NVML_MINT_DIR: tmp, FAKE_NVML_COUNT: '1' });
+    try {
+      const coco = await createCocoProvider({ url: a.url, gpu: nvmlDevices({ library: compileFakeNvml(tmp) }) });
+      const provider = await withCollateral(coco, a, 'snp');
+      const r = await endToEnd(provider, a, await pinned(provider, 1, 0));
+      expect(r).toEqual({ binding: 'ccinfer/1-text', gpus: 1 });
+    } finally {
+      for (const k of FAKE_NVML_ENV) delete process.env[k];
+    }
   });
 
   it('v0.21 TDX agent: quote from the agent', async () => {

@@ -3,22 +3,20 @@
  * at test time, returning a real H100 report and certificate chain (shared/vectors/nvidia) — and every refusal:
  * CC off (as a real driver answers it), devtools mode, failing calls, lengths beyond their buffers.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CcinferError, fromHex, toHex } from '@ccinfer/core';
 import { nvmlDevices } from '../../../src/gateway/evidence/gpu/nvml.js';
 import { readBytes, readText, vectorsDir } from '../../../../../test-support/vectors.js';
 import { expectCode } from '../../../../../test-support/helpers.js';
+import { FAKE_NVML_ENV as ENV, compileFakeNvml } from './fixtures/fake-nvml.js';
 
 const dir = vectorsDir('nvidia');
 const SET = 'h100-pcie-550.90.07-nvtrust2025-nrasv4';
 let tmp: string;
 let lib: string;
-const ENV = ['FAKE_NVML_MODE', 'FAKE_NVML_COUNT', 'FAKE_NVML_REPORT', 'FAKE_NVML_CERT', 'FAKE_NVML_NONCE_OUT', 'FAKE_NVML_FAIL', 'FAKE_NVML_FAIL_RC', 'FAKE_NVML_LIE'];
 
 function set(vars: Record<string, string>): void {
   for (const k of ENV) delete process.env[k];
@@ -27,9 +25,7 @@ function set(vars: Record<string, string>): void {
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'ccinfer-nvml-'));
-  lib = join(tmp, 'libnvidia-ml.so.1');
-  const src = fileURLToPath(new URL('./fixtures/fake-nvml.c', import.meta.url));
-  execFileSync('gcc', ['-shared', '-fPIC', '-O1', '-Wall', '-Werror', '-o', lib, src]);
+  lib = compileFakeNvml(tmp);
 });
 afterEach(() => {
   for (const k of ENV) delete process.env[k];

@@ -20,7 +20,8 @@
  * unprotected GPU is refused by name: CC on ⇔ ccFeature = 1, or multiGpuMode = 1 (protected PCIe); devtools
  * mode (devToolsMode = 1) leaves the GPU open to debugging and is refused too. Every length the library
  * reports is checked against the buffer it describes. NVSwitch evidence needs NSCQ, not NVML: on a PPCIe
- * system take the switches from `nvattest`.
+ * system take the switches from `nvattest`. Calls run on koffi's worker threads (`.async`): a report request
+ * takes the driver a while, and the gateway keeps serving meanwhile.
  */
 import { gatewayError } from '../errors.js';
 import type { DeviceEvidenceSource } from '../provider.js';
@@ -54,15 +55,17 @@ export interface NvmlMode {
 }
 
 interface Nvml {
-  nvmlInit_v2(): number;
-  nvmlShutdown(): number;
-  nvmlSystemGetConfComputeState(state: Uint8Array): number;
-  nvmlSystemGetConfComputeSettings(settings: Uint8Array): number;
-  nvmlDeviceGetCount_v2(count: number[]): number;
-  nvmlDeviceGetHandleByIndex_v2(index: number, device: unknown[]): number;
-  nvmlDeviceGetConfComputeGpuAttestationReport(device: unknown, report: Uint8Array): number;
-  nvmlDeviceGetConfComputeGpuCertificate(device: unknown, cert: Uint8Array): number;
+  nvmlInit_v2(): Promise<number>;
+  nvmlShutdown(): Promise<number>;
+  nvmlSystemGetConfComputeState(state: Uint8Array): Promise<number>;
+  nvmlSystemGetConfComputeSettings(settings: Uint8Array): Promise<number>;
+  nvmlDeviceGetCount_v2(count: number[]): Promise<number>;
+  nvmlDeviceGetHandleByIndex_v2(index: number, device: unknown[]): Promise<number>;
+  nvmlDeviceGetConfComputeGpuAttestationReport(device: unknown, report: Uint8Array): Promise<number>;
+  nvmlDeviceGetConfComputeGpuCertificate(device: unknown, cert: Uint8Array): Promise<number>;
 }
+
+type KoffiFunction = { async(...args: unknown[]): void };
 
 const SIGNATURES: Record<keyof Nvml, [string, string[]]> = {
   nvmlInit_v2: ['int', []],
@@ -76,7 +79,7 @@ const SIGNATURES: Record<keyof Nvml, [string, string[]]> = {
 };
 
 async function load(path: string): Promise<Nvml> {
-  let lib: { func(name: string, result: string, args: string[]): (...a: unknown[]) => unknown };
+  let lib: { func(name: string, result: string, args: string[]): KoffiFunction };
   try {
     const mod = (await import('koffi')) as unknown as { default?: { load(p: string): typeof lib }; load?(p: string): typeof lib };
     const koffi = mod.default ?? (mod as { load(p: string): typeof lib });
@@ -87,7 +90,9 @@ async function load(path: string): Promise<Nvml> {
   const out: Record<string, unknown> = {};
   for (const [name, [result, args]] of Object.entries(SIGNATURES)) {
     try {
-      out[name] = lib.func(name, result, args);
+      const f = lib.func(name, result, args);
+      out[name] = (...a: unknown[]): Promise<number> =>
+        new Promise((resolve, reject) => f.async(...a, (err: unknown, rc: number) => (err ? reject(gatewayError('ERR_GATEWAY_NVML', `${name} failed`, { cause: err })) : resolve(rc))));
     } catch (cause) {
       throw gatewayError('ERR_GATEWAY_NVML', `${path} lacks ${name} (a driver without confidential computing support)`, { cause });
     }
@@ -102,12 +107,12 @@ function check(rc: number, call: string): void {
 const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
 
 /** Reads and judges the system's confidential-computing mode. */
-export function readMode(nvml: Nvml): NvmlMode {
+async function readMode(nvml: Nvml): Promise<NvmlMode> {
   const state = new Uint8Array(STATE_SIZE);
-  check(nvml.nvmlSystemGetConfComputeState(state), 'nvmlSystemGetConfComputeState');
+  check(await nvml.nvmlSystemGetConfComputeState(state), 'nvmlSystemGetConfComputeState');
   const settings = new Uint8Array(SETTINGS_SIZE);
   new DataView(settings.buffer).setUint32(0, SETTINGS_VERSION, true);
-  check(nvml.nvmlSystemGetConfComputeSettings(settings), 'nvmlSystemGetConfComputeSettings');
+  check(await nvml.nvmlSystemGetConfComputeSettings(settings), 'nvmlSystemGetConfComputeSettings');
   const mode = { environment: u32(state, 0), ccFeature: u32(state, 4), devToolsMode: u32(state, 8), multiGpuMode: u32(settings, 16), ppcie: false };
   // The two calls describe one system; disagreement means the library is not telling the truth.
   if (u32(settings, 4) !== mode.environment || u32(settings, 8) !== mode.ccFeature || u32(settings, 12) !== mode.devToolsMode) {
@@ -127,16 +132,16 @@ function bounded(n: number, max: number, what: string): number {
   return n;
 }
 
-function deviceEvidence(nvml: Nvml, index: number, nonce: Uint8Array): GpuEvidence {
+async function deviceEvidence(nvml: Nvml, index: number, nonce: Uint8Array): Promise<GpuEvidence> {
   const handle: unknown[] = [null];
-  check(nvml.nvmlDeviceGetHandleByIndex_v2(index, handle), `nvmlDeviceGetHandleByIndex_v2(${index})`);
+  check(await nvml.nvmlDeviceGetHandleByIndex_v2(index, handle), `nvmlDeviceGetHandleByIndex_v2(${index})`);
   const report = new Uint8Array(REPORT_STRUCT_SIZE);
   report.set(nonce, 12); // the caller's nonce goes into the SPDM GET_MEASUREMENTS request
-  check(nvml.nvmlDeviceGetConfComputeGpuAttestationReport(handle[0], report), `nvmlDeviceGetConfComputeGpuAttestationReport(${index})`);
+  check(await nvml.nvmlDeviceGetConfComputeGpuAttestationReport(handle[0], report), `nvmlDeviceGetConfComputeGpuAttestationReport(${index})`);
   const reportSize = bounded(u32(report, 4), REPORT_MAX, `GPU ${index} attestationReportSize`);
   if (u32(report, 8) > CEC_MAX) throw gatewayError('ERR_GATEWAY_NVML_BOUNDS', `GPU ${index} cecAttestationReportSize exceeds ${CEC_MAX}`);
   const cert = new Uint8Array(CERT_STRUCT_SIZE);
-  check(nvml.nvmlDeviceGetConfComputeGpuCertificate(handle[0], cert), `nvmlDeviceGetConfComputeGpuCertificate(${index})`);
+  check(await nvml.nvmlDeviceGetConfComputeGpuCertificate(handle[0], cert), `nvmlDeviceGetConfComputeGpuCertificate(${index})`);
   if (u32(cert, 0) > CERT_MAX) throw gatewayError('ERR_GATEWAY_NVML_BOUNDS', `GPU ${index} certChainSize exceeds ${CERT_MAX}`);
   // The attestation chain (device leaf first) is the one that certifies the report key, as NVIDIA's SDK uses it.
   const certSize = bounded(u32(cert, 4), ATTESTATION_CERT_MAX, `GPU ${index} attestationCertChainSize`);
@@ -147,28 +152,31 @@ function deviceEvidence(nvml: Nvml, index: number, nonce: Uint8Array): GpuEviden
 export function nvmlDevices(o: NvmlOptions = {}): DeviceEvidenceSource & { mode(): Promise<NvmlMode> } {
   const path = o.library ?? process.env['CCINFER_NVML_LIBRARY'] ?? 'libnvidia-ml.so.1';
   let nvml: Promise<Nvml> | undefined;
-  const session = async <T>(f: (n: Nvml) => T): Promise<T> => {
+  const session = async <T>(f: (n: Nvml) => Promise<T>): Promise<T> => {
     nvml ??= load(path);
     const n = await nvml.catch((err: unknown) => {
       nvml = undefined;
       throw err;
     });
-    check(n.nvmlInit_v2(), 'nvmlInit_v2');
+    check(await n.nvmlInit_v2(), 'nvmlInit_v2');
     try {
-      return f(n);
+      return await f(n);
     } finally {
-      n.nvmlShutdown();
+      await n.nvmlShutdown();
     }
   };
   return {
     mode: () => session(readMode),
     collect: (nonce) =>
-      session((n) => {
-        readMode(n);
+      session(async (n) => {
+        await readMode(n);
         const count = [0];
-        check(n.nvmlDeviceGetCount_v2(count), 'nvmlDeviceGetCount_v2');
+        check(await n.nvmlDeviceGetCount_v2(count), 'nvmlDeviceGetCount_v2');
         if (count[0]! > MAX_DEVICES) throw gatewayError('ERR_GATEWAY_NVML_BOUNDS', `${count[0]} GPUs exceed ${MAX_DEVICES}`);
-        return { gpus: Array.from({ length: count[0]! }, (_, i) => deviceEvidence(n, i, nonce)), switches: [] };
+        // One device at a time: NVML serializes them anyway, and the nonce buffer is per call.
+        const gpus: GpuEvidence[] = [];
+        for (let i = 0; i < count[0]!; i++) gpus.push(await deviceEvidence(n, i, nonce));
+        return { gpus, switches: [] };
       }),
   };
 }
