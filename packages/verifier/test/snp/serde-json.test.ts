@@ -1,7 +1,7 @@
 /**
- * The sev crate's JSON form of real reports (../shared/vectors/snp): the test converts each report to the
- * JSON an Attestation Agent sends, from the independently parsed fields; the decoder must rebuild the exact
- * bytes, whose signature then verifies with the set's VCEK. Every malformation is refused.
+ * The sev crate's JSON form of real reports (the shared SNP vectors, `vectorsDir('snp')`): the test converts
+ * each report to the JSON an Attestation Agent sends, from the independently parsed fields; the decoder must
+ * rebuild the exact bytes, whose signature then verifies with the set's VCEK. Every malformation is refused.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
