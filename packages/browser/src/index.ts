@@ -31,6 +31,8 @@ export {
   type CollateralFile, type CollateralFileErrorCode,
   // object
   definedOnly,
+  // json
+  duplicateJsonKey,
   // document
   CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument,
   // session/errors
@@ -79,7 +81,7 @@ export {
   // anchors
   PINNED_ANCHORS, parseAnchors, type TrustAnchors,
   // policy
-  parsePolicy, parsePolicyText, type Policy, type FreshnessPolicy,
+  parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode,
   // x509/certificate
   parseCertificate, parseCertificates, type Certificate,
   // x509/chain

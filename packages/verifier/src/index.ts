@@ -2,7 +2,7 @@
  * @ccinfer/verifier — local appraisal of confidential-computing evidence against pinned vendor roots.
  */
 export { PINNED_ANCHORS, parseAnchors, type TrustAnchors } from './anchors.js';
-export { parsePolicy, parsePolicyText, type Policy, type FreshnessPolicy } from './policy.js';
+export { parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode } from './policy.js';
 export {
   parseCertificate,
   parseCertificates,
