@@ -4,6 +4,7 @@ import { ParseError, der, fromUtf8 } from '@ccinfer/core';
 import { verifySnp, parseSnpReport, parseCertTable, PINNED_ANCHORS, vcekUrl, decodeTcb, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
 import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
+import { crlUrl } from '../../src/snp/collateral.js';
 import { expectCodeSync, flip } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -192,6 +193,27 @@ describe('verification errors', () => {
     expect((await run({ report: vcek.report, leaf: vcek.leaf, chain: vcek.chain, crl: await genoa.mintCrl({ scope: 'vcek' }) })).ok).toBe(true);
     const vlek = await mintSnpEvidence(genoa, {}, { kind: 'vlek' });
     failedWith(await run({ report: vlek.report, leaf: vlek.leaf, chain: vlek.chain, crl: await genoa.mintCrl({ scope: 'vcek' }) }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+  });
+
+  it('ERR_SNP_CRL_SCOPE: a VLEK chain whose ASVK is revoked does not pass on the VCEK CRL, scoped or not', async () => {
+    const vlek = await mintSnpEvidence(genoa, {}, { kind: 'vlek' });
+    const ev = { report: vlek.report, leaf: vlek.leaf, chain: vlek.chain };
+    // The ASVK (serial 3) is revoked on the VLEK CRL; the pod hands in the genuine, current VCEK CRL instead.
+    const vcekCrl = await genoa.mintCrl({ scope: 'none' });
+    failedWith(await run({ ...ev, crl: vcekCrl }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+    failedWith(await run({ ...ev, crl: vcekCrl }, { policy: { revocation: 'allow-unavailable' } }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+    // With a fetcher the verifier fetches the CRL at the ASVK's distribution point, and finds the ASVK there.
+    const vlekCrl = await genoa.mintCrl({ scope: 'none', revokedSerials: [3] });
+    const asked: string[] = [];
+    const fetcher = async (url: string): Promise<Response> => {
+      asked.push(url);
+      return url === crlUrl('Genoa', 'vlek') ? new Response(vlekCrl) : new Response(vcekCrl);
+    };
+    failedWith(await run({ ...ev, crl: vcekCrl }, { fetcher }), 'ERR_SNP_REVOKED', 'snp.revocation');
+    expect(asked).toEqual([crlUrl('Genoa', 'vlek')]);
+    // Fetched from the right place, an unscoped CRL is tied to the hierarchy by that place.
+    const doc = await run(ev, { fetcher: async () => new Response(await genoa.mintCrl({ scope: 'none' })) });
+    expect(doc.checks.find((c) => c.id === 'snp.revocation')?.status).toBe('passed');
   });
 
   it('ERR_X509_CRL_SIGNATURE_INVALID / ERR_X509_CRL_EXPIRED', async () => {
