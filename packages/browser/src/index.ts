@@ -156,7 +156,10 @@ export {
   // nvidia/errors
   type NvidiaErrorCode,
   // appraise
-  appraise, initdataDigest, type AppraiseOptions, type Appraisal,
+  appraise, type AppraiseOptions, type Appraisal,
+  // initdata
+  initdataDigest, initdataClaims, checkInitdata, parseInitdataHeader, type InitdataClaims, type InitdataAlgorithm,
+  type InitdataTee, type InitdataErrorCode,
   // ear
   earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector,
   // policy-init

@@ -64,7 +64,17 @@ export { parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPol
 export { checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
 export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
 export type { NvidiaErrorCode } from './nvidia/errors.js';
-export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
+export { appraise, type AppraiseOptions, type Appraisal } from './appraise.js';
+export {
+  initdataDigest,
+  initdataClaims,
+  checkInitdata,
+  parseInitdataHeader,
+  type InitdataClaims,
+  type InitdataAlgorithm,
+  type InitdataTee,
+  type InitdataErrorCode,
+} from './initdata.js';
 export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';
 export { policyFromBundle } from './policy-init.js';
 /**

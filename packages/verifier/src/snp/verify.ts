@@ -85,7 +85,7 @@ export async function checkSnpRevocation(crl: Crl, ark: Certificate, ask: Certif
   const dp = crlDistributionPointUris(ask);
   if (dp.length === 0) fail('ERR_SNP_CRL_SCOPE', `${ask.subject.cn ?? 'the intermediate'} names no CRL distribution point, so no CRL can be tied to it`);
   const scope = crl.distributionPointUris?.length ? crl.distributionPointUris : fetchedFrom !== undefined ? [fetchedFrom] : undefined;
-  if (!scope) fail('ERR_SNP_CRL_SCOPE', `the supplied CRL names no scope (issuingDistributionPoint): it may be the other hierarchy's CRL; ${ask.subject.cn ?? 'the intermediate'} needs ${dp.join(', ')}`);
+  if (!scope) return fail('ERR_SNP_CRL_SCOPE', `the supplied CRL names no scope (issuingDistributionPoint): it may be the other hierarchy's CRL; ${ask.subject.cn ?? 'the intermediate'} needs ${dp.join(', ')}`);
   if (!scope.some((u) => dp.includes(u))) {
     fail('ERR_SNP_CRL_SCOPE', `the CRL covers ${scope.join(', ')}, but ${ask.subject.cn ?? 'the intermediate'} points to ${dp.join(', ')}`);
   }

@@ -9,6 +9,7 @@
 import {
   PolicyError, CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
+import { checkInitdata } from '../initdata.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';
 import type { TdxCollateral, UpdateType } from './collateral.js';
 import { verifyEventLog, type CcelEvent } from './eventlog.js';
@@ -16,7 +17,6 @@ import { fetchTdxCollateral } from './fetch.js';
 import { TD_ATTR, hasTdAttribute, parseTdxQuote, type TdxQuote } from './parse.js';
 import { pckCaType } from './pck.js';
 import {
-  checkInitdata,
   checkTdxAttributes,
   evaluateTdxMeasurements,
   checkTdxTcbStatus,
@@ -92,7 +92,7 @@ export interface AppraiseTdxOptions {
   collateralGraceMs?: number;
   /** CCEL log area: when given, RTMR0..3 must replay from it. */
   eventLog?: Uint8Array;
-  /** CoCo initdata document: when given, MRCONFIGID must be its SHA-384. */
+  /** CoCo initdata document: when given, MRCONFIGID must be its digest (`initdataDigest`, Kata's rule). */
   initdata?: Uint8Array;
   /** Receives claims as they become known (also when the appraisal then fails). */
   claims?: Partial<TdxClaims>;
@@ -255,7 +255,10 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     } else checks.pass(o.id, o.detail);
   }
   if (firstFailure) throw firstFailure;
-  if (options.initdata) await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, options.initdata!));
+  if (options.initdata) {
+    const initdata = options.initdata;
+    await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, initdata, { tee: 'tdx' }), (got) => `MRCONFIGID = ${got.algorithm} digest of the initdata document`);
+  }
   return claims as TdxClaims;
 }
 

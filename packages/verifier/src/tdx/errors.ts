@@ -46,7 +46,6 @@ export type TdxErrorCode =
   | 'ERR_TDX_MRCONFIGID_MISMATCH'
   | 'ERR_TDX_MROWNER_MISMATCH'
   | 'ERR_TDX_MRSEAM_MISMATCH'
-  | 'ERR_TDX_INITDATA_MISMATCH' // MRCONFIGID != SHA-384(initdata)
   // eventlog.ts
   | 'ERR_TDX_EVENTLOG_MALFORMED' // ParseError
   | 'ERR_TDX_EVENTLOG_MISMATCH'; // VerificationError: replay does not reach the quote's RTMRs

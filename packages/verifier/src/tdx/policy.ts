@@ -5,7 +5,7 @@
  * bound to a service TD (MRSERVICETD ≠ 0) is refused unless allowed. An absent allowlist is not checked and
  * the appraisal says so in its warnings.
  */
-import { PolicyError, equalBytes, fromHex, sha384, toHex } from '@ccinfer/core';
+import { PolicyError, equalBytes, fromHex, toHex } from '@ccinfer/core';
 import { bool, enumList, hexList, object, type FieldErrors } from '../policy-schema.js';
 import type { TdxTcbStatus } from './tcb.js';
 
@@ -167,13 +167,3 @@ export function checkTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): 
   return unchecked;
 }
 
-/**
- * CoCo initdata binding (trustee kbs/docs/initdata.md): MRCONFIGID = SHA-384(initdata document bytes). The
- * 48-byte digest fills MRCONFIGID exactly.
- */
-export async function checkInitdata(mrConfigId: Uint8Array, initdata: Uint8Array): Promise<void> {
-  const d = await sha384(initdata);
-  if (!equalBytes(d, mrConfigId)) {
-    throw new PolicyError('ERR_TDX_INITDATA_MISMATCH', 'MRCONFIGID is not the SHA-384 of the initdata', { field: 'mrConfigId', expected: toHex(d), actual: toHex(mrConfigId) });
-  }
-}

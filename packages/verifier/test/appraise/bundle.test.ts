@@ -64,7 +64,7 @@ describe('appraise: accepted pods', () => {
   it('TDX + 1 GPU: quote v4 bound to the session, MRCONFIGID = initdata digest, DCAP collateral from the bundle', async () => {
     const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
     const { nonce, bundle } = await pod(1, 0, { tee: 'tdx', initdata });
-    const mrConfigId = toHex(await initdataDigest(initdata, 48));
+    const mrConfigId = toHex(await initdataDigest(initdata, { tee: 'tdx' }));
     const r = await appraise(bundle, { nonce, anchors, now: NOW, policy: parsePolicy({ version: 1, tdx: { mrConfigId: [mrConfigId] } }) });
     expect(r.document.errors).toEqual([]);
     expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
@@ -81,12 +81,15 @@ describe('appraise: accepted pods', () => {
 
   it('initdata digest checked against HOST_DATA', async () => {
     const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
-    const hostData = await initdataDigest(initdata, 32);
+    const hostData = await initdataDigest(initdata, { tee: 'snp' });
     const { nonce, bundle } = await pod(0, 0, { initdata, report: { hostData } });
     const r = await appraise(bundle, { nonce, anchors, now: NOW });
     expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
     const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
     failed((await appraise(other.bundle, { nonce: other.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
+    expect(r.document.claims).toMatchObject({ initdataDigest: toHex(hostData), initdataAlgorithm: 'sha384' });
+    const undeclared = await pod(0, 0, { initdata: 'version = "0.1.0"\n[data]\n', report: { hostData } });
+    failed((await appraise(undeclared.bundle, { nonce: undeclared.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MALFORMED');
   });
 });
 

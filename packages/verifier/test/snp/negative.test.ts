@@ -207,12 +207,12 @@ describe('verification errors', () => {
     const asked: string[] = [];
     const fetcher = async (url: string): Promise<Response> => {
       asked.push(url);
-      return url === crlUrl('Genoa', 'vlek') ? new Response(vlekCrl) : new Response(vcekCrl);
+      return new Response(new Uint8Array(url === crlUrl('Genoa', 'vlek') ? vlekCrl : vcekCrl));
     };
     failedWith(await run({ ...ev, crl: vcekCrl }, { fetcher }), 'ERR_SNP_REVOKED', 'snp.revocation');
     expect(asked).toEqual([crlUrl('Genoa', 'vlek')]);
     // Fetched from the right place, an unscoped CRL is tied to the hierarchy by that place.
-    const doc = await run(ev, { fetcher: async () => new Response(await genoa.mintCrl({ scope: 'none' })) });
+    const doc = await run(ev, { fetcher: async () => new Response(new Uint8Array(await genoa.mintCrl({ scope: 'none' }))) });
     expect(doc.checks.find((c) => c.id === 'snp.revocation')?.status).toBe('passed');
   });
 

@@ -1,4 +1,5 @@
 /** Every verification, collateral and policy error code of the TDX appraisal, minted with the simulator. */
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, ConfigError, ParseError, PolicyError, VerificationError, fromHex, sha384, toHex, utf8, type CcinferError } from '@ccinfer/core';
 import {
@@ -168,13 +169,16 @@ describe('appraiseTdxQuote (simulated)', () => {
     expect(checks.checks.filter((c) => c.id.startsWith('tdx.policy.') && c.status === 'passed').length).toBeGreaterThanOrEqual(8);
   });
 
-  it('CoCo initdata bound in MRCONFIGID (SHA-384)', async () => {
-    const initdata = utf8('algorithm = "sha384"\nversion = "0.1.0"\n');
-    const digest = await sha384(initdata);
-    const ok = await appraise({ quote: { mrConfigId: digest }, options: { initdata } });
+  it('CoCo initdata bound in MRCONFIGID with the algorithm the document declares (Kata: sha256 zero-padded)', async () => {
+    const initdata = utf8('algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n');
+    const mrConfigId = new Uint8Array(48);
+    mrConfigId.set(new Uint8Array(createHash('sha256').update(initdata).digest()));
+    const ok = await appraise({ quote: { mrConfigId }, options: { initdata } });
     await expect(ok.result).resolves.toBeDefined();
     expect(ok.checks.checks.find((c) => c.id === 'tdx.policy.initdata')?.status).toBe('passed');
-    await fails({ options: { initdata } }, PolicyError, 'ERR_TDX_INITDATA_MISMATCH');
+    // SHA-384 of the same document (what this check used to demand) is not what Kata puts there.
+    await fails({ quote: { mrConfigId: await sha384(initdata) }, options: { initdata } }, VerificationError, 'ERR_INITDATA_MISMATCH');
+    await fails({ options: { initdata } }, VerificationError, 'ERR_INITDATA_MISMATCH');
   });
 
   it('verifyTdxQuote returns a document with claims also on rejection', async () => {

@@ -23,7 +23,7 @@ const LENIENT = parsePolicy({
     requireSeptVeDisable: false,
     allowServiceTd: true,
   },
-}).tdx;
+}).tdx!;
 
 interface ExpectedQuote {
   file: string;

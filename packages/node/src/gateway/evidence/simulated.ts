@@ -59,7 +59,7 @@ async function snpSource(material: SimulatedPodMaterial, options: SimulatedProvi
   const { amd } = material;
   const leaf = await amd.mintLeaf({ kind: 'vcek', ...(options.report?.reportedTcb ? { tcb: options.report.reportedTcb } : {}) });
   // HOST_DATA = the CoCo initdata digest, as the host sets it at launch.
-  const hostData = options.initdata !== undefined ? await initdataDigest(options.initdata, 32) : undefined;
+  const hostData = options.initdata !== undefined ? await initdataDigest(options.initdata, { tee: 'snp' }) : undefined;
   return {
     async report(reportData) {
       const fields: ReportFields = { ...(hostData ? { hostData } : {}), ...options.report, reportData };
@@ -82,7 +82,7 @@ export async function createSimulatedProvider(options: SimulatedProviderOptions 
   const material = await simulatedPodMaterial();
   const tdx = options.tee === 'tdx';
   const cpu = tdx
-    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, 48) : undefined)
+    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, { tee: 'tdx' }) : undefined)
     : await snpSource(material, options);
   // The ARK-signed CRL (SNP) or Intel's PCS responses (TDX) travel in the bundle, so a client needs no
   // AMD KDS or Intel PCS access. Minted once, valid for weeks around the provider's start.
