@@ -20,6 +20,7 @@ import {
   checkTdxAttributes,
   evaluateTdxMeasurements,
   checkTdxTcbStatus,
+  checkTdxTcbEvaluationDataNumber,
   resolveTdxPolicy,
   type TdxPolicy,
   type TdxPolicyInput,
@@ -66,7 +67,10 @@ export interface TdxClaims {
   tcbStatus?: TdxTcbStatus | TdxTcbFailure;
   advisoryIds?: string[];
   tcbDate?: string;
+  /** The TCB Info's evaluation number (Intel raises it with every TCB recovery). */
   tcbEvaluationDataNumber?: number;
+  /** The QE Identity's evaluation number. */
+  qeIdentityTcbEvaluationDataNumber?: number;
   platformTcbStatus?: string;
   tdxModule?: { id: string; tcbStatus: string | undefined };
   qeTcbStatus?: string;
@@ -192,6 +196,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   claims.tcbEvaluationDataNumber = tcbInfo.tcbEvaluationDataNumber;
   if (now > tcbInfo.nextUpdate) checks.warn(`tdx: TCB Info expired ${tcbInfo.nextUpdate.toISOString()}; accepted within the collateral grace period`);
   const qeIdentity = await checks.run('tdx.collateral.qeIdentity', async () => (await qeIdP()).qeIdentity, (q) => `eval #${q.tcbEvaluationDataNumber}`);
+  claims.qeIdentityTcbEvaluationDataNumber = qeIdentity.tcbEvaluationDataNumber;
   if (now > qeIdentity.nextUpdate) checks.warn(`tdx: QE Identity expired ${qeIdentity.nextUpdate.toISOString()}; accepted within the collateral grace period`);
   await checks.run('tdx.collateral.rootCrl', async () => {
     const [ti, qi, crl] = [await tcbInfoP(), await qeIdP(), await rootCrlP()];
@@ -239,6 +244,10 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     mrSeam: quote.body.mrSeam,
   };
   await checks.run('tdx.policy.tcbStatus', () => checkTdxTcbStatus(input.tcbStatus, policy), () => input.tcbStatus);
+  if (policy.minTcbEvaluationDataNumber) {
+    const numbers = { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber };
+    await checks.run('tdx.policy.tcbEvaluationDataNumber', () => checkTdxTcbEvaluationDataNumber(numbers, policy), (d) => d);
+  }
   await checks.run('tdx.policy.attributes', () => checkTdxAttributes(input, policy));
   // Every allowlist is evaluated and recorded (a document lists all that failed); the first failure stops.
   let firstFailure: PolicyError | undefined;

@@ -38,6 +38,7 @@ export type TdxErrorCode =
   | 'ERR_TDX_MODULE_MISMATCH' // no TDX_xx identity, MRSIGNERSEAM or SEAMATTRIBUTES differ
   // policy.ts (PolicyError; the policy document itself is ERR_POLICY_INVALID from ../policy.ts)
   | 'ERR_TDX_TCB_STATUS' // status not in acceptedTcbStatus
+  | 'ERR_TDX_TCB_EVAL_NUMBER' // TCB Info / QE Identity tcbEvaluationDataNumber below minTcbEvaluationDataNumber
   | 'ERR_TDX_DEBUG'
   | 'ERR_TDX_SEPT_VE_DISABLE'
   | 'ERR_TDX_MRSERVICETD'

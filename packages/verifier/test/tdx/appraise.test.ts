@@ -169,6 +169,29 @@ describe('appraiseTdxQuote (simulated)', () => {
     expect(checks.checks.filter((c) => c.id.startsWith('tdx.policy.') && c.status === 'passed').length).toBeGreaterThanOrEqual(8);
   });
 
+  it('policy: minTcbEvaluationDataNumber refuses collateral from before a TCB recovery, still before nextUpdate', async () => {
+    // The simulated collateral is current (nextUpdate after now) and carries evaluation number 17.
+    const tcbInfo = await fails({ policy: { minTcbEvaluationDataNumber: { tcbInfo: 18 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    expect(tcbInfo).toMatchObject({ tcbEvaluationDataNumber: 17, qeIdentityTcbEvaluationDataNumber: 17, tcbStatus: 'UpToDate' });
+    await fails({ policy: { minTcbEvaluationDataNumber: { qeIdentity: 18 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    await fails({ collateral: { qeIdentity: { tcbEvaluationDataNumber: 16 } }, policy: { minTcbEvaluationDataNumber: { tcbInfo: 17, qeIdentity: 17 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    const ok = await appraise({ collateral: { tcbInfo: { tcbEvaluationDataNumber: 19 }, qeIdentity: { tcbEvaluationDataNumber: 18 } }, policy: { minTcbEvaluationDataNumber: { tcbInfo: 19, qeIdentity: 18 } } });
+    await expect(ok.result).resolves.toMatchObject({ tcbEvaluationDataNumber: 19, qeIdentityTcbEvaluationDataNumber: 18 });
+    expect(ok.checks.checks.find((c) => c.id === 'tdx.policy.tcbEvaluationDataNumber')?.status).toBe('passed');
+    // Without a minimum nothing is compared (and no check is recorded).
+    const none = await appraise();
+    await none.result;
+    expect(none.checks.checks.some((c) => c.id === 'tdx.policy.tcbEvaluationDataNumber')).toBe(false);
+  });
+
+  it('policy document: minTcbEvaluationDataNumber keys and ranges', () => {
+    expect(parsePolicy({ version: 1, tdx: { minTcbEvaluationDataNumber: { tcbInfo: 17, qeIdentity: 17 } } }).tdx?.minTcbEvaluationDataNumber).toEqual({ tcbInfo: 17, qeIdentity: 17 });
+    for (const bad of [{ tcbInfo: -1 }, { tcbInfo: 1.5 }, { qeidentity: 17 }, 17]) {
+      const err = expectCodeSync(() => parsePolicy({ version: 1, tdx: { minTcbEvaluationDataNumber: bad } }), ConfigError, 'ERR_POLICY_INVALID') as ConfigError;
+      expect(err.fields.join()).toContain('$.tdx.minTcbEvaluationDataNumber');
+    }
+  });
+
   it('CoCo initdata bound in MRCONFIGID with the algorithm the document declares (Kata: sha256 zero-padded)', async () => {
     const initdata = utf8('algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n');
     const mrConfigId = new Uint8Array(48);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { CheckList, CollateralError, ParseError, VerificationError, concat, utf8 } from '@ccinfer/core';
+import { CheckList, CollateralError, ParseError, PolicyError, VerificationError, concat, utf8 } from '@ccinfer/core';
 import { appraiseTdxQuote } from '../../src/tdx/appraise.js';
 import type { TdxCollateral } from '../../src/tdx/collateral.js';
 import { parseCcel, replayRtmrs, verifyEventLog } from '../../src/tdx/eventlog.js';
@@ -70,6 +70,24 @@ describe('TDX negatives on real vectors', () => {
     const next = new Date(exp.collateral.tcb_info.nextUpdate);
     await expectCode(run(quote(), coll(), new Date(next.getTime() + 1000)), CollateralError, 'ERR_TDX_COLLATERAL_EXPIRED');
     await expectCode(run(quote(), coll(), new Date('2025-07-07T09:17:00Z')), CollateralError, 'ERR_TDX_COLLATERAL_NOT_YET_VALID');
+  });
+
+  it('real collateral #17, current at its time, is refused by a policy that requires #18 (ERR_TDX_TCB_EVAL_NUMBER)', async () => {
+    const at = (min: { tcbInfo?: number; qeIdentity?: number }): Promise<unknown> =>
+      appraiseTdxQuote(quote(), { now, collateral: coll(), policy: { ...LENIENT, minTcbEvaluationDataNumber: min }, checks: new CheckList() });
+    await expect(at({ tcbInfo: 17, qeIdentity: 17 })).resolves.toMatchObject({ tcbEvaluationDataNumber: 17, qeIdentityTcbEvaluationDataNumber: 17 });
+    await expectCode(at({ tcbInfo: 18 }), PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    await expectCode(at({ qeIdentity: 18 }), PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+  });
+
+  it('time: past nextUpdate, accepted only within an explicit grace (with a warning), refused one second beyond it', async () => {
+    const next = new Date(readJson(dir, S5, 'expected.json').collateral.tcb_info.nextUpdate);
+    const after = new Date(next.getTime() + 60_000);
+    const checks = new CheckList();
+    await expect(appraiseTdxQuote(quote(), { now: after, collateral: coll(), policy: LENIENT, checks, collateralGraceMs: 60_000 })).resolves.toMatchObject({ tcbStatus: 'UpToDate' });
+    expect(checks.warnings.some((w) => w.includes('TCB Info expired'))).toBe(true);
+    const beyond = appraiseTdxQuote(quote(), { now: new Date(after.getTime() + 1000), collateral: coll(), policy: LENIENT, checks: new CheckList(), collateralGraceMs: 60_000 });
+    await expectCode(beyond, CollateralError, 'ERR_TDX_COLLATERAL_EXPIRED');
   });
 
   it('the 2018 TCB Signing certificate is expired after 2025-05-21 (same key and serial)', async () => {
