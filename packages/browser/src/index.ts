@@ -127,7 +127,7 @@ export {
   // tdx/eventlog
   parseCcel, replayRtmrs, verifyEventLog, type CcelEvent,
   // tdx/appraise
-  appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions,
+  appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions,
   // tdx/errors
   type TdxErrorCode,
   // nvidia/parse

@@ -52,7 +52,7 @@ export { fetchTdxCollateral, type FetchTdxCollateralOptions } from './tdx/fetch.
 export { evaluateTdxTcb, type TdxTcbStatus, type TdxTcbFailure, type TcbEvaluation } from './tdx/tcb.js';
 export { parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
 export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
-export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions } from './tdx/appraise.js';
+export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions } from './tdx/appraise.js';
 export type { TdxErrorCode } from './tdx/errors.js';
 export { parseReport as parseNvidiaReport, parseOpaqueData, OpaqueType, type NvidiaReport, type OpaqueData, type MeasurementBlock, type DeviceKind } from './nvidia/parse.js';
 export { identifyDevice, leafFwid, checkFwid, checkNonce as checkNvidiaNonce, verifyReportSignature as verifyNvidiaReportSignature, verifyDeviceChain, ueid, type Arch as GpuArch, type Chip as GpuChip } from './nvidia/verify.js';

@@ -7,7 +7,7 @@
  * the record keeps the QVL order.
  */
 import {
-  PolicyError, CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+  PolicyError, CheckList, ConfigError, VerificationError, systemClock, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
 import { checkInitdata } from '../initdata.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';
@@ -86,6 +86,8 @@ export interface AppraiseTdxOptions {
   collateral?: TdxCollateral;
   fetcher?: Fetcher;
   cache?: Cache;
+  /** Cancels the collateral fetches (as for the SNP and NVIDIA appraisals). */
+  signal?: AbortSignal | undefined;
   update?: UpdateType;
   pcsBase?: string;
   /** Intel SGX Root CA pins; default the real one. */
@@ -181,6 +183,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     if (options.cache) o.cache = options.cache;
     if (options.update) o.update = options.update;
     if (options.pcsBase) o.base = options.pcsBase;
+    if (options.signal) o.fetch = { signal: options.signal };
     return fetchTdxCollateral(o);
   }, () => (options.collateral ? 'supplied' : 'fetched'));
 
@@ -271,6 +274,17 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   return claims as TdxClaims;
 }
 
+/** Options of `verifyTdxQuote`: those of `appraiseTdxQuote`, with the time from `now` or `clock`. */
+export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'checks' | 'claims'> {
+  /** Verification time; default the clock's now. */
+  now?: Date;
+  /** Default the system clock. */
+  clock?: Clock;
+  /** Called with each check as it is recorded (ignored when `checks` is given: that list has its own). */
+  onCheck?: CheckListener;
+  checks?: CheckList;
+}
+
 /**
  * Verifies an Intel TDX quote (v4 / v5) at `options.now` and returns the verification document (tee `tdx`),
  * in Intel QVL's order: `tdx.quote.parse`, `tdx.pck.parse` (SGX extension: FMSPC, PCEID, TCB), `tdx.collateral`,
@@ -284,7 +298,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
  * `ERR_…` code. The claims always carry `tcbStatus` (null when not reached) and `advisoryIds`. Invalid options
  * throw a ConfigError (`ERR_ANCHORS_INVALID` for an empty anchor list).
  *
- * `now` is required here (no clock default). Defaults: `anchors` the pinned Intel SGX Root CA; `policy` none,
+ * Defaults: `now` from `clock` (the system clock); `signal` cancels the collateral fetches; `anchors` the pinned Intel SGX Root CA; `policy` none,
  * which keeps the strict rules (`acceptedTcbStatus: ['UpToDate']`, no DEBUG TD, SEPT_VE_DISABLE required, no
  * service-TD binding) and compares no measurement (recorded as skipped, with a warning). `collateral` absent:
  * the PCS collateral is read from `cache` or fetched through `fetcher` (base `pcsBase`, default Intel PCS);
@@ -295,19 +309,21 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
  * import { parsePolicy, verifyTdxQuote } from '@ccinfer/verifier';
  *
  * const policy = parsePolicy({ version: 1, tdx: { mrTd: [expectedMrTdHex] } });
- * const doc = await verifyTdxQuote(quote, { now: new Date(), policy: policy.tdx, fetcher: fetch });
+ * const doc = await verifyTdxQuote(quote, { policy: policy.tdx, fetcher: fetch, signal: AbortSignal.timeout(10_000) });
  * console.log(doc.ok, doc.claims['tcbStatus'], doc.claims['advisoryIds']);
  * ```
  */
-export async function verifyTdxQuote(quote: Uint8Array, options: Omit<AppraiseTdxOptions, 'checks' | 'claims'> & { checks?: CheckList }): Promise<VerificationDocument> {
-  const checks = options.checks ?? new CheckList();
+export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions): Promise<VerificationDocument> {
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const checks = options.checks ?? new CheckList(options.onCheck);
   const claims: Partial<TdxClaims> = {};
+  const { clock: _clock, onCheck: _onCheck, ...rest } = options;
   try {
-    await appraiseTdxQuote(quote, { ...options, checks, claims });
+    await appraiseTdxQuote(quote, { ...rest, now, checks, claims });
   } catch (err) {
     // Evidence failures are recorded on the CheckList by the step that failed; anything else is the caller's.
     if (!checks.errors.length) throw err;
   }
   // DESIGN §7: tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
-  return checks.document('tdx', options.now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
+  return checks.document('tdx', now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
 }

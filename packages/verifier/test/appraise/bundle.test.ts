@@ -71,6 +71,22 @@ describe('appraise: accepted pods', () => {
     expect((r.document.claims['cpu'] as { mrConfigId: string }).mrConfigId).toBe(mrConfigId);
   });
 
+  it("a bundle appraisal's signal cancels its TDX collateral fetches", async () => {
+    const { nonce, bundle } = await pod(0, 0, { tee: 'tdx' });
+    const { collateral: _dropped, ...bare } = bundle;
+    const ac = new AbortController();
+    const asked: string[] = [];
+    const fetcher = (url: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        asked.push(url);
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        queueMicrotask(() => ac.abort());
+      });
+    const r = await appraise(bare, { nonce, anchors, now: NOW, fetcher, signal: ac.signal });
+    expect(asked.some((u) => u.includes('/tdx/certification/v4/tcb'))).toBe(true);
+    failed(r.document, 'tdx.collateral', 'ERR_FETCH_ABORTED');
+  });
+
   it('a pod without NVIDIA collateral passes only a policy that names the relaxation, with the skips reported', async () => {
     const { nonce, bundle } = await pod(1, 0, { nvidiaCollateral: false });
     expect(bundle.collateral?.nvidia).toBeUndefined();

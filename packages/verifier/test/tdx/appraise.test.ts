@@ -218,6 +218,38 @@ describe('appraiseTdxQuote (simulated)', () => {
   });
 });
 
+describe('verifyTdxQuote options: clock, onCheck, signal (as the SNP and NVIDIA stacks)', () => {
+  it('takes the time from `clock` when `now` is absent, and reports each check to `onCheck` in order', async () => {
+    const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki)]);
+    const seen: string[] = [];
+    const doc = await verifyTdxQuote(quote, { clock: { now: () => SIMULATED_NOW }, collateral, anchors: pki.anchors, onCheck: (c) => seen.push(c.id) });
+    expect(doc.ok).toBe(true);
+    expect(doc.verifiedAt).toBe(SIMULATED_NOW.toISOString());
+    expect(seen).toEqual(doc.checks.map((c) => c.id));
+    // A clock years later: the same collateral is past its nextUpdate.
+    const late = await verifyTdxQuote(quote, { clock: { now: () => new Date('2030-01-01T00:00:00Z') }, collateral, anchors: pki.anchors });
+    expect(late.ok).toBe(false);
+    expect(late.errors.map((e) => e.code)).toContain('ERR_TDX_COLLATERAL_EXPIRED');
+  });
+
+  it('`signal` cancels the collateral fetches: ERR_FETCH_ABORTED, not missing collateral', async () => {
+    const { quote } = await mintTdxQuote(pki);
+    const ac = new AbortController();
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const fetcher = (_url: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        signals.push(init?.signal);
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        if (signals.length === 4) ac.abort();
+      });
+    const doc = await verifyTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, signal: ac.signal });
+    expect(doc.ok).toBe(false);
+    expect(doc.checks.find((c) => c.id === 'tdx.collateral')).toMatchObject({ status: 'failed', code: 'ERR_FETCH_ABORTED' });
+    expect(signals).toHaveLength(4);
+    expect(signals.every((x) => x?.aborted)).toBe(true);
+  });
+});
+
 describe('tdx policy section', () => {
   it('parses, defaults strict, and reports every bad field', () => {
     const p = parsePolicy({ version: 1, tdx: { mrTd: ['00'.repeat(48)], acceptedTcbStatus: ['UpToDate', 'OutOfDate'], allowDebug: false } });
