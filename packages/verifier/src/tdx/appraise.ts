@@ -313,7 +313,7 @@ export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'chec
  * console.log(doc.ok, doc.claims['tcbStatus'], doc.claims['advisoryIds']);
  * ```
  */
-export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions): Promise<VerificationDocument> {
+export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions = {}): Promise<VerificationDocument> {
   const now = options.now ?? (options.clock ?? systemClock).now();
   const checks = options.checks ?? new CheckList(options.onCheck);
   const claims: Partial<TdxClaims> = {};
