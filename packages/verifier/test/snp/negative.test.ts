@@ -222,6 +222,13 @@ describe('verification errors', () => {
     failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: forged }), 'ERR_X509_CRL_SIGNATURE_INVALID', 'snp.revocation');
     const stale = await genoa.mintCrl({ nextUpdate: new Date('2026-01-01Z') });
     failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: stale }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
+    // Time: a CRL issued after `now` (a clock set back, or a CRL from the future) is not current either.
+    const early = await genoa.mintCrl({ thisUpdate: new Date(NOW.getTime() + 1000) });
+    failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: early }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
+    // One second past nextUpdate is refused; the last second before it is accepted.
+    const edge = await genoa.mintCrl({ nextUpdate: new Date(NOW.getTime() + 1000) });
+    expect((await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: edge })).ok).toBe(true);
+    failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: edge }, { now: new Date(NOW.getTime() + 2000) }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
   });
 
   it('ERR_SNP_REPORT_DATA_MISMATCH: binding differs', async () => {
