@@ -1,23 +1,20 @@
 /**
- * Locates the conformance vectors: the directory `CCINFER_VECTORS` names, else the default below.
- * They are read at test time and never copied into the repository. When absent, suites skip with one loud line.
+ * Locates the conformance vectors: `test-vectors/` in the repository (real, public vendor-signed evidence; see
+ * `test-vectors/README.md`), or the folder `CCINFER_VECTORS` names. A conformance suite never skips: when its
+ * vectors are missing, `vectorsDir` throws, so the suite fails to load and the run fails with this message.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const warned = new Set<string>();
 
-export function vectorsDir(tee?: string): string | undefined {
-  const base = process.env['CCINFER_VECTORS'] ?? join(repoRoot, '../shared/vectors');
+/** The vector folder for one TEE (`snp`, `tdx`, `nvidia`, `peers`, `measure`), or the base folder. */
+export function vectorsDir(tee?: string): string {
+  const base = process.env['CCINFER_VECTORS'] ?? join(repoRoot, 'test-vectors');
   const dir = tee ? join(base, tee) : base;
   if (!existsSync(dir)) {
-    if (!warned.has(dir)) {
-      warned.add(dir);
-      console.warn(`\n!!! ccinfer conformance vectors not found at ${dir}: SKIPPING the ${tee ?? ''} conformance suite (set CCINFER_VECTORS)\n`);
-    }
-    return undefined;
+    throw new Error(`ccinfer conformance vectors not found at ${dir}: the ${tee ?? ''} conformance suite cannot run (restore test-vectors/ or set CCINFER_VECTORS)`);
   }
   return dir;
 }

@@ -6,7 +6,7 @@
  *  - the same for @tinfoilsh/verifier (`export *`) and @phala/dcap-qvl (`verify`, `Quote`), built as each
  *    peer's own documentation describes (whole library, minified);
  *  - appraisal time inside Debian's Chromium (playwright-core) of one SNP report + chain, one TDX quote +
- *    collateral and one H200 GPU report + driver RIM from shared/vectors, cold (key cache cleared each run),
+ *    collateral and one H200 GPU report + driver RIM from test-vectors, cold (key cache cleared each run),
  *    median of 30 runs after 5 warm-ups; and the peers on the same SNP / TDX evidence in the same page.
  * Without Chromium (or with SKIP_BROWSER_TESTS=1) the timing cases are left out with one line.
  */
@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 import { bundleOptions, ENTRY } from '../../packages/browser/build/bundle.js';
 import type { BenchCase } from '../types.js';
 
-const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../../shared/vectors');
+const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');
 const BROWSER_PKG = join(import.meta.dirname, '../../packages/browser');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const out = mkdtempSync(join(tmpdir(), 'ccinfer-bench-browser-'));

@@ -1,5 +1,5 @@
 /**
- * NVIDIA GPU / NVSwitch appraisal on real vectors (shared/vectors/nvidia): one H200 cold (nothing cached)
+ * NVIDIA GPU / NVSwitch appraisal on real vectors (test-vectors/nvidia): one H200 cold (nothing cached)
  * and warm (device chain cached; validity still checked), one RIM verification (parse, C14N 1.1, digest,
  * ECDSA, signer chain), the 8-GPU + 4-NVSwitch PPCIe system with its topology check, and the crypto floor
  * for one GPU (five key imports and five ECDSA P-384 verifies with bare WebCrypto: the report signature and
@@ -24,7 +24,7 @@ import {
 } from '@ccinfer/verifier';
 import type { BenchCase } from '../types.js';
 
-const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../../shared/vectors');
+const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');
 
 export async function cases(): Promise<BenchCase[]> {
   const nv = join(VECTORS, 'nvidia');

@@ -1,5 +1,5 @@
 /**
- * Signed provenance on the real Tinfoil release (shared/vectors/peers/tinfoil-attestation-bundle.json): the
+ * Signed provenance on the real Tinfoil release (test-vectors/peers/tinfoil-attestation-bundle.json): the
  * Sigstore bundle check alone (@sigstore/verify through `sigstoreBundleVerifier`: Fulcio chain + SCT, Rekor
  * inclusion proof + checkpoint + SET, DSSE signature), and `verifySnp` of the matching Genoa report with an
  * `snp.provenance` policy (the SNP checks plus the bundle, identity, statement and measurement steps).
@@ -10,7 +10,7 @@ import { parsePolicy, verifySnp } from '@ccinfer/verifier';
 import { sigstoreBundleVerifier } from '@ccinfer/node';
 import type { BenchCase } from '../types.js';
 
-const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../../shared/vectors');
+const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');
 
 export async function cases(): Promise<BenchCase[]> {
   const bundle = JSON.parse(readFileSync(join(VECTORS, 'peers/tinfoil-attestation-bundle.json'), 'utf8')).sigstoreBundle;

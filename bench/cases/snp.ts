@@ -1,5 +1,5 @@
 /**
- * SEV-SNP appraisal of a real Genoa report (the Tinfoil vector, shared/vectors/snp/tinfoil-genoa-v3-bundle):
+ * SEV-SNP appraisal of a real Genoa report (the Tinfoil vector, test-vectors/snp/tinfoil-genoa-v3-bundle):
  * cold (no chain or key cached), warm (chain cached), the crypto floor (the same four signature checks and
  * three key imports with bare WebCrypto), and the peer @tinfoilsh/verifier `verifyAttestation` on the same
  * report in its own bundle format.
@@ -10,7 +10,7 @@ import { reverse, concat, subtle } from '@ccinfer/core';
 import { verifySnp, ChainCache, clearKeyCache, parseCertificate, parseCertificates } from '@ccinfer/verifier';
 import type { BenchCase } from '../types.js';
 
-const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../../shared/vectors');
+const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');
 
 export async function cases(): Promise<BenchCase[]> {
   const dir = join(VECTORS, 'snp/tinfoil-genoa-v3-bundle');

@@ -1,5 +1,5 @@
 /**
- * Intel TDX appraisal of a real quote with its Intel PCS collateral (shared/vectors/tdx/s2-b0c06f-2025-06,
+ * Intel TDX appraisal of a real quote with its Intel PCS collateral (test-vectors/tdx/s2-b0c06f-2025-06,
  * quote_dcapqvl_uptodate.bin — UpToDate for both ccinfer and the peer): cold (no key or chain cached), warm
  * (chains cached), the crypto floor (the same key imports, ECDSA P-256 verifies and SHA-256 with bare
  * WebCrypto), and the peer @phala/dcap-qvl 0.3.9 `verify` on the same quote and collateral.
@@ -21,7 +21,7 @@ import {
 } from '@ccinfer/verifier';
 import type { BenchCase } from '../types.js';
 
-const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../../shared/vectors');
+const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');
 
 export async function cases(): Promise<BenchCase[]> {
   const dir = join(VECTORS, 'tdx/s2-b0c06f-2025-06');

@@ -240,9 +240,9 @@ function problemType(res: RawResponse): string | undefined {
  *
  * @example
  * ```ts
- * import { createSecureClient, parsePolicy } from '@ccinfer/browser';
+ * import { createSecureClient, parsePolicyText } from '@ccinfer/browser';
  *
- * const policy = parsePolicy(await (await fetch('/policy.json')).json());
+ * const policy = parsePolicyText(await (await fetch('/policy.json')).text()); // strict JSON: no repeated keys
  * const client = createSecureClient({ endpoint: 'https://pod.example', policy, collateralProxy: '/collateral?url={url}' });
  * client.on('rejected', ({ error }) => show(`refused (${error.code}): nothing was sent`));
  * const document = await client.attest(); // verified here, in the page

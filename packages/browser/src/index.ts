@@ -31,6 +31,8 @@ export {
   type CollateralFile, type CollateralFileErrorCode,
   // object
   definedOnly,
+  // json
+  duplicateJsonKey,
   // document
   CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument,
   // session/errors
@@ -79,7 +81,7 @@ export {
   // anchors
   PINNED_ANCHORS, parseAnchors, type TrustAnchors,
   // policy
-  parsePolicy, parsePolicyText, type Policy, type FreshnessPolicy,
+  parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode,
   // x509/certificate
   parseCertificate, parseCertificates, type Certificate,
   // x509/chain
@@ -126,7 +128,7 @@ export {
   // tdx/eventlog
   parseCcel, replayRtmrs, verifyEventLog, type CcelEvent,
   // tdx/appraise
-  appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions,
+  appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions,
   // tdx/errors
   type TdxErrorCode,
   // nvidia/parse
@@ -155,7 +157,10 @@ export {
   // nvidia/errors
   type NvidiaErrorCode,
   // appraise
-  appraise, initdataDigest, type AppraiseOptions, type Appraisal,
+  appraise, type AppraiseOptions, type Appraisal,
+  // initdata
+  initdataDigest, initdataClaims, checkInitdata, parseInitdataHeader, type InitdataClaims, type InitdataAlgorithm,
+  type InitdataTee, type InitdataErrorCode,
   // ear
   earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector,
   // policy-init

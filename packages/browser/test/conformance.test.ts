@@ -1,5 +1,5 @@
 /**
- * The SNP, TDX and NVIDIA conformance vectors (located by test-support/vectors.ts, read here in Node and handed to the page)
+ * The SNP, TDX and NVIDIA conformance vectors (test-vectors/, read here in Node and handed to the page)
  * appraised inside Chromium by the minified bundle, with the same expectations as the Node conformance
  * suites: claims from expected.json, the strict default-policy verdicts, and the negative sets' codes.
  */
@@ -15,8 +15,7 @@ let server: TestServer;
 let page: Page;
 let pageErrors: string[];
 
-const anyVectors = vectorsDir();
-describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (minified bundle)', () => {
+describe.skipIf(skipBrowser)('conformance vectors in Chromium (minified bundle)', () => {
   beforeAll(async () => {
     server = await serve();
     browser = await launchChromium();
@@ -35,15 +34,15 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
   });
 
   const snpDir = vectorsDir('snp');
-  describe.skipIf(!snpDir)('SEV-SNP', () => {
+  describe('SEV-SNP', () => {
     const tcb = (t: any): Record<string, number> => ({ bootloader: t.bl, tee: t.tee, snp: t.snp, microcode: t.ucode, ...(t.fmc !== undefined ? { fmc: t.fmc } : {}) });
     const at = (e: any): string => {
       const t = e.verified_by_research?.chain_valid_openssl_at?.utc as string | undefined;
       return t ? t.replace(' ', 'T').replace('+00:00', 'Z') : '2026-11-28T00:00:00Z';
     };
-    for (const name of snpDir ? vectorSets(snpDir) : []) {
-      const e = readJson(snpDir!, name, 'expected.json');
-      const set = join(snpDir!, name);
+    for (const name of vectorSets(snpDir)) {
+      const e = readJson(snpDir, name, 'expected.json');
+      const set = join(snpDir, name);
       const leafFile = e.endorsement_key?.file as string;
       if (!e.report) {
         it(`${name}: certificate-only set — chain to the pinned ARK`, async () => {
@@ -97,7 +96,7 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
     }
 
     it.each(['NEGATIVE_vcek-invalid-legacy.der', 'NEGATIVE_vcek-invalid-new.der'])('trustee %s is refused before the report signature', async (f) => {
-      const set = join(snpDir!, 'trustee-milan-v2-provisional');
+      const set = join(snpDir, 'trustee-milan-v2-provisional');
       const failed = await page.evaluate(async ({ report, leaf, chain }) => {
         const cc = (window as any).cc;
         const doc = await cc.verifySnp({ report: cc.fromBase64(report), leaf: cc.fromBase64(leaf), chain }, { now: new Date('2026-11-28T00:00:00Z'), policy: { revocation: 'allow-unavailable', allowProvisionalFirmware: true } });
@@ -111,7 +110,7 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
   });
 
   const tdxDir = vectorsDir('tdx');
-  describe.skipIf(!tdxDir)('Intel TDX', () => {
+  describe('Intel TDX', () => {
     const LENIENT = {
       version: 1,
       tdx: {
@@ -125,8 +124,8 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
       const files: Record<string, string> = { tcbInfo: 'tcb_info.json', tcbInfoIssuerChain: 'tcb_info_issuer_chain.pem', qeIdentity: 'qe_identity.json', qeIdentityIssuerChain: 'qe_identity_issuer_chain.pem', pckCrl: 'pck_crl.der', rootCaCrl: 'root_ca_crl.der', pckCrlIssuerChain: 'pck_crl_issuer_chain.pem' };
       return Object.fromEntries(Object.entries(files).filter(([, f]) => existsSync(join(dir, f))).map(([k, f]) => [k, b64(readBytes(dir, f))]));
     };
-    for (const set of tdxDir ? vectorSets(tdxDir) : []) {
-      const exp = readJson(tdxDir!, set, 'expected.json');
+    for (const set of vectorSets(tdxDir)) {
+      const exp = readJson(tdxDir, set, 'expected.json');
       for (const q of exp.quotes as any[]) {
         it(`${set}/${q.file}: Intel's TCB status, advisories and the strict verdict`, async () => {
           const out = await page.evaluate(async ({ quote, coll, at, lenient }) => {
@@ -137,7 +136,7 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
             const l = await cc.verifyTdxQuote(bytes, { now: new Date(at), collateral, policy });
             const s = await cc.verifyTdxQuote(bytes, { now: new Date(at), collateral, anchors: cc.PINNED_ANCHORS.intel });
             return { lenient: JSON.parse(JSON.stringify(l)), strict: { ok: s.ok, errors: s.errors.length, tcbStatus: s.claims.tcbStatus } };
-          }, { quote: b64(readBytes(tdxDir!, set, q.file)), coll: collateral(join(tdxDir!, set)), at: exp.verification_time, lenient: LENIENT });
+          }, { quote: b64(readBytes(tdxDir, set, q.file)), coll: collateral(join(tdxDir, set)), at: exp.verification_time, lenient: LENIENT });
           const te = q.tcb_evaluation;
           const c = out.lenient.claims;
           if (te.expected_tcb_status.startsWith('TCB_NOT_SUPPORTED')) {
@@ -159,8 +158,8 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
   });
 
   const nvDir = vectorsDir('nvidia');
-  describe.skipIf(!nvDir)('NVIDIA GPU / NVSwitch', () => {
-    const V = nvDir ?? '';
+  describe('NVIDIA GPU / NVSwitch', () => {
+    const V = nvDir;
     const verify = (set: string, nonceHex?: string, extra: Record<string, unknown> = {}): Promise<any> =>
       page.evaluate(async ({ report, chain, nonce, extra }) => {
         const cc = (window as any).cc;
@@ -169,7 +168,7 @@ describe.skipIf(skipBrowser || !anyVectors)('conformance vectors in Chromium (mi
         return JSON.parse(JSON.stringify(doc));
       }, { report: b64(readBytes(V, set, 'report.bin')), chain: readText(V, set, 'cert_chain.pem'), nonce: nonceHex ?? readJson(V, set, 'expected.json').request.nonce, extra });
 
-    const positives = (nvDir ? deviceSets(nvDir) : []).filter((s) => {
+    const positives = (deviceSets(nvDir)).filter((s) => {
       const c = readJson(V, s, 'expected.json').checks;
       return c.chain_to_nvidia_device_identity_ca && c.spdm_signature_ecdsa_p384_sha384 && c.fwid_match && c.request_nonce_equals_expected !== false;
     });

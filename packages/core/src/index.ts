@@ -40,6 +40,7 @@ export {
   type CryptoProvider,
   type HashName,
 } from './crypto.js';
+export { duplicateJsonKey } from './json.js';
 export {
   Tag,
   decodeDer,

@@ -20,12 +20,8 @@ import {
   equalBytes,
   fromHex,
   isZero,
-  sha256,
-  sha384,
-  sha512,
   systemClock,
   toHex,
-  utf8,
   type BindingScheme,
   type Cache,
   type CheckListener,
@@ -39,6 +35,7 @@ import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
 import { FEATURE_PPCIE, checkDistinctDevices, checkFeatureFlags, checkPpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
+import { checkInitdata } from './initdata.js';
 import type { Policy } from './policy.js';
 import type { ProvenanceInput } from './provenance/appraise.js';
 import { appraiseSnp } from './snp/appraise.js';
@@ -108,18 +105,6 @@ export interface Appraisal {
 }
 
 /**
- * CoCo initdata digest (confidential-containers "initdata" spec): the TOML's `algorithm` (sha256, sha384,
- * sha512; default sha384) over the document's bytes, zero-padded or truncated to the register size (32-byte
- * HOST_DATA on SNP, 48-byte MRCONFIGID on TDX).
- */
-export async function initdataDigest(initdata: string, size: number): Promise<Uint8Array> {
-  const alg = initdata.match(/^\s*algorithm\s*=\s*"(sha256|sha384|sha512)"\s*$/m)?.[1] ?? 'sha384';
-  const d = await (alg === 'sha256' ? sha256 : alg === 'sha384' ? sha384 : sha512)(utf8(initdata));
-  const out = new Uint8Array(size);
-  out.set(d.subarray(0, size));
-  return out;
-}
-
 /**
  * The scheme this bundle's REPORT_DATA is checked under. The pod may name `ccinfer/1-text` because some
  * attesters take only 64 bytes of text; both ccinfer schemes commit to the same inputs with a collision-resistant
@@ -242,12 +227,11 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
 
     if (b.initdata !== undefined) {
       const init = b.initdata;
+      const tee = b.cpu.tee;
       await checks.run('initdata.digest', async () => {
-        const want = await initdataDigest(init, hostRegister.length);
-        if (!equalBytes(want, hostRegister)) {
-          throw new VerificationError('ERR_INITDATA_MISMATCH', `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} ${toHex(hostRegister)} is not the digest of the bundle's initdata (${toHex(want)})`);
-        }
-        claims['initdataDigest'] = toHex(want);
+        const got = await checkInitdata(hostRegister, init, { tee });
+        claims['initdataDigest'] = toHex(got.register);
+        claims['initdataAlgorithm'] = got.algorithm;
       }, () => `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
     } else {
       checks.skip('initdata.digest', 'the bundle carries no initdata document');

@@ -2,7 +2,7 @@
  * @ccinfer/verifier — local appraisal of confidential-computing evidence against pinned vendor roots.
  */
 export { PINNED_ANCHORS, parseAnchors, type TrustAnchors } from './anchors.js';
-export { parsePolicy, parsePolicyText, type Policy, type FreshnessPolicy } from './policy.js';
+export { parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode } from './policy.js';
 export {
   parseCertificate,
   parseCertificates,
@@ -53,7 +53,7 @@ export { fetchTdxCollateral, type FetchTdxCollateralOptions } from './tdx/fetch.
 export { evaluateTdxTcb, type TdxTcbStatus, type TdxTcbFailure, type TcbEvaluation } from './tdx/tcb.js';
 export { parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
 export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
-export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions } from './tdx/appraise.js';
+export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions } from './tdx/appraise.js';
 export type { TdxErrorCode } from './tdx/errors.js';
 export { parseReport as parseNvidiaReport, parseOpaqueData, OpaqueType, type NvidiaReport, type OpaqueData, type MeasurementBlock, type DeviceKind } from './nvidia/parse.js';
 export { identifyDevice, leafFwid, checkFwid, checkNonce as checkNvidiaNonce, verifyReportSignature as verifyNvidiaReportSignature, verifyDeviceChain, ueid, type Arch as GpuArch, type Chip as GpuChip } from './nvidia/verify.js';
@@ -65,7 +65,17 @@ export { parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPol
 export { checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
 export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
 export type { NvidiaErrorCode } from './nvidia/errors.js';
-export { appraise, initdataDigest, type AppraiseOptions, type Appraisal } from './appraise.js';
+export { appraise, type AppraiseOptions, type Appraisal } from './appraise.js';
+export {
+  initdataDigest,
+  initdataClaims,
+  checkInitdata,
+  parseInitdataHeader,
+  type InitdataClaims,
+  type InitdataAlgorithm,
+  type InitdataTee,
+  type InitdataErrorCode,
+} from './initdata.js';
 export { earFromDocument, signEar, EAR_PROFILE, type EarClaims, type EarSubmod, type EarStatus, type TrustworthinessVector } from './ear.js';
 export { policyFromBundle } from './policy-init.js';
 /**

@@ -3,11 +3,14 @@
  * every bad field at once in a ConfigError (`fields`). Unknown fields are errors, not ignored: a misspelt
  * allowlist must never silently turn into "not checked".
  */
-import { ConfigError } from '@ccinfer/core';
+import { ConfigError, duplicateJsonKey } from '@ccinfer/core';
 import { int, object, type FieldErrors } from './policy-schema.js';
 import { parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
 import { parseGpuPolicy, type GpuPolicy } from './nvidia/policy.js';
 import { parseTdxPolicy, type TdxPolicy } from './tdx/policy.js';
+
+/** Codes of the policy document (`parsePolicy`, `parsePolicyText`) and of the bundle appraisal's pin check. */
+export type PolicyErrorCode = 'ERR_POLICY_INVALID' | 'ERR_POLICY_DUPLICATE_KEY' | 'ERR_POLICY_UNPINNED';
 
 export interface FreshnessPolicy {
   /** How long an attested session key may be used before re-attesting. Default 3600. */
@@ -58,7 +61,7 @@ const SECTIONS: Record<string, SectionParser> = {
  *
  * @example
  * ```ts
- * import { ConfigError } from '@ccinfer/core';
+ * import { ConfigError, duplicateJsonKey } from '@ccinfer/core';
  * import { parsePolicy } from '@ccinfer/verifier';
  *
  * try {
@@ -82,13 +85,34 @@ export function parsePolicy(json: unknown): Policy {
   return policy as unknown as Policy;
 }
 
-/** Parses policy JSON text (e.g. a `--policy FILE`). */
-export function parsePolicyText(text: string): Policy {
+/**
+ * Parses JSON text that holds policies (a `--policy FILE`, a key broker's resource policies): ConfigError
+ * `ERR_POLICY_INVALID` when it is not JSON, `ERR_POLICY_DUPLICATE_KEY` (its `fields` name the path, e.g.
+ * `$.snp.measurements`) when an object at any depth repeats a member name: `JSON.parse` would keep the last
+ * one, so a reviewer could read a different pin from the one enforced.
+ */
+export function parsePolicyJson(text: string): unknown {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError('ERR_POLICY_INVALID', 'policy is not valid JSON', { cause, fields: ['$'] });
+    throw new ConfigError('ERR_POLICY_INVALID', 'policy is not valid JSON', { cause, fields: ['$: not valid JSON'] });
   }
-  return parsePolicy(json);
+  const dup = duplicateJsonKey(text);
+  if (dup !== undefined) throw new ConfigError('ERR_POLICY_DUPLICATE_KEY', `duplicate key ${dup} in the policy`, { fields: [`${dup}: duplicate key`] });
+  return json;
+}
+
+/**
+ * Parses policy JSON text (e.g. a `--policy FILE`) with `parsePolicyJson` (strict: no duplicate keys at any
+ * depth, `ERR_POLICY_DUPLICATE_KEY`), then validates it with `parsePolicy`. Prefer it to
+ * `parsePolicy(JSON.parse(text))`, which cannot see repeated keys.
+ *
+ * @example
+ * ```ts
+ * const policy = parsePolicyText(await (await fetch('/policy.json')).text());
+ * ```
+ */
+export function parsePolicyText(text: string): Policy {
+  return parsePolicy(parsePolicyJson(text));
 }

@@ -41,7 +41,7 @@ import {
   type Fetcher,
   type TeePubKey,
 } from '@ccinfer/core';
-import { appraise, parsePolicy, type Policy, type TrustAnchors } from '@ccinfer/verifier';
+import { appraise, parsePolicy, parsePolicyJson, type Policy, type TrustAnchors } from '@ccinfer/verifier';
 import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, releaseTo } from '@ccinfer/verifier/trustee';
 import { SignJWT, exportJWK } from 'jose';
 import { createAdminAuthenticator, type AdminAuthOptions } from './admin.js';
@@ -272,14 +272,8 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
     } else if (path === '/kbs/v0/resource-policy' && req.method === 'POST') {
       const body = (await readJson(req, 1024 * 1024)) as { policy?: unknown };
       if (typeof body?.policy !== 'string') throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'expected { "policy": base64(JSON) }');
-      let doc: unknown;
-      try {
-        doc = JSON.parse(fromUtf8(fromBase64(body.policy, 'ERR_KBS_REQUEST_MALFORMED'), 'ERR_KBS_REQUEST_MALFORMED'));
-      } catch (cause) {
-        if (cause instanceof CcinferError) throw cause;
-        throw new ParseError('ERR_KBS_REQUEST_MALFORMED', 'the policy is not base64 JSON', { cause });
-      }
-      const next = parseResourcePolicies(doc);
+      // Strict JSON: a repeated key anywhere is refused (ERR_POLICY_DUPLICATE_KEY), as for a policy file.
+      const next = parseResourcePolicies(parsePolicyJson(fromUtf8(fromBase64(body.policy, 'ERR_KBS_REQUEST_MALFORMED'), 'ERR_KBS_REQUEST_MALFORMED')));
       await audit.record({ event: 'admin', ok: true, detail: `resource policy replaced by ${who.role} (${next.entries.length} entries)` }, now());
       policies = next;
       send(res, 200, '', 'text/plain');

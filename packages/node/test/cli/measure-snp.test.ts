@@ -9,13 +9,12 @@ import { parseKataConfig } from '../../src/kata-config.js';
 import { expectCodeSync } from '../../../../test-support/helpers.js';
 import { readJson, vectorsDir } from '../../../../test-support/vectors.js';
 
-const measureDir = vectorsDir('measure');
-const dir = measureDir ? join(measureDir, 'snp') : undefined;
+const dir = vectorsDir('measure/snp');
 const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-measure-'));
 const empty = join(tmp, 'empty');
 writeFileSync(empty, '');
 
-function kataToml(extra: string, firmware = join(dir ?? tmp, 'ovmf_AmdSev_suffix.bin')): string {
+function kataToml(extra: string, firmware = join(dir, 'ovmf_AmdSev_suffix.bin')): string {
   return [
     '# Kata-shaped runtime configuration (configuration-qemu-nvidia-gpu-snp.toml layout)',
     '[hypervisor.qemu]',
@@ -39,10 +38,10 @@ function writeConfig(name: string, text: string): string {
   return p;
 }
 
-describe.skipIf(!dir)('ccinfer measure snp', () => {
-  const expected = dir ? readJson(dir, 'expected.json') : undefined;
+describe('ccinfer measure snp', () => {
+  const expected = readJson(dir, 'expected.json');
   const digest = (name: string): string => (expected.cases as any[]).find((c) => c.name === name).expected_launch_digest;
-  const ovmf = (): string => join(dir!, 'ovmf_AmdSev_suffix.bin');
+  const ovmf = (): string => join(dir, 'ovmf_AmdSev_suffix.bin');
 
   it('measured direct boot (snp_default)', async () => {
     const r = await cli(['measure', 'snp', '--ovmf', ovmf(), '--kernel', empty, '--initrd', empty, '--append', 'console=ttyS0 loglevel=7', '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--guest-features', '0x21']);
@@ -64,7 +63,7 @@ describe.skipIf(!dir)('ccinfer measure snp', () => {
   it('GCE without a vCPU type; OvmfPkgX64 without a kernel', async () => {
     const gce = await cli(['measure', 'snp', '--ovmf', ovmf(), '--kernel', empty, '--initrd', empty, '--vcpus', '1', '--vmm', 'gce']);
     expect(gce.out).toBe(`${digest('snp_gce_default')}\n`);
-    const x64 = await cli(['measure', 'snp', '--ovmf', join(dir!, 'ovmf_OvmfX64_suffix.bin'), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--guest-features', '0x21']);
+    const x64 = await cli(['measure', 'snp', '--ovmf', join(dir, 'ovmf_OvmfX64_suffix.bin'), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--guest-features', '0x21']);
     expect(x64.out).toBe(`${digest('snp_with_ovmfx64_without_default')}\n`);
   });
 
@@ -81,7 +80,7 @@ describe.skipIf(!dir)('ccinfer measure snp', () => {
 
   it('refusals and usage errors', async () => {
     // A kernel for an image without the kernel-hashes section: refused (caller input → 2).
-    const refused = await cli(['measure', 'snp', '--ovmf', join(dir!, 'ovmf_OvmfX64_suffix.bin'), '--kernel', empty, '--vcpus', '1', '--vcpu-type', 'EPYC-v4']);
+    const refused = await cli(['measure', 'snp', '--ovmf', join(dir, 'ovmf_OvmfX64_suffix.bin'), '--kernel', empty, '--vcpus', '1', '--vcpu-type', 'EPYC-v4']);
     expect(refused.code).toBe(2);
     expect(refused.err).toContain('ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED');
     // An image that is not OVMF: unparsable input → 1.

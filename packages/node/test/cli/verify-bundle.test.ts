@@ -45,6 +45,13 @@ describe('ccinfer verify bundle', () => {
     expect((await cli(['verify', 'bundle', join(dir, 'missing.cbor')])).code).toBe(2);
   });
 
+  it('exit 2 for a policy file that repeats a key (the reader and the verifier would see different pins)', async () => {
+    writeFileSync(join(dir, 'dup.json'), '{"version":1,"gpu":{"count":{"min":1,"max":1},"count":{"min":0}}}');
+    const r = await cli(['verify', 'bundle', join(dir, 'bundle.cbor'), '--anchors', join(dir, 'anchors.json'), '--policy', join(dir, 'dup.json'), '--at', '2026-06-01T00:00:00Z', '--offline']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('$.gpu.count: duplicate key');
+  });
+
   it('exit 1 for bytes that are not a bundle', async () => {
     writeFileSync(join(dir, 'junk.cbor'), Uint8Array.of(1, 2, 3));
     const r = await cli(['verify', 'bundle', join(dir, 'junk.cbor'), '--json']);

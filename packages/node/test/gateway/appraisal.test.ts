@@ -202,7 +202,7 @@ describe('TDX pods', () => {
       tdx: {
         mrTd: [toHex(mrTd)],
         ...Object.fromEntries(rtmrs.map((r, i) => [`rtmr${i}`, [toHex(r)]])),
-        mrConfigId: [toHex(await initdataDigest(initdata, 48))],
+        mrConfigId: [toHex(await initdataDigest(initdata, { tee: 'tdx' }))],
       },
       gpu: { mode: 'single', count: { min: 1, max: 1 } },
     });

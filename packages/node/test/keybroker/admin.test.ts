@@ -68,6 +68,16 @@ describe('admin interface', () => {
     expect(await lastAudit(f)).toMatchObject({ ok: false, code: 'ERR_POLICY_INVALID' });
   });
 
+  it('refuses a policy upload that repeats a key at any depth, and keeps the old policy', async () => {
+    const t = await token(admin.privateKey);
+    const before = (await call('GET', '/kbs/v0/resource-policy', undefined, t)).body.policy;
+    const lab = JSON.stringify(LAB);
+    const text = `{"version":1,"resources":{"a/b/c":{"policy":${lab}},"a/b/c":{"policy":${lab}}}}`;
+    expect((await call('POST', '/kbs/v0/resource-policy', JSON.stringify({ policy: toBase64(utf8(text)) }), t)).status).not.toBe(200);
+    expect(await lastAudit(f)).toMatchObject({ ok: false, code: 'ERR_POLICY_DUPLICATE_KEY' });
+    expect((await call('GET', '/kbs/v0/resource-policy', undefined, t)).body.policy).toBe(before);
+  });
+
   it('is disabled without an admin key', async () => {
     const g = await startBroker();
     try {

@@ -178,9 +178,18 @@ async function revocation(
 ): Promise<void> {
   const mode = options.policy?.revocation ?? 'require';
   let crlBytes = evidence.crl;
+  let fetchedFrom: string | undefined;
+  // A supplied CRL that names no scope cannot be told from the other hierarchy's CRL (checkSnpRevocation);
+  // with a fetcher, the one at the intermediate's distribution point is fetched instead.
+  if (crlBytes && fetchOpts.fetcher && !namesScope(crlBytes)) {
+    options.checks.warn('the supplied AMD CRL names no scope (issuingDistributionPoint); fetched the one for this hierarchy instead');
+    crlBytes = undefined;
+  }
   if (!crlBytes) {
     try {
       crlBytes = await cachedFetch(crlUrl(product, leaf.kind, kds), { ...definedOnly(fetchOpts), now: options.now, ttlMs: 3_600_000, missingCode: 'ERR_SNP_CRL_UNAVAILABLE' });
+      // `kds` may be a mirror; what was fetched is AMD's CRL for this product and hierarchy.
+      fetchedFrom = crlUrl(product, leaf.kind);
     } catch (err) {
       const e = err instanceof CcinferError ? err : new CollateralError('ERR_SNP_CRL_UNAVAILABLE', 'CRL unavailable', { cause: err });
       if (mode === 'allow-unavailable') {
@@ -196,7 +205,16 @@ async function revocation(
     }
   }
   const der = crlBytes;
-  await options.checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, options.now), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
+  await options.checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, options.now, fetchedFrom), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
+}
+
+/** Whether a CRL carries an issuingDistributionPoint; an unparsable one is left to the revocation check to report. */
+function namesScope(der: Uint8Array): boolean {
+  try {
+    return (parseCrl(der).distributionPointUris?.length ?? 0) > 0;
+  } catch {
+    return true;
+  }
 }
 
 

@@ -71,17 +71,23 @@ export async function verifySnpChain(
 /**
  * Checks the ARK-signed CRL and that neither the ASK/ASVK nor the leaf is listed (KDS spec §4.2: the CRL
  * revokes intermediates; the leaf is looked up too, as it costs nothing).
+ *
+ * The ARK signs two CRLs with the same issuer name and key: one for ASKs (`/vcek/v1/<P>/crl`) and one for ASVKs
+ * (`/vlek/v1/<P>/crl`). Nothing else in their content says which is which, so a revoked ASVK could hide behind
+ * the (current, genuine) VCEK CRL. The CRL is therefore tied to the certificate it covers (RFC 5280 §6.3.3 (b)):
+ * issued by that certificate's issuer, and scoped to that certificate's CRL distribution point, either by its
+ * own issuingDistributionPoint or, when it names none, by `fetchedFrom`: the KDS URL the verifier itself fetched
+ * it from. A CRL that names no scope and was handed in (by the pod or the caller) is refused.
  */
-export async function checkSnpRevocation(crl: Crl, ark: Certificate, ask: Certificate, leaf: Certificate, now: Date): Promise<void> {
+export async function checkSnpRevocation(crl: Crl, ark: Certificate, ask: Certificate, leaf: Certificate, now: Date, fetchedFrom?: string): Promise<void> {
   await verifyCrl(crl, ark, now);
-  // The ARK signs two CRLs: one for ASKs (/vcek/…/crl) and one for ASVKs (/vlek/…/crl). A CRL that names its
-  // scope must be the one the intermediate points to, or a revoked ASVK could hide behind the VCEK CRL.
-  const scope = crl.distributionPointUris;
-  if (scope?.length) {
-    const dp = crlDistributionPointUris(ask);
-    if (!scope.some((u) => dp.includes(u))) {
-      fail('ERR_SNP_CRL_SCOPE', `the CRL covers ${scope.join(', ')}, but ${ask.subject.cn ?? 'the intermediate'} points to ${dp.join(', ') || 'no CRL'}`);
-    }
+  if (!equalBytes(crl.issuer.raw, ask.issuer.raw)) fail('ERR_SNP_CRL_SCOPE', `the CRL is issued by ${crl.issuer.cn ?? '?'}, but ${ask.subject.cn ?? 'the intermediate'} by ${ask.issuer.cn ?? '?'}`);
+  const dp = crlDistributionPointUris(ask);
+  if (dp.length === 0) fail('ERR_SNP_CRL_SCOPE', `${ask.subject.cn ?? 'the intermediate'} names no CRL distribution point, so no CRL can be tied to it`);
+  const scope = crl.distributionPointUris?.length ? crl.distributionPointUris : fetchedFrom !== undefined ? [fetchedFrom] : undefined;
+  if (!scope) return fail('ERR_SNP_CRL_SCOPE', `the supplied CRL names no scope (issuingDistributionPoint): it may be the other hierarchy's CRL; ${ask.subject.cn ?? 'the intermediate'} needs ${dp.join(', ')}`);
+  if (!scope.some((u) => dp.includes(u))) {
+    fail('ERR_SNP_CRL_SCOPE', `the CRL covers ${scope.join(', ')}, but ${ask.subject.cn ?? 'the intermediate'} points to ${dp.join(', ')}`);
   }
   for (const c of [ask, leaf]) {
     const entry = findRevoked(crl, c.serialNumber);

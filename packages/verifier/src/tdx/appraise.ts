@@ -7,8 +7,9 @@
  * the record keeps the QVL order.
  */
 import {
-  PolicyError, CheckList, ConfigError, VerificationError, toHex, type Cache, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+  PolicyError, CheckList, ConfigError, VerificationError, systemClock, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
+import { checkInitdata } from '../initdata.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';
 import type { TdxCollateral, UpdateType } from './collateral.js';
 import { verifyEventLog, type CcelEvent } from './eventlog.js';
@@ -16,10 +17,10 @@ import { fetchTdxCollateral } from './fetch.js';
 import { TD_ATTR, hasTdAttribute, parseTdxQuote, type TdxQuote } from './parse.js';
 import { pckCaType } from './pck.js';
 import {
-  checkInitdata,
   checkTdxAttributes,
   evaluateTdxMeasurements,
   checkTdxTcbStatus,
+  checkTdxTcbEvaluationDataNumber,
   resolveTdxPolicy,
   type TdxPolicy,
   type TdxPolicyInput,
@@ -66,7 +67,10 @@ export interface TdxClaims {
   tcbStatus?: TdxTcbStatus | TdxTcbFailure;
   advisoryIds?: string[];
   tcbDate?: string;
+  /** The TCB Info's evaluation number (Intel raises it with every TCB recovery). */
   tcbEvaluationDataNumber?: number;
+  /** The QE Identity's evaluation number. */
+  qeIdentityTcbEvaluationDataNumber?: number;
   platformTcbStatus?: string;
   tdxModule?: { id: string; tcbStatus: string | undefined };
   qeTcbStatus?: string;
@@ -82,6 +86,8 @@ export interface AppraiseTdxOptions {
   collateral?: TdxCollateral;
   fetcher?: Fetcher;
   cache?: Cache;
+  /** Cancels the collateral fetches (as for the SNP and NVIDIA appraisals). */
+  signal?: AbortSignal | undefined;
   update?: UpdateType;
   pcsBase?: string;
   /** Intel SGX Root CA pins; default the real one. */
@@ -92,7 +98,7 @@ export interface AppraiseTdxOptions {
   collateralGraceMs?: number;
   /** CCEL log area: when given, RTMR0..3 must replay from it. */
   eventLog?: Uint8Array;
-  /** CoCo initdata document: when given, MRCONFIGID must be its SHA-384. */
+  /** CoCo initdata document: when given, MRCONFIGID must be its digest (`initdataDigest`, Kata's rule). */
   initdata?: Uint8Array;
   /** Receives claims as they become known (also when the appraisal then fails). */
   claims?: Partial<TdxClaims>;
@@ -177,6 +183,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     if (options.cache) o.cache = options.cache;
     if (options.update) o.update = options.update;
     if (options.pcsBase) o.base = options.pcsBase;
+    if (options.signal) o.fetch = { signal: options.signal };
     return fetchTdxCollateral(o);
   }, () => (options.collateral ? 'supplied' : 'fetched'));
 
@@ -192,6 +199,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   claims.tcbEvaluationDataNumber = tcbInfo.tcbEvaluationDataNumber;
   if (now > tcbInfo.nextUpdate) checks.warn(`tdx: TCB Info expired ${tcbInfo.nextUpdate.toISOString()}; accepted within the collateral grace period`);
   const qeIdentity = await checks.run('tdx.collateral.qeIdentity', async () => (await qeIdP()).qeIdentity, (q) => `eval #${q.tcbEvaluationDataNumber}`);
+  claims.qeIdentityTcbEvaluationDataNumber = qeIdentity.tcbEvaluationDataNumber;
   if (now > qeIdentity.nextUpdate) checks.warn(`tdx: QE Identity expired ${qeIdentity.nextUpdate.toISOString()}; accepted within the collateral grace period`);
   await checks.run('tdx.collateral.rootCrl', async () => {
     const [ti, qi, crl] = [await tcbInfoP(), await qeIdP(), await rootCrlP()];
@@ -239,6 +247,10 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     mrSeam: quote.body.mrSeam,
   };
   await checks.run('tdx.policy.tcbStatus', () => checkTdxTcbStatus(input.tcbStatus, policy), () => input.tcbStatus);
+  if (policy.minTcbEvaluationDataNumber) {
+    const numbers = { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber };
+    await checks.run('tdx.policy.tcbEvaluationDataNumber', () => checkTdxTcbEvaluationDataNumber(numbers, policy), (d) => d);
+  }
   await checks.run('tdx.policy.attributes', () => checkTdxAttributes(input, policy));
   // Every allowlist is evaluated and recorded (a document lists all that failed); the first failure stops.
   let firstFailure: PolicyError | undefined;
@@ -255,8 +267,22 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     } else checks.pass(o.id, o.detail);
   }
   if (firstFailure) throw firstFailure;
-  if (options.initdata) await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, options.initdata!));
+  if (options.initdata) {
+    const initdata = options.initdata;
+    await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, initdata, { tee: 'tdx' }), (got) => `MRCONFIGID = ${got.algorithm} digest of the initdata document`);
+  }
   return claims as TdxClaims;
+}
+
+/** Options of `verifyTdxQuote`: those of `appraiseTdxQuote`, with the time from `now` or `clock`. */
+export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'checks' | 'claims'> {
+  /** Verification time; default the clock's now. */
+  now?: Date;
+  /** Default the system clock. */
+  clock?: Clock;
+  /** Called with each check as it is recorded (ignored when `checks` is given: that list has its own). */
+  onCheck?: CheckListener;
+  checks?: CheckList;
 }
 
 /**
@@ -272,7 +298,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
  * `ERR_…` code. The claims always carry `tcbStatus` (null when not reached) and `advisoryIds`. Invalid options
  * throw a ConfigError (`ERR_ANCHORS_INVALID` for an empty anchor list).
  *
- * `now` is required here (no clock default). Defaults: `anchors` the pinned Intel SGX Root CA; `policy` none,
+ * Defaults: `now` from `clock` (the system clock); `signal` cancels the collateral fetches; `anchors` the pinned Intel SGX Root CA; `policy` none,
  * which keeps the strict rules (`acceptedTcbStatus: ['UpToDate']`, no DEBUG TD, SEPT_VE_DISABLE required, no
  * service-TD binding) and compares no measurement (recorded as skipped, with a warning). `collateral` absent:
  * the PCS collateral is read from `cache` or fetched through `fetcher` (base `pcsBase`, default Intel PCS);
@@ -283,19 +309,21 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
  * import { parsePolicy, verifyTdxQuote } from '@ccinfer/verifier';
  *
  * const policy = parsePolicy({ version: 1, tdx: { mrTd: [expectedMrTdHex] } });
- * const doc = await verifyTdxQuote(quote, { now: new Date(), policy: policy.tdx, fetcher: fetch });
+ * const doc = await verifyTdxQuote(quote, { policy: policy.tdx, fetcher: fetch, signal: AbortSignal.timeout(10_000) });
  * console.log(doc.ok, doc.claims['tcbStatus'], doc.claims['advisoryIds']);
  * ```
  */
-export async function verifyTdxQuote(quote: Uint8Array, options: Omit<AppraiseTdxOptions, 'checks' | 'claims'> & { checks?: CheckList }): Promise<VerificationDocument> {
-  const checks = options.checks ?? new CheckList();
+export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions = {}): Promise<VerificationDocument> {
+  const now = options.now ?? (options.clock ?? systemClock).now();
+  const checks = options.checks ?? new CheckList(options.onCheck);
   const claims: Partial<TdxClaims> = {};
+  const { clock: _clock, onCheck: _onCheck, ...rest } = options;
   try {
-    await appraiseTdxQuote(quote, { ...options, checks, claims });
+    await appraiseTdxQuote(quote, { ...rest, now, checks, claims });
   } catch (err) {
     // Evidence failures are recorded on the CheckList by the step that failed; anything else is the caller's.
     if (!checks.errors.length) throw err;
   }
   // DESIGN §7: tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
-  return checks.document('tdx', options.now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
+  return checks.document('tdx', now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
 }

@@ -38,6 +38,7 @@ export type TdxErrorCode =
   | 'ERR_TDX_MODULE_MISMATCH' // no TDX_xx identity, MRSIGNERSEAM or SEAMATTRIBUTES differ
   // policy.ts (PolicyError; the policy document itself is ERR_POLICY_INVALID from ../policy.ts)
   | 'ERR_TDX_TCB_STATUS' // status not in acceptedTcbStatus
+  | 'ERR_TDX_TCB_EVAL_NUMBER' // TCB Info / QE Identity tcbEvaluationDataNumber below minTcbEvaluationDataNumber
   | 'ERR_TDX_DEBUG'
   | 'ERR_TDX_SEPT_VE_DISABLE'
   | 'ERR_TDX_MRSERVICETD'
@@ -46,7 +47,6 @@ export type TdxErrorCode =
   | 'ERR_TDX_MRCONFIGID_MISMATCH'
   | 'ERR_TDX_MROWNER_MISMATCH'
   | 'ERR_TDX_MRSEAM_MISMATCH'
-  | 'ERR_TDX_INITDATA_MISMATCH' // MRCONFIGID != SHA-384(initdata)
   // eventlog.ts
   | 'ERR_TDX_EVENTLOG_MALFORMED' // ParseError
   | 'ERR_TDX_EVENTLOG_MISMATCH'; // VerificationError: replay does not reach the quote's RTMRs

@@ -4,7 +4,7 @@
  * untrusted for content (everything is verified after retrieval). Retries with back-off on 429/5xx come from
  * core `fetchBytes`.
  */
-import { ByteReader, CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
+import { ByteReader, CcinferError, CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
 import { parseCrl } from '../x509/crl.js';
 import {
   ISSUER_CHAIN_HEADERS,
@@ -85,6 +85,8 @@ async function getItem(
   try {
     res = await fetchBytes(url, { ...opts.fetch, fetcher: opts.fetcher });
   } catch (cause) {
+    // A cancelled appraisal is the caller's doing, not missing collateral: keep fetchBytes' ERR_FETCH_ABORTED.
+    if (opts.fetch?.signal?.aborted && cause instanceof CcinferError) throw cause;
     throw new CollateralError('ERR_TDX_COLLATERAL_MISSING', `could not fetch ${url}`, { cause });
   }
   let chain: Uint8Array | undefined;

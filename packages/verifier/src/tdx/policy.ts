@@ -5,8 +5,8 @@
  * bound to a service TD (MRSERVICETD ≠ 0) is refused unless allowed. An absent allowlist is not checked and
  * the appraisal says so in its warnings.
  */
-import { PolicyError, equalBytes, fromHex, sha384, toHex } from '@ccinfer/core';
-import { bool, enumList, hexList, object, type FieldErrors } from '../policy-schema.js';
+import { PolicyError, equalBytes, fromHex, toHex } from '@ccinfer/core';
+import { bool, enumList, hexList, int, object, type FieldErrors } from '../policy-schema.js';
 import type { TdxTcbStatus } from './tcb.js';
 
 export const TDX_TCB_STATUSES: readonly TdxTcbStatus[] = [
@@ -42,6 +42,12 @@ export interface TdxPolicy {
   requireSeptVeDisable?: boolean;
   /** Accept MRSERVICETD ≠ 0 (TD 1.5 service-TD binding). Default false. */
   allowServiceTd?: boolean;
+  /**
+   * Lowest accepted `tcbEvaluationDataNumber` of the TCB Info and of the QE Identity. Intel raises it with every
+   * TCB recovery; collateral from before the latest one is still signed and may still be before its
+   * `nextUpdate`, but it rates platforms by outdated rules. Absent: any number (not checked).
+   */
+  minTcbEvaluationDataNumber?: { tcbInfo?: number; qeIdentity?: number };
 }
 
 export type ResolvedTdxPolicy = TdxPolicy & Required<Pick<TdxPolicy, 'acceptedTcbStatus' | 'allowDebug' | 'requireSeptVeDisable' | 'allowServiceTd'>>;
@@ -65,7 +71,7 @@ const ACCEPTABLE = TDX_TCB_STATUSES.filter((s) => s !== 'Revoked');
 
 /** Validates the `tdx` section of a policy document (wired into `parsePolicy`); bad fields go to `errs`. */
 export function parseTdxPolicy(v: unknown, path: string, errs: FieldErrors): TdxPolicy | undefined {
-  const o = object(v, path, errs, [...TDX_ALLOWLISTS, 'acceptedTcbStatus', 'allowDebug', 'requireSeptVeDisable', 'allowServiceTd']);
+  const o = object(v, path, errs, [...TDX_ALLOWLISTS, 'acceptedTcbStatus', 'allowDebug', 'requireSeptVeDisable', 'allowServiceTd', 'minTcbEvaluationDataNumber']);
   if (!o) return undefined;
   const p: TdxPolicy = {};
   for (const k of TDX_ALLOWLISTS) {
@@ -77,6 +83,16 @@ export function parseTdxPolicy(v: unknown, path: string, errs: FieldErrors): Tdx
   for (const k of ['allowDebug', 'requireSeptVeDisable', 'allowServiceTd'] as const) {
     const b = bool(o[k], `${path}.${k}`, errs);
     if (b !== undefined) p[k] = b;
+  }
+  const minPath = `${path}.minTcbEvaluationDataNumber`;
+  const min = object(o['minTcbEvaluationDataNumber'], minPath, errs, ['tcbInfo', 'qeIdentity']);
+  if (min) {
+    const m: NonNullable<TdxPolicy['minTcbEvaluationDataNumber']> = {};
+    for (const k of ['tcbInfo', 'qeIdentity'] as const) {
+      const n = int(min[k], `${minPath}.${k}`, errs, 0, 0xffff_ffff);
+      if (n !== undefined) m[k] = n;
+    }
+    p.minTcbEvaluationDataNumber = m;
   }
   return p;
 }
@@ -124,6 +140,23 @@ export function checkTdxTcbStatus(status: TdxTcbStatus, policy: ResolvedTdxPolic
   }
 }
 
+/**
+ * The collateral's evaluation numbers against `minTcbEvaluationDataNumber` (Intel PCS API v4: TCB Info and
+ * Enclave Identity `tcbEvaluationDataNumber`, raised at each TCB recovery). Returns what was compared, or
+ * undefined when the policy sets no minimum.
+ */
+export function checkTdxTcbEvaluationDataNumber(got: { tcbInfo: number; qeIdentity: number }, policy: TdxPolicy): string | undefined {
+  const min = policy.minTcbEvaluationDataNumber;
+  if (!min || (min.tcbInfo === undefined && min.qeIdentity === undefined)) return undefined;
+  for (const k of ['tcbInfo', 'qeIdentity'] as const) {
+    const want = min[k];
+    if (want !== undefined && got[k] < want) {
+      throw new PolicyError('ERR_TDX_TCB_EVAL_NUMBER', `${k === 'tcbInfo' ? 'TCB Info' : 'QE Identity'} tcbEvaluationDataNumber ${got[k]} is below the policy minimum ${want} (collateral from before Intel's TCB recovery)`, { field: `minTcbEvaluationDataNumber.${k}`, expected: want, actual: got[k] });
+    }
+  }
+  return `TCB Info #${got.tcbInfo}, QE Identity #${got.qeIdentity} ≥ policy minimum`;
+}
+
 /** TD attributes and service-TD binding. */
 export function checkTdxAttributes(input: TdxPolicyInput, policy: ResolvedTdxPolicy): void {
   if (input.debug && !policy.allowDebug) throw new PolicyError('ERR_TDX_DEBUG', 'the TD is in DEBUG mode', { field: 'debug', expected: false, actual: true });
@@ -167,13 +200,3 @@ export function checkTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): 
   return unchecked;
 }
 
-/**
- * CoCo initdata binding (trustee kbs/docs/initdata.md): MRCONFIGID = SHA-384(initdata document bytes). The
- * 48-byte digest fills MRCONFIGID exactly.
- */
-export async function checkInitdata(mrConfigId: Uint8Array, initdata: Uint8Array): Promise<void> {
-  const d = await sha384(initdata);
-  if (!equalBytes(d, mrConfigId)) {
-    throw new PolicyError('ERR_TDX_INITDATA_MISMATCH', 'MRCONFIGID is not the SHA-384 of the initdata', { field: 'mrConfigId', expected: toHex(d), actual: toHex(mrConfigId) });
-  }
-}

@@ -11,7 +11,7 @@ import { STATUS_ENABLED } from '../nvidia/parse.js';
 import { createSimulatedNvidia, mintGpuEvidence, mintNvidiaCollateral, switchOpaque, type NvidiaCollateralSpec, type SimulatedNvidia } from './nvidia.js';
 import { encodeReport, signReport, simulatedAmd, type ReportFields, type SimulatedAmd } from './snp.js';
 import { mintIntelPki, mintTdxCollateral, mintTdxQuote, type SimulatedIntelPki, type TdxQuoteSpec } from './tdx.js';
-import { initdataDigest } from '../appraise.js';
+import { initdataDigest } from '../initdata.js';
 
 export interface BundleSpec {
   nonce: Uint8Array;
@@ -130,14 +130,14 @@ export async function mintBundle(spec: BundleSpec, material?: SimulatedPodMateri
     ...(spec.initdata !== undefined ? { initdata: spec.initdata } : {}),
   };
   if (spec.tee === 'tdx') {
-    const mrConfigId = spec.initdata !== undefined ? await initdataDigest(spec.initdata, 48) : undefined;
+    const mrConfigId = spec.initdata !== undefined ? await initdataDigest(spec.initdata, { tee: 'tdx' }) : undefined;
     const [{ quote }, tdx] = await Promise.all([
       mintTdxQuote(m.intel, { version: 4, ...spec.quote, reportData, ...(mrConfigId ? { mrConfigId } : {}) }),
       mintTdxBundleCollateral(m.intel, spec.now),
     ]);
     return { bundle: { ...common, cpu: { tee: 'tdx', quote }, collateral: { tdx, ...(nvidia ? { nvidia } : {}) } }, anchors: m.anchors };
   }
-  const hostData = spec.initdata !== undefined && !spec.report?.hostData ? { hostData: await initdataDigest(spec.initdata, 32) } : {};
+  const hostData = spec.initdata !== undefined && !spec.report?.hostData ? { hostData: await initdataDigest(spec.initdata, { tee: 'snp' }) } : {};
   const leaf = await m.amd.mintLeaf({ kind: 'vcek', ...(spec.report?.reportedTcb ? { tcb: spec.report.reportedTcb } : {}) });
   const report = await signReport(encodeReport({ ...hostData, ...spec.report, reportData }, m.amd.product), leaf.key);
   return {

@@ -143,7 +143,11 @@ export interface SimulatedAmd {
   chainPem(kind: 'vcek' | 'vlek'): string;
   mintLeaf(options: LeafOptions): Promise<{ key: KeyPair; der: Uint8Array }>;
   /** An ARK-signed CRL; `scope` adds an issuingDistributionPoint naming the VCEK (ASK) or VLEK (ASVK) CRL URL. */
-  mintCrl(options?: { revokedSerials?: (number | Uint8Array)[]; thisUpdate?: Date; nextUpdate?: Date; signer?: KeyPair; scope?: 'vcek' | 'vlek' }): Promise<Uint8Array>;
+  /**
+   * An ARK-signed CRL. `scope` (default `vcek`) names the hierarchy in an issuingDistributionPoint, as the KDS
+   * URL of that hierarchy's CRL; `none` leaves it out (the verifier then ties the CRL by where it fetched it).
+   */
+  mintCrl(options?: { revokedSerials?: (number | Uint8Array)[]; thisUpdate?: Date; nextUpdate?: Date; signer?: KeyPair; scope?: 'vcek' | 'vlek' | 'none' }): Promise<Uint8Array>;
 }
 
 export interface LeafOptions {
@@ -222,7 +226,7 @@ export async function createSimulatedAmd(product: SnpProductLine = 'Genoa'): Pro
         thisUpdate: o.thisUpdate ?? NOT_BEFORE,
         nextUpdate: o.nextUpdate ?? NOT_AFTER,
         revoked: (o.revokedSerials ?? []).map((serial) => ({ serial, reason: 1 })),
-        ...(o.scope ? { distributionPoint: [crlUrl(product, o.scope)] } : {}),
+        ...(o.scope !== 'none' ? { distributionPoint: [crlUrl(product, o.scope ?? 'vcek')] } : {}),
       });
     },
   };
@@ -246,7 +250,7 @@ export interface MintedSnpEvidence {
   leafKey: KeyPair;
 }
 
-/** A signed report with its leaf, chain and an empty CRL: valid evidence unless the fields say otherwise. */
+/** A signed report with its leaf, chain and an empty CRL of its hierarchy: valid evidence unless the fields say otherwise. */
 export async function mintSnpEvidence(
   sim: SimulatedAmd,
   fields: ReportFields = {},
@@ -256,6 +260,6 @@ export async function mintSnpEvidence(
   const leafOpts: LeafOptions = { kind, ...(fields.reportedTcb ? { tcb: fields.reportedTcb } : {}), ...(fields.chipId ? { chipId: fields.chipId } : {}), ...options.leaf };
   const leaf = await sim.mintLeaf(leafOpts);
   const report = await signReport(encodeReport(fields, sim.product, kind), options.signWith ?? leaf.key);
-  return { report, leaf: leaf.der, chain: sim.chainPem(kind), crl: await sim.mintCrl(), leafKey: leaf.key };
+  return { report, leaf: leaf.der, chain: sim.chainPem(kind), crl: await sim.mintCrl({ scope: kind }), leafKey: leaf.key };
 }
 

@@ -377,6 +377,7 @@ export interface QeIdentitySpec {
   nextUpdate?: Date;
   mrSigner?: Uint8Array;
   isvProdId?: number;
+  tcbEvaluationDataNumber?: number;
   levels?: IdentityLevelSpec[];
   corruptSignature?: boolean;
 }
@@ -387,7 +388,7 @@ export async function mintQeIdentity(pki: SimulatedIntelPki, spec: QeIdentitySpe
     version: spec.version ?? 2,
     issueDate: iso(spec.issueDate ?? DEFAULT_ISSUE_DATE),
     nextUpdate: iso(spec.nextUpdate ?? DEFAULT_NEXT_UPDATE),
-    tcbEvaluationDataNumber: 17,
+    tcbEvaluationDataNumber: spec.tcbEvaluationDataNumber ?? 17,
     miscselect: '00000000',
     miscselectMask: 'FFFFFFFF',
     attributes: toHex(QE_ATTRIBUTES).toUpperCase(),

@@ -64,11 +64,27 @@ describe('appraise: accepted pods', () => {
   it('TDX + 1 GPU: quote v4 bound to the session, MRCONFIGID = initdata digest, DCAP collateral from the bundle', async () => {
     const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
     const { nonce, bundle } = await pod(1, 0, { tee: 'tdx', initdata });
-    const mrConfigId = toHex(await initdataDigest(initdata, 48));
+    const mrConfigId = toHex(await initdataDigest(initdata, { tee: 'tdx' }));
     const r = await appraise(bundle, { nonce, anchors, now: NOW, policy: parsePolicy({ version: 1, tdx: { mrConfigId: [mrConfigId] } }) });
     expect(r.document.errors).toEqual([]);
     expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
     expect((r.document.claims['cpu'] as { mrConfigId: string }).mrConfigId).toBe(mrConfigId);
+  });
+
+  it("a bundle appraisal's signal cancels its TDX collateral fetches", async () => {
+    const { nonce, bundle } = await pod(0, 0, { tee: 'tdx' });
+    const { collateral: _dropped, ...bare } = bundle;
+    const ac = new AbortController();
+    const asked: string[] = [];
+    const fetcher = (url: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        asked.push(url);
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        queueMicrotask(() => ac.abort());
+      });
+    const r = await appraise(bare, { nonce, anchors, now: NOW, fetcher, signal: ac.signal });
+    expect(asked.some((u) => u.includes('/tdx/certification/v4/tcb'))).toBe(true);
+    failed(r.document, 'tdx.collateral', 'ERR_FETCH_ABORTED');
   });
 
   it('a pod without NVIDIA collateral passes only a policy that names the relaxation, with the skips reported', async () => {
@@ -81,12 +97,15 @@ describe('appraise: accepted pods', () => {
 
   it('initdata digest checked against HOST_DATA', async () => {
     const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
-    const hostData = await initdataDigest(initdata, 32);
+    const hostData = await initdataDigest(initdata, { tee: 'snp' });
     const { nonce, bundle } = await pod(0, 0, { initdata, report: { hostData } });
     const r = await appraise(bundle, { nonce, anchors, now: NOW });
     expect(r.document.checks.find((c) => c.id === 'initdata.digest')?.status).toBe('passed');
     const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
     failed((await appraise(other.bundle, { nonce: other.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
+    expect(r.document.claims).toMatchObject({ initdataDigest: toHex(hostData), initdataAlgorithm: 'sha384' });
+    const undeclared = await pod(0, 0, { initdata: 'version = "0.1.0"\n[data]\n', report: { hostData } });
+    failed((await appraise(undeclared.bundle, { nonce: undeclared.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MALFORMED');
   });
 });
 

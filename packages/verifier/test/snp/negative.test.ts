@@ -4,6 +4,7 @@ import { ParseError, der, fromUtf8 } from '@ccinfer/core';
 import { verifySnp, parseSnpReport, parseCertTable, PINNED_ANCHORS, vcekUrl, decodeTcb, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
 import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
+import { crlUrl } from '../../src/snp/collateral.js';
 import { expectCodeSync, flip } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -194,12 +195,40 @@ describe('verification errors', () => {
     failedWith(await run({ report: vlek.report, leaf: vlek.leaf, chain: vlek.chain, crl: await genoa.mintCrl({ scope: 'vcek' }) }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
   });
 
+  it('ERR_SNP_CRL_SCOPE: a VLEK chain whose ASVK is revoked does not pass on the VCEK CRL, scoped or not', async () => {
+    const vlek = await mintSnpEvidence(genoa, {}, { kind: 'vlek' });
+    const ev = { report: vlek.report, leaf: vlek.leaf, chain: vlek.chain };
+    // The ASVK (serial 3) is revoked on the VLEK CRL; the pod hands in the genuine, current VCEK CRL instead.
+    const vcekCrl = await genoa.mintCrl({ scope: 'none' });
+    failedWith(await run({ ...ev, crl: vcekCrl }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+    failedWith(await run({ ...ev, crl: vcekCrl }, { policy: { revocation: 'allow-unavailable' } }), 'ERR_SNP_CRL_SCOPE', 'snp.revocation');
+    // With a fetcher the verifier fetches the CRL at the ASVK's distribution point, and finds the ASVK there.
+    const vlekCrl = await genoa.mintCrl({ scope: 'none', revokedSerials: [3] });
+    const asked: string[] = [];
+    const fetcher = async (url: string): Promise<Response> => {
+      asked.push(url);
+      return new Response(new Uint8Array(url === crlUrl('Genoa', 'vlek') ? vlekCrl : vcekCrl));
+    };
+    failedWith(await run({ ...ev, crl: vcekCrl }, { fetcher }), 'ERR_SNP_REVOKED', 'snp.revocation');
+    expect(asked).toEqual([crlUrl('Genoa', 'vlek')]);
+    // Fetched from the right place, an unscoped CRL is tied to the hierarchy by that place.
+    const doc = await run(ev, { fetcher: async () => new Response(new Uint8Array(await genoa.mintCrl({ scope: 'none' }))) });
+    expect(doc.checks.find((c) => c.id === 'snp.revocation')?.status).toBe('passed');
+  });
+
   it('ERR_X509_CRL_SIGNATURE_INVALID / ERR_X509_CRL_EXPIRED', async () => {
     const ev = await mintSnpEvidence(genoa);
     const forged = await genoa.mintCrl({ signer: genoa.ask });
     failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: forged }), 'ERR_X509_CRL_SIGNATURE_INVALID', 'snp.revocation');
     const stale = await genoa.mintCrl({ nextUpdate: new Date('2026-01-01Z') });
     failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: stale }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
+    // Time: a CRL issued after `now` (a clock set back, or a CRL from the future) is not current either.
+    const early = await genoa.mintCrl({ thisUpdate: new Date(NOW.getTime() + 1000) });
+    failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: early }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
+    // One second past nextUpdate is refused; the last second before it is accepted.
+    const edge = await genoa.mintCrl({ nextUpdate: new Date(NOW.getTime() + 1000) });
+    expect((await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: edge })).ok).toBe(true);
+    failedWith(await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain, crl: edge }, { now: new Date(NOW.getTime() + 2000) }), 'ERR_X509_CRL_EXPIRED', 'snp.revocation');
   });
 
   it('ERR_SNP_REPORT_DATA_MISMATCH: binding differs', async () => {

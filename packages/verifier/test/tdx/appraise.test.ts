@@ -1,4 +1,5 @@
 /** Every verification, collateral and policy error code of the TDX appraisal, minted with the simulator. */
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, ConfigError, ParseError, PolicyError, VerificationError, fromHex, sha384, toHex, utf8, type CcinferError } from '@ccinfer/core';
 import {
@@ -168,13 +169,39 @@ describe('appraiseTdxQuote (simulated)', () => {
     expect(checks.checks.filter((c) => c.id.startsWith('tdx.policy.') && c.status === 'passed').length).toBeGreaterThanOrEqual(8);
   });
 
-  it('CoCo initdata bound in MRCONFIGID (SHA-384)', async () => {
-    const initdata = utf8('algorithm = "sha384"\nversion = "0.1.0"\n');
-    const digest = await sha384(initdata);
-    const ok = await appraise({ quote: { mrConfigId: digest }, options: { initdata } });
+  it('policy: minTcbEvaluationDataNumber refuses collateral from before a TCB recovery, still before nextUpdate', async () => {
+    // The simulated collateral is current (nextUpdate after now) and carries evaluation number 17.
+    const tcbInfo = await fails({ policy: { minTcbEvaluationDataNumber: { tcbInfo: 18 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    expect(tcbInfo).toMatchObject({ tcbEvaluationDataNumber: 17, qeIdentityTcbEvaluationDataNumber: 17, tcbStatus: 'UpToDate' });
+    await fails({ policy: { minTcbEvaluationDataNumber: { qeIdentity: 18 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    await fails({ collateral: { qeIdentity: { tcbEvaluationDataNumber: 16 } }, policy: { minTcbEvaluationDataNumber: { tcbInfo: 17, qeIdentity: 17 } } }, PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
+    const ok = await appraise({ collateral: { tcbInfo: { tcbEvaluationDataNumber: 19 }, qeIdentity: { tcbEvaluationDataNumber: 18 } }, policy: { minTcbEvaluationDataNumber: { tcbInfo: 19, qeIdentity: 18 } } });
+    await expect(ok.result).resolves.toMatchObject({ tcbEvaluationDataNumber: 19, qeIdentityTcbEvaluationDataNumber: 18 });
+    expect(ok.checks.checks.find((c) => c.id === 'tdx.policy.tcbEvaluationDataNumber')?.status).toBe('passed');
+    // Without a minimum nothing is compared (and no check is recorded).
+    const none = await appraise();
+    await none.result;
+    expect(none.checks.checks.some((c) => c.id === 'tdx.policy.tcbEvaluationDataNumber')).toBe(false);
+  });
+
+  it('policy document: minTcbEvaluationDataNumber keys and ranges', () => {
+    expect(parsePolicy({ version: 1, tdx: { minTcbEvaluationDataNumber: { tcbInfo: 17, qeIdentity: 17 } } }).tdx?.minTcbEvaluationDataNumber).toEqual({ tcbInfo: 17, qeIdentity: 17 });
+    for (const bad of [{ tcbInfo: -1 }, { tcbInfo: 1.5 }, { qeidentity: 17 }, 17]) {
+      const err = expectCodeSync(() => parsePolicy({ version: 1, tdx: { minTcbEvaluationDataNumber: bad } }), ConfigError, 'ERR_POLICY_INVALID') as ConfigError;
+      expect(err.fields.join()).toContain('$.tdx.minTcbEvaluationDataNumber');
+    }
+  });
+
+  it('CoCo initdata bound in MRCONFIGID with the algorithm the document declares (Kata: sha256 zero-padded)', async () => {
+    const initdata = utf8('algorithm = "sha256"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n');
+    const mrConfigId = new Uint8Array(48);
+    mrConfigId.set(new Uint8Array(createHash('sha256').update(initdata).digest()));
+    const ok = await appraise({ quote: { mrConfigId }, options: { initdata } });
     await expect(ok.result).resolves.toBeDefined();
     expect(ok.checks.checks.find((c) => c.id === 'tdx.policy.initdata')?.status).toBe('passed');
-    await fails({ options: { initdata } }, PolicyError, 'ERR_TDX_INITDATA_MISMATCH');
+    // SHA-384 of the same document (what this check used to demand) is not what Kata puts there.
+    await fails({ quote: { mrConfigId: await sha384(initdata) }, options: { initdata } }, VerificationError, 'ERR_INITDATA_MISMATCH');
+    await fails({ options: { initdata } }, VerificationError, 'ERR_INITDATA_MISMATCH');
   });
 
   it('verifyTdxQuote returns a document with claims also on rejection', async () => {
@@ -188,6 +215,38 @@ describe('appraiseTdxQuote (simulated)', () => {
     const garbage = await verifyTdxQuote(Uint8Array.of(4, 0, 2, 0), { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
     expect(garbage.ok).toBe(false);
     expect(garbage.errors[0]!.code).toBe('ERR_TDX_QUOTE_TRUNCATED');
+  });
+});
+
+describe('verifyTdxQuote options: clock, onCheck, signal (as the SNP and NVIDIA stacks)', () => {
+  it('takes the time from `clock` when `now` is absent, and reports each check to `onCheck` in order', async () => {
+    const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki)]);
+    const seen: string[] = [];
+    const doc = await verifyTdxQuote(quote, { clock: { now: () => SIMULATED_NOW }, collateral, anchors: pki.anchors, onCheck: (c) => seen.push(c.id) });
+    expect(doc.ok).toBe(true);
+    expect(doc.verifiedAt).toBe(SIMULATED_NOW.toISOString());
+    expect(seen).toEqual(doc.checks.map((c) => c.id));
+    // A clock years later: the same collateral is past its nextUpdate.
+    const late = await verifyTdxQuote(quote, { clock: { now: () => new Date('2030-01-01T00:00:00Z') }, collateral, anchors: pki.anchors });
+    expect(late.ok).toBe(false);
+    expect(late.errors.map((e) => e.code)).toContain('ERR_TDX_COLLATERAL_EXPIRED');
+  });
+
+  it('`signal` cancels the collateral fetches: ERR_FETCH_ABORTED, not missing collateral', async () => {
+    const { quote } = await mintTdxQuote(pki);
+    const ac = new AbortController();
+    const signals: (AbortSignal | null | undefined)[] = [];
+    const fetcher = (_url: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        signals.push(init?.signal);
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        if (signals.length === 4) ac.abort();
+      });
+    const doc = await verifyTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, signal: ac.signal });
+    expect(doc.ok).toBe(false);
+    expect(doc.checks.find((c) => c.id === 'tdx.collateral')).toMatchObject({ status: 'failed', code: 'ERR_FETCH_ABORTED' });
+    expect(signals).toHaveLength(4);
+    expect(signals.every((x) => x?.aborted)).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Conformance on every real quote of the TDX conformance vectors (test-support/vectors.ts) at its recorded time: every parsed field, the PCK
+ * Conformance on every real quote in test-vectors/tdx at its recorded time: every parsed field, the PCK
  * extension, every check, Intel's TCB status and advisory IDs, and the strict-policy verdict.
  */
 import { describe, expect, it } from 'vitest';
@@ -53,18 +53,18 @@ interface ExpectedQuote {
   };
 }
 
-describe.skipIf(!dir)('TDX conformance (shared/vectors/tdx)', () => {
-  const sets = dir ? vectorSets(dir) : [];
+describe('TDX conformance (test-vectors/tdx)', () => {
+  const sets = vectorSets(dir);
   it('has vector sets', () => {
     expect(sets.length).toBeGreaterThanOrEqual(5);
   });
   for (const set of sets) {
-    const exp = readJson<{ verification_time: string; quotes: ExpectedQuote[] }>(dir!, set, 'expected.json');
+    const exp = readJson<{ verification_time: string; quotes: ExpectedQuote[] }>(dir, set, 'expected.json');
     const now = new Date(exp.verification_time);
-    const collateral = readCollateralDir(join(dir!, set));
+    const collateral = readCollateralDir(join(dir, set));
     for (const q of exp.quotes) {
       describe(`${set}/${q.file}`, () => {
-        const bytes = readBytes(dir!, set, q.file);
+        const bytes = readBytes(dir, set, q.file);
 
         it('parses every field', () => {
           expect(bytes.length).toBe(q.size);

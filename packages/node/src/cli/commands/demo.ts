@@ -44,7 +44,7 @@ async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, sw
       ? {
           snp: {
             measurements: [SIMULATED_MEASUREMENT],
-            hostData: [toHex(await initdataDigest(initdata, 32))],
+            hostData: [toHex(await initdataDigest(initdata, { tee: 'snp' }))],
             vmpl: [0],
             productLines: ['Genoa'],
             // The simulated Genoa's firmware and TCB (`DEFAULT_TCB` of the simulator): nothing older is accepted.
@@ -56,7 +56,7 @@ async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, sw
           tdx: {
             mrTd: [toHex(TD_MRTD)],
             ...Object.fromEntries(TD_RTMRS.map((r, i) => [`rtmr${i}`, [toHex(r)]])),
-            mrConfigId: [toHex(await initdataDigest(initdata, 48))],
+            mrConfigId: [toHex(await initdataDigest(initdata, { tee: 'tdx' }))],
             mrSeam: [toHex(TD_MRSEAM)],
             mrOwner: [toHex(TD_MROWNER)],
           },

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { ConfigError } from '@ccinfer/core';
 import { loadAnchors, loadPolicy, parse, readInput, required } from '../args.js';
 import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies } from '../../keybroker/index.js';
+import { parsePolicyJson } from '@ccinfer/verifier';
 import { parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
@@ -36,10 +37,9 @@ export const keybrokerCommand: Command = {
     const policyPath = required(values.policy, '--policy', usage);
     let policies;
     try {
-      policies = parseResourcePolicies(JSON.parse(new TextDecoder().decode(await readInput(io, policyPath, 'resource policy'))));
+      policies = parseResourcePolicies(parsePolicyJson(new TextDecoder().decode(await readInput(io, policyPath, 'resource policy'))));
     } catch (err) {
       if (err instanceof ConfigError) throw new UsageError(`resource policy ${policyPath} is invalid:\n  ${err.fields.join('\n  ')}`);
-      if (err instanceof SyntaxError) throw new UsageError(`resource policy ${policyPath} is not JSON`);
       throw err;
     }
     const ttl = values['session-ttl'] !== undefined ? Number(values['session-ttl']) : undefined;

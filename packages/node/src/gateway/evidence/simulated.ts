@@ -59,7 +59,7 @@ async function snpSource(material: SimulatedPodMaterial, options: SimulatedProvi
   const { amd } = material;
   const leaf = await amd.mintLeaf({ kind: 'vcek', ...(options.report?.reportedTcb ? { tcb: options.report.reportedTcb } : {}) });
   // HOST_DATA = the CoCo initdata digest, as the host sets it at launch.
-  const hostData = options.initdata !== undefined ? await initdataDigest(options.initdata, 32) : undefined;
+  const hostData = options.initdata !== undefined ? await initdataDigest(options.initdata, { tee: 'snp' }) : undefined;
   return {
     async report(reportData) {
       const fields: ReportFields = { ...(hostData ? { hostData } : {}), ...options.report, reportData };
@@ -87,7 +87,7 @@ export async function simulatedCpuSource(
   options: Pick<SimulatedProviderOptions, 'tee' | 'initdata' | 'report' | 'quote'>,
 ): Promise<CpuEvidenceSource> {
   return options.tee === 'tdx'
-    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, 48) : undefined)
+    ? tdxSource(material, options, options.initdata !== undefined ? await initdataDigest(options.initdata, { tee: 'tdx' }) : undefined)
     : snpSource(material, options);
 }
 
