@@ -108,7 +108,7 @@ d('NVIDIA conformance: appraisal of every device set', () => {
   });
 
   it('the nonce files agree with the SPDM request nonce', () => {
-    for (const set of ['h100-pcie-545.00-nvtrust2023-rims', 'h100-pcie-550.90.07-nvtrust2025-nrasv4', 'h200-595.71.05-tinfoil-nras-tdxbind', 'b200-gb100-575.32-asdk', 'nvswitch-ls10-96.10.55.00.01-rim']) {
+    for (const set of ['h100-pcie-545.00-nvtrust2023-rims', 'h100-pcie-550.90.07-nvtrust2025-nrasv4', 'h200-595.71.05-tinfoil-nras-tdxbind', 'b200-gb100-575.32-asdk', 'nvswitch-ls10-96.10.55.00.01-rim', 'rtxpro6000-gb202-595.58.03-trustee']) {
       expect(readText(V, set, 'nonce.txt').trim()).toBe(readJson(V, set, 'expected.json').request.nonce);
     }
   });
@@ -118,6 +118,21 @@ d('NVIDIA conformance: appraisal of every device set', () => {
     expect(claims.arch).toBe('blackwell');
     expect(claims.chip).toBe('GB100');
     expect(claims.driverRimId).toBe('NV_GPU_CC_DRIVER_GB100_575.32');
+  });
+
+  it('RTX PRO 6000 Blackwell (GB202), real: 8-byte GPU_INFO with a non-zero upper half verifies end to end', async () => {
+    const set = 'rtxpro6000-gb202-595.58.03-trustee';
+    const r = parseReport(readBytes(V, set, 'report.bin'), 'gpu');
+    // Finding 7 of the outside review: GPU_INFO reads 0x00000002_000001b0; the architecture is the lower word.
+    expect(r.response.opaque.gpuInfo).toBe(0x1b0);
+    expect(r.response.opaque.gpuInfoHigh).toBe(2);
+    const { claims, checks } = await appraise(set);
+    const by = Object.fromEntries(checks.checks.map((c) => [c.id, c.status]));
+    expect([by['gpu0.arch'], by['gpu0.chain'], by['gpu0.fwid'], by['gpu0.nonce'], by['gpu0.signature']]).toEqual(['passed', 'passed', 'passed', 'passed', 'passed']);
+    expect(claims.arch).toBe('blackwell');
+    expect(claims.chip).toBe('GB20X');
+    expect(claims.driverRimId).toBe('NV_GPU_CC_DRIVER_GB202_595.58.03');
+    expect(claims.vbiosRimId).toBe('NV_GPU_VBIOS_G153_0210_895_9802740001');
   });
 
   it('trailing zero byte after the signature: signed range found structurally', async () => {
