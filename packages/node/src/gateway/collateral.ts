@@ -69,6 +69,7 @@ import {
   type Certificate,
   type TdxCollateral,
 } from '@ccinfer/verifier';
+import { BoundedMap } from '@ccinfer/core/internal';
 import { defaultDiskCache } from '../disk-cache.js';
 
 export interface CollateralAttacher {
@@ -132,7 +133,8 @@ export function createCollateralAttacher(options: CollateralAttacherOptions = {}
   const ocspTtlMs = options.ocspTtlMs ?? HOUR;
   const fetchOpts = options.fetch ?? {};
   const inflight = new Map<string, Promise<unknown>>();
-  const failedAt = new Map<string, number>();
+  // Keys come from evidence (chip ids, FMSPCs, RIM ids): bounded, so odd evidence cannot grow it without end.
+  const failedAt = new BoundedMap<string, number>(1024);
 
   /**
    * One item, shared by concurrent attests. `load(online)` reads the cache and, when online, the network;
