@@ -48,7 +48,9 @@ import {
   type GatewayKey,
   type SessionCrypto,
 } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider, nodeSessionCrypto } from '@ccinfer/node';
+import { nodeSessionCrypto } from '@ccinfer/node';
+import { createGateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider } from '@ccinfer/node/simulator';
 import { Identity, deriveResponseKeys, encryptChunk, EXPORT_LABEL, EXPORT_LENGTH, bytesToHex } from 'ehbp';
 import type { BenchCase } from '../types.js';
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `ccinfer` executable: wires the CLI to the process (files, network, signals, exit status). */
+/** The `ccinfer` executable (package `bin`): wires the CLI to the process (files, network, signals, exit status). */
 import { readFile, writeFile } from 'node:fs/promises';
 import { main } from './cli/main.js';
 import type { CliIo } from './cli/types.js';

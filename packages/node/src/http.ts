@@ -1,10 +1,10 @@
 /**
- * HTTP plumbing shared by the pod-side servers (gateway, key broker) and the `ccinfer proxy`: bounded body
- * reading, the hop-by-hop field set, and listening / closing a server. Every body read here comes from an
+ * HTTP plumbing shared by the pod-side servers (gateway, key broker): bounded body reading, the hop-by-hop
+ * field set, and listening / closing a server. Every body read here comes from an
  * untrusted peer, so each read has a byte limit and stops at the first byte beyond it.
  */
 import { once } from 'node:events';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { concat } from '@ccinfer/core';
 
@@ -38,12 +38,6 @@ export async function* boundedChunks(body: AsyncIterable<Uint8Array>, limit: num
     if (total > limit) throw new BodyTooLarge(limit);
     yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
-}
-
-/** The request body, none for GET / HEAD (whose bodies have no defined meaning, RFC 9110 §9.3.1–9.3.2). */
-export async function readRequestBody(req: IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
-  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
-  return readBody(req, limit);
 }
 
 /** `http://host:port` of a listening server; IPv6 hosts in brackets (RFC 3986 §3.2.2). */
