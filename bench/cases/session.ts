@@ -35,10 +35,7 @@ import {
   concat,
   decodeRequest,
   decryptResponseStream,
-  encodeContentChunk,
   encodeRequest,
-  encodeResponseEnd,
-  encodeResponseHead,
   generateGatewayKey,
   BhttpResponseDecoder,
   CHUNK_SIZE,
@@ -48,6 +45,7 @@ import {
   type GatewayKey,
   type SessionCrypto,
 } from '@ccinfer/core';
+import { encodeContentChunk, encodeResponseEnd, encodeResponseHead } from '@ccinfer/core/internal';
 import { nodeSessionCrypto } from '@ccinfer/node';
 import { createGateway } from '@ccinfer/node/gateway';
 import { createSimulatedProvider } from '@ccinfer/node/simulator';

@@ -12,10 +12,7 @@ import {
   concat,
   decapsulateRequest,
   decodeRequest,
-  encodeContentChunk,
   encodeResponse,
-  encodeResponseEnd,
-  encodeResponseHead,
   MEDIA_TYPE_CHUNKED_REQUEST,
   MEDIA_TYPE_CHUNKED_RESPONSE,
   MEDIA_TYPE_REQUEST,
@@ -25,6 +22,7 @@ import {
   type KeyLookup,
   type SessionCrypto,
 } from '@ccinfer/core';
+import { encodeContentChunk, encodeResponseEnd, encodeResponseHead } from '@ccinfer/core/internal';
 import { BodyTooLarge, boundedChunks, readBody } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
 import { Slots, type GatewayLog } from './slots.js';

@@ -6,24 +6,8 @@
  * trailerField, when present, must be 1 (AMD certificates issued 2022–2023 encode it explicitly, later ones omit
  * it; both are valid DER of the same value).
  */
-import {
-  ParseError,
-  VerificationError,
-  Tag,
-  bs,
-  children,
-  concat,
-  decodeDer,
-  readOid,
-  readSmallInt,
-  readUnsigned,
-  sequence,
-  subtle,
-  toHex,
-  type DerNode,
-  type HashName,
-} from '@ccinfer/core';
-import { BoundedMap } from '@ccinfer/core/internal';
+import { ParseError, VerificationError, concat, subtle, toHex, type HashName } from '@ccinfer/core';
+import { BoundedMap, Tag, bs, children, decodeDer, readOid, readSmallInt, readUnsigned, sequence, type DerNode } from '@ccinfer/core/internal';
 import { parseAlgorithm, type AlgorithmIdentifier } from './certificate.js';
 import { OID } from './oids.js';
 
