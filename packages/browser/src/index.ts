@@ -79,6 +79,8 @@ export {
   // snp/parse
   parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion,
   type SigningKey,
+  // snp/endorsement
+  parseEndorsementKey, type AmdEndorsementKey,
   // snp/collateral
   vcekUrl, certChainUrl, crlUrl, KDS_BASE,
   // snp/policy

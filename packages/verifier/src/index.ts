@@ -10,6 +10,7 @@ export { PINNED_ANCHORS, parseAnchors, type TrustAnchors } from './anchors.js';
 export { parsePolicy, parsePolicyText, type Policy, type FreshnessPolicy } from './policy.js';
 export { parseCertificate, parseCertificates, verifyChain, parseCrl, verifyCrl, ChainCache, type Certificate, type TrustAnchor, type Crl } from './x509/index.js';
 export { parseSnpReport, REPORT_SIZE as SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion, type SigningKey } from './snp/parse.js';
+export { parseEndorsementKey, type AmdEndorsementKey } from './snp/endorsement.js';
 export { vcekUrl, certChainUrl, crlUrl, KDS_BASE } from './snp/collateral.js';
 export { evaluateSnpPolicy, type SnpPolicy } from './snp/policy.js';
 export { decodeSevReportJson, encodeSevReportJson } from './snp/serde-json.js';

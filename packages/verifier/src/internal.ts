@@ -7,7 +7,6 @@
  */
 export { clearKeyCache, ecdsaDerToP1363 } from './x509/index.js';
 export { productFromCpuid, decodeTcb } from './snp/parse.js';
-export { parseEndorsementKey, type AmdEndorsementKey } from './snp/endorsement.js';
 export { parseCertTable, CERT_TABLE_GUID } from './snp/collateral.js';
 export { parseSnpPolicy } from './snp/policy.js';
 export { hasTdAttribute, TD_ATTR } from './tdx/parse.js';

@@ -4,8 +4,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseSnpReport, verifySnp, parseCertificate, parseCertificates, verifyChain, PINNED_ANCHORS, type SnpPolicy } from '../../src/index.js';
-import { parseEndorsementKey } from '../../src/internal.js';
+import { parseSnpReport, verifySnp, parseCertificate, parseCertificates, verifyChain, PINNED_ANCHORS, parseEndorsementKey, type SnpPolicy } from '../../src/index.js';
 import { toHex } from '@ccinfer/core';
 import { vectorsDir, vectorSets, readBytes, readJson, readText } from '../../../../test-support/vectors.js';
 
