@@ -6,8 +6,10 @@
  * budget was set); `bundle.ppcie.strict.*` appraise the same system carrying its RIMs (3 distinct) and OCSP
  * responses (16) under the strict default GPU policy.
  */
-import { concat, generateGatewayKey, randomBytes, reverse, subtle, toHex } from '@ccinfer/core';
-import { appraise, parsePolicy, parseCertificates, parseNvidiaReport, ChainCache, clearKeyCache, ecdsaDerToP1363, type Certificate } from '@ccinfer/verifier';
+import { concat, generateGatewayKey, randomBytes, subtle, toHex } from '@ccinfer/core';
+import { reverse } from '@ccinfer/core/internal';
+import { appraise, parsePolicy, parseCertificates, parseNvidiaReport, ChainCache, type Certificate } from '@ccinfer/verifier';
+import { clearKeyCache, ecdsaDerToP1363 } from '@ccinfer/verifier/internal';
 import { mintBundle } from '@ccinfer/verifier/testing';
 import type { BenchCase } from '../types.js';
 

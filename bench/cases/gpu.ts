@@ -11,9 +11,6 @@ import { CheckList, fromHex, subtle } from '@ccinfer/core';
 import {
   ChainCache,
   appraiseNvidiaDevice,
-  checkPpcieTopology,
-  clearKeyCache,
-  ecdsaDerToP1363,
   parseCertificates,
   parseNvidiaReport,
   parseRim,
@@ -22,6 +19,7 @@ import {
   PINNED_ANCHORS,
   type GpuClaims,
 } from '@ccinfer/verifier';
+import { checkPpcieTopology, clearKeyCache, ecdsaDerToP1363 } from '@ccinfer/verifier/internal';
 import type { BenchCase } from '../types.js';
 
 const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');

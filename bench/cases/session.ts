@@ -35,10 +35,7 @@ import {
   concat,
   decodeRequest,
   decryptResponseStream,
-  encodeContentChunk,
   encodeRequest,
-  encodeResponseEnd,
-  encodeResponseHead,
   generateGatewayKey,
   BhttpResponseDecoder,
   CHUNK_SIZE,
@@ -48,7 +45,10 @@ import {
   type GatewayKey,
   type SessionCrypto,
 } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider, nodeSessionCrypto } from '@ccinfer/node';
+import { encodeContentChunk, encodeResponseEnd, encodeResponseHead } from '@ccinfer/core/internal';
+import { nodeSessionCrypto } from '@ccinfer/node';
+import { createGateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider } from '@ccinfer/node/simulator';
 import { Identity, deriveResponseKeys, encryptChunk, EXPORT_LABEL, EXPORT_LENGTH, bytesToHex } from 'ehbp';
 import type { BenchCase } from '../types.js';
 

@@ -6,8 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { reverse, concat, subtle } from '@ccinfer/core';
-import { verifySnp, ChainCache, clearKeyCache, parseCertificate, parseCertificates } from '@ccinfer/verifier';
+import { concat, subtle } from '@ccinfer/core';
+import { reverse } from '@ccinfer/core/internal';
+import { verifySnp, ChainCache, parseCertificate, parseCertificates } from '@ccinfer/verifier';
+import { clearKeyCache } from '@ccinfer/verifier/internal';
 import type { BenchCase } from '../types.js';
 
 const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');

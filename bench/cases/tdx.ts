@@ -9,16 +9,15 @@ import { join } from 'node:path';
 import { concat, sha256, subtle } from '@ccinfer/core';
 import {
   ChainCache,
-  clearKeyCache,
   parseCertificates,
   parseCrl,
   parseQeIdentityResponse,
   parseTcbInfoResponse,
   parseTdxQuote,
-  ecdsaDerToP1363,
   verifyTdxQuote,
   type TdxCollateral,
 } from '@ccinfer/verifier';
+import { clearKeyCache, ecdsaDerToP1363 } from '@ccinfer/verifier/internal';
 import type { BenchCase } from '../types.js';
 
 const VECTORS = process.env['CCINFER_VECTORS'] ?? join(import.meta.dirname, '../../test-vectors');

@@ -5,7 +5,9 @@
 //                                                            a real pod (pinned vendor roots, your policy)
 //   node index.mjs                                           starts a simulated pod on 127.0.0.1 first
 import OpenAI from 'openai';
-import { createGateway, createSecureClient, createSimulatedProvider, parsePolicy, startModelServer } from '@ccinfer/node';
+import { createSecureClient, parsePolicy } from '@ccinfer/node';
+import { createGateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider, startModelServer } from '@ccinfer/node/simulator';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 

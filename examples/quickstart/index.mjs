@@ -6,7 +6,9 @@
 //   node index.mjs                                           starts a simulated pod on 127.0.0.1 first
 //
 // Nothing but a fresh nonce is sent to the pod until its hardware evidence has been appraised.
-import { createGateway, createSecureClient, createSimulatedProvider, parsePolicy, startModelServer } from '@ccinfer/node';
+import { createSecureClient, parsePolicy } from '@ccinfer/node';
+import { createGateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider, startModelServer } from '@ccinfer/node/simulator';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { webcrypto as crypto } from 'node:crypto';
-import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies, toHex } from '@ccinfer/node';
+import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies } from '@ccinfer/node/keybroker';
 import { parsePolicy } from '@ccinfer/verifier';
 import { openKbsResponse } from '@ccinfer/verifier/trustee';
 import { mintKbsAttestation, simulatedPodMaterial } from '@ccinfer/verifier/testing';
@@ -90,7 +90,7 @@ export async function main({ log = console.log } = {}) {
     // 3a. The approved pod.
     const good = await podFetchKey(url, { measurement: APPROVED });
     const plain = good.ok ? await decryptWeights(good.key, new Uint8Array(await readFile(join(dir, 'weights.bin.enc')))) : undefined;
-    const decrypted = plain !== undefined && toHex(plain) === toHex(weights);
+    const decrypted = plain !== undefined && Buffer.from(plain).equals(Buffer.from(weights));
     log(`approved pod: ${decrypted ? 'received the key and decrypted the weights' : `refused (${good.step} ${good.status})`}`);
 
     // 3b. A pod running other software (another launch measurement).

@@ -17,7 +17,6 @@ import {
   concat,
   decodeResponse,
   encodeRequest,
-  encodeVarint,
   fromUtf8,
   parseCollateralFile,
   loadCollateralFile,
@@ -30,6 +29,7 @@ import {
   type Fields,
   type SecureClientOptions,
 } from '@ccinfer/core';
+import { encodeVarint } from '@ccinfer/core/internal';
 import { appraise, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { proxiedFetcher, TieredCache } from './collateral.js';
 import { IndexedDbCache } from './idb-cache.js';

@@ -1,7 +1,7 @@
 /**
- * @ccinfer/browser — verify a confidential pod from a web page, then talk to it and upload to it end-to-end
- * encrypted. Web APIs only. Re-exports the runtime-agnostic API of @ccinfer/core and @ccinfer/verifier.
- */
+  * @ccinfer/browser — verify a confidential pod from a web page, then talk to it and upload to it end-to-end
+  * encrypted. Web APIs only. Re-exports the runtime-agnostic API of @ccinfer/core and @ccinfer/verifier.
+  */
 export { createSecureClient, browserAppraiser, BrowserSecureClient, type BrowserClientOptions, type UploadOptions } from './client.js';
 export { sealFor, sealParts, UPLOAD_CHUNK, type SealProgress, type ProgressListener } from './seal.js';
 export { IndexedDbCache } from './idb-cache.js';
@@ -15,24 +15,16 @@ export {
   CcinferError, ParseError, VerificationError, CollateralError, PolicyError, ConfigError, SessionError,
   TransportError, asCcinferError, type ErrorCode, type CcinferErrorOptions,
   // bytes
-  ByteReader, toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes,
-  isZero, snapshot, reverse,
+  toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes,
   // crypto
-  webcrypto, subtle, setCryptoProvider, bs, digest, sha256, sha384, sha512, randomBytes, type CryptoProvider,
+  subtle, setCryptoProvider, digest, sha256, sha384, sha512, randomBytes, type CryptoProvider,
   type HashName,
-  // der
-  Tag, decodeDer, children, expectTag, sequence, readOid, readUnsigned, readSmallInt, readBoolean, readBitStringBytes,
-  readBitFlags, readOctets, readString, readTime, tlv, der, type DerNode,
   // runtime
   systemClock, MemoryCache, fetchBytes, cachedFetch, type Clock, type Fetcher, type Cache, type CacheEntry,
   type FetchBytesOptions, type FetchedBytes,
   // collateral-file
   encodeCollateralFile, parseCollateralFile, loadCollateralFile, RecordingCache, COLLATERAL_FILE_FORMAT,
   type CollateralFile, type CollateralFileErrorCode,
-  // object
-  definedOnly,
-  // json
-  duplicateJsonKey,
   // document
   CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument,
   // session/errors
@@ -42,13 +34,13 @@ export {
   SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type TdxEvidence, type GpuEvidence,
   type Collateral, type AttestRequest,
   // session/binding
-  ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput,
+  ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, verifyBinding, type BindingScheme,
   // session/seal
   sealToKeyConfig, openSealed, type SealOptions,
   // session/backend
   webCryptoSessionCrypto, type SessionCrypto, type X25519KeyPair, type PrivateKeyHandle, type AeadKeyHandle,
   // session/keyconfig
-  parseKeyConfig, encodeKeyConfig, parseKeyConfigList, encodeKeyConfigList, selectAlgorithm, type KeyConfig,
+  parseKeyConfig, encodeKeyConfig, parseKeyConfigList, encodeKeyConfigList, type KeyConfig,
   type SymmetricAlgorithm,
   // session/hpke
   KEM_X25519_HKDF_SHA256, KDF_HKDF_SHA256, AEAD_AES_128_GCM, AEAD_AES_256_GCM, SUPPORTED_ALGORITHMS,
@@ -59,16 +51,12 @@ export {
   ChunkedResponseEncoder, ChunkedResponseDecoder, decryptResponseStream, type KeyLookup, type EncapsulateOptions,
   type DecapsulateOptions,
   // session/bhttp
-  encodeRequest, decodeRequest, encodeResponse, decodeResponse, encodeResponseHead, encodeContentChunk,
-  encodeResponseEnd, BhttpResponseDecoder, BHTTP_LIMITS, type BhttpRequest, type BhttpResponse,
+  encodeRequest, decodeRequest, encodeResponse, decodeResponse,
+  BhttpResponseDecoder, BHTTP_LIMITS, type BhttpRequest, type BhttpResponse,
   type BhttpResponseEvent, type Fields,
-  // session/varint
-  encodeVarint, readVarint,
   // session/binding-trustee
-  canonicalJson, parseTeePubKey, parseKbsRuntimeData, trusteeDigest, trusteeGpuNonce, trusteePrimaryRuntimeData,
-  trusteeReportData, encodeTrusteeKeyConfig, decodeTrusteeKeyConfig, parseTrusteeAdditionalEvidence,
-  encodeTrusteeAdditionalEvidence, isSwitchArch, trusteeReportData64, trusteeKbsBinding, type TrusteeBindingErrorCode,
-  type TeePubKey, type KbsRuntimeData, type TrusteeNvidiaDevice,
+  trusteeKbsBinding, type TrusteeBindingErrorCode,
+  type TeePubKey,
   // client/secure-client
   SecureClient, ATTEST_PATH, OHTTP_PATH, PROBLEM_PREFIX, type SecureClientOptions, type SecureClientEvents,
   type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody,
@@ -88,18 +76,17 @@ export {
   verifyChain, ChainCache, type TrustAnchor,
   // x509/crl
   parseCrl, verifyCrl, type Crl,
-  // x509/signature
-  clearKeyCache, ecdsaDerToP1363,
   // snp/parse
-  parseSnpReport, productFromCpuid, decodeTcb, SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion,
-  decodeSevReportJson, encodeSevReportJson,
+  parseSnpReport, SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion,
   type SigningKey,
   // snp/endorsement
   parseEndorsementKey, type AmdEndorsementKey,
   // snp/collateral
-  vcekUrl, certChainUrl, crlUrl, parseCertTable, CERT_TABLE_GUID, KDS_BASE,
+  vcekUrl, certChainUrl, crlUrl, KDS_BASE,
   // snp/policy
-  evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy,
+  evaluateSnpPolicy, type SnpPolicy,
+  // snp/serde-json
+  decodeSevReportJson, encodeSevReportJson,
   // snp/appraise
   appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions,
   // snp/errors
@@ -110,21 +97,17 @@ export {
   predicateMeasurements, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement, type InTotoSubject, signerIdentity, FULCIO_OID,
   type SignerIdentity, type ProvenanceErrorCode,
   // tdx/parse
-  parseTdxQuote, hasTdAttribute, TD_ATTR, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader,
-  // tdx/pck
-  parseSgxExtension, pckExtension, pckCaType, SGX_EXTENSION_OID, type SgxExtension,
-  // tdx/verify
-  parsePckChain, type PckChain,
+  parseTdxQuote, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader,
   // tdx/collateral
-  tcbInfoUrl, qeIdentityUrl, pckCrlUrl, decodeIssuerChainHeader, parseTcbInfoResponse, parseQeIdentityResponse,
-  normalizeCrl, collateralFromDcapQvl, PCS_BASE, ROOT_CA_CRL_URL, type TdxCollateral, type TcbInfo, type QeIdentity,
+  tcbInfoUrl, qeIdentityUrl, pckCrlUrl, parseTcbInfoResponse, parseQeIdentityResponse,
+  collateralFromDcapQvl, PCS_BASE, ROOT_CA_CRL_URL, type TdxCollateral, type TcbInfo, type QeIdentity,
   type TcbLevel, type UpdateType,
   // tdx/fetch
   fetchTdxCollateral, type FetchTdxCollateralOptions,
   // tdx/tcb
-  evaluateTdxTcb, type TdxTcbStatus, type TdxTcbFailure, type TcbEvaluation,
+  type TdxTcbStatus,
   // tdx/policy
-  parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy,
+  DEFAULT_TDX_POLICY, type TdxPolicy,
   // tdx/eventlog
   parseCcel, replayRtmrs, verifyEventLog, type CcelEvent,
   // tdx/appraise
@@ -132,25 +115,18 @@ export {
   // tdx/errors
   type TdxErrorCode,
   // nvidia/parse
-  parseNvidiaReport, parseOpaqueData, OpaqueType, type NvidiaReport, type OpaqueData, type MeasurementBlock,
+  parseNvidiaReport, type NvidiaReport,
   type DeviceKind,
   // nvidia/verify
-  identifyDevice, leafFwid, checkFwid, checkNvidiaNonce, verifyNvidiaReportSignature, verifyDeviceChain, ueid,
   type GpuArch, type GpuChip,
   // nvidia/rim
-  parseRim, verifyRim, compareGolden, driverRimId, vbiosRimId, type Rim, type RimMeasurement, type GoldenResult,
-  type MeasurementMismatch,
-  // nvidia/ocsp
-  buildOcspRequest, parseOcspResponse, checkOcspResponse, certIdFor, type OcspMode, type OcspResponse,
-  type OcspResult,
+  parseRim, verifyRim, type Rim, type RimMeasurement,
   // nvidia/nras
-  verifyNrasToken, verifyNras, parseDetachedEat, type NrasOptions, type NrasResult, type VerifyNrasOptions,
+  verifyNrasToken, verifyNras, type NrasOptions, type NrasResult, type VerifyNrasOptions,
   // nvidia/collateral
-  rimUrl, parseRimServiceResponse, RIM_SERVICE_URL, NVIDIA_OCSP_URL, NRAS_JWKS_URL,
+  rimUrl, RIM_SERVICE_URL, NVIDIA_OCSP_URL, NRAS_JWKS_URL,
   // nvidia/policy
-  parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPolicy, type GpuMode,
-  // nvidia/topology
-  checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice,
+  type GpuPolicy, type GpuMode,
   // nvidia/appraise
   appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions,
   type VerifyGpuOptions, type RimInput,

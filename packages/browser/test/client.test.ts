@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkedRequestDecoder, ChunkedRequestEncoder, ConfigError, MemoryCache, SessionError, TransportError, concat, generateGatewayKey, parseKeyConfig, encodeKeyConfig, type Fetcher } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider, sigstoreBundleVerifier, startModelServer, type Gateway, type ModelServer, type SimulatedProvider } from '@ccinfer/node';
+import { sigstoreBundleVerifier } from '@ccinfer/node';
+import { createGateway, type Gateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider, startModelServer, type ModelServer, type SimulatedProvider } from '@ccinfer/node/simulator';
 import { parsePolicy } from '@ccinfer/verifier';
 import { readJson, vectorsDir } from '../../../test-support/vectors.js';
 import { createSecureClient, proxiedFetcher, sealParts, TieredCache, IndexedDbCache } from '../src/index.js';

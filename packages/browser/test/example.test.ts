@@ -13,7 +13,8 @@ import type { Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { encodeKeyConfig, generateGatewayKey, toHex } from '@ccinfer/core';
 import { parseSnpReport } from '@ccinfer/verifier';
-import { createGateway, createSimulatedProvider, startModelServer, type Gateway, type ModelServer, type SimulatedProvider } from '@ccinfer/node';
+import { createGateway, type Gateway } from '@ccinfer/node/gateway';
+import { createSimulatedProvider, startModelServer, type ModelServer, type SimulatedProvider } from '@ccinfer/node/simulator';
 import { launchChromium, skipBrowser } from './harness.js';
 import { startPodApp, type PodApp } from './pod-app.js';
 

@@ -1,3 +1,11 @@
+/**
+ * `@ccinfer/core`: the runtime-agnostic base of ccinfer — the error classes, byte and hash helpers, the injected
+ * `Clock` / `Fetcher` / `Cache`, the verification document, the ccinfer/1 evidence bundle and its binding, the
+ * encrypted session (HPKE, chunked Oblivious HTTP, Binary HTTP) and `SecureClient`.
+ *
+ * Building blocks the ccinfer packages share among themselves (the strict DER reader, `ByteReader`, the Trustee
+ * binding internals, varints, Binary HTTP streaming pieces) are in `@ccinfer/core/internal`, which is not API.
+ */
 export {
   CcinferError,
   ParseError,
@@ -11,55 +19,8 @@ export {
   type ErrorCode,
   type CcinferErrorOptions,
 } from './errors.js';
-export {
-  ByteReader,
-  toHex,
-  fromHex,
-  toBase64,
-  fromBase64,
-  toBase64Url,
-  fromBase64Url,
-  utf8,
-  fromUtf8,
-  concat,
-  equalBytes,
-  isZero,
-  snapshot,
-  reverse,
-} from './bytes.js';
-export {
-  webcrypto,
-  subtle,
-  setCryptoProvider,
-  bs,
-  digest,
-  sha256,
-  sha384,
-  sha512,
-  randomBytes,
-  type CryptoProvider,
-  type HashName,
-} from './crypto.js';
-export { duplicateJsonKey } from './json.js';
-export {
-  Tag,
-  decodeDer,
-  children,
-  expectTag,
-  sequence,
-  readOid,
-  readUnsigned,
-  readSmallInt,
-  readBoolean,
-  readBitStringBytes,
-  readBitFlags,
-  readOctets,
-  readString,
-  readTime,
-  tlv,
-  der,
-  type DerNode,
-} from './der.js';
+export { toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes } from './bytes.js';
+export { subtle, setCryptoProvider, digest, sha256, sha384, sha512, randomBytes, type CryptoProvider, type HashName } from './crypto.js';
 export {
   systemClock,
   MemoryCache,
@@ -81,15 +42,7 @@ export {
   type CollateralFile,
   type CollateralFileErrorCode,
 } from './collateral-file.js';
-export { definedOnly } from './object.js';
-export {
-  CheckList,
-  type Check,
-  type CheckStatus,
-  type CheckListener,
-  type TeeKind,
-  type VerificationDocument,
-} from './document.js';
+export { CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument } from './document.js';
 export {
   // session/errors
   type SessionErrorCode,
@@ -98,14 +51,13 @@ export {
   SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type SnpEvidence, type TdxEvidence,
   type GpuEvidence, type Collateral, type AttestRequest,
   // session/binding
-  ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, bindingInputOf, verifyBinding, type BindingScheme, type BindingInput,
+  ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, verifyBinding, type BindingScheme,
   // session/seal
   sealToKeyConfig, openSealed, type SealOptions,
   // session/backend
   webCryptoSessionCrypto, type SessionCrypto, type X25519KeyPair, type PrivateKeyHandle, type AeadKeyHandle,
   // session/keyconfig
-  parseKeyConfig, encodeKeyConfig, parseKeyConfigList, encodeKeyConfigList, selectAlgorithm, type KeyConfig,
-  type SymmetricAlgorithm,
+  parseKeyConfig, encodeKeyConfig, parseKeyConfigList, encodeKeyConfigList, type KeyConfig, type SymmetricAlgorithm,
   // session/hpke
   KEM_X25519_HKDF_SHA256, KDF_HKDF_SHA256, AEAD_AES_128_GCM, AEAD_AES_256_GCM, SUPPORTED_ALGORITHMS,
   generateGatewayKey, importGatewayKey, type GatewayKey, type RawKeyPair,
@@ -115,16 +67,10 @@ export {
   ChunkedResponseEncoder, ChunkedResponseDecoder, decryptResponseStream, type KeyLookup, type EncapsulateOptions,
   type DecapsulateOptions,
   // session/bhttp
-  encodeRequest, decodeRequest, encodeResponse, decodeResponse, encodeResponseHead, encodeContentChunk,
-  encodeResponseEnd, BhttpResponseDecoder, BHTTP_LIMITS, type BhttpRequest, type BhttpResponse,
-  type BhttpResponseEvent, type Fields,
-  // session/varint
-  encodeVarint, readVarint,
+  encodeRequest, decodeRequest, encodeResponse, decodeResponse, BhttpResponseDecoder, BHTTP_LIMITS,
+  type BhttpRequest, type BhttpResponse, type BhttpResponseEvent, type Fields,
   // session/binding-trustee
-  canonicalJson, parseTeePubKey, parseKbsRuntimeData, trusteeDigest, trusteeGpuNonce, trusteePrimaryRuntimeData,
-  trusteeReportData, encodeTrusteeKeyConfig, decodeTrusteeKeyConfig, parseTrusteeAdditionalEvidence,
-  encodeTrusteeAdditionalEvidence, isSwitchArch, trusteeReportData64, trusteeKbsBinding, type TrusteeBindingErrorCode,
-  type TeePubKey, type KbsRuntimeData, type TrusteeNvidiaDevice,
+  trusteeKbsBinding, type TrusteeBindingErrorCode, type TeePubKey,
 } from './session/index.js';
 export {
   // client/secure-client

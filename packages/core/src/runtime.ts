@@ -3,6 +3,7 @@
  * clock, `fetch` or storage on their own; the outermost public call takes these from its options and only
  * there falls back to the platform defaults.
  */
+import { BoundedMap } from './bounded-map.js';
 import { CollateralError, TransportError, type ErrorCode } from './errors.js';
 
 export interface Clock {
@@ -29,20 +30,15 @@ export interface Cache {
 
 /** In-memory cache, bounded by entry count (least recently used evicted first). */
 export class MemoryCache implements Cache {
-  private readonly map = new Map<string, CacheEntry>();
-  constructor(private readonly maxEntries = 512) {}
+  private readonly map: BoundedMap<string, CacheEntry>;
+  constructor(maxEntries = 512) {
+    this.map = new BoundedMap(maxEntries);
+  }
   async get(key: string): Promise<CacheEntry | undefined> {
-    const e = this.map.get(key);
-    if (e) {
-      this.map.delete(key);
-      this.map.set(key, e);
-    }
-    return e;
+    return this.map.get(key);
   }
   async set(key: string, entry: CacheEntry): Promise<void> {
-    this.map.delete(key);
     this.map.set(key, entry);
-    while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
   }
   async delete(key: string): Promise<void> {
     this.map.delete(key);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CcinferError, ParseError, der, decodeDer, children, readOid, readUnsigned, readTime, readBitFlags, fromHex } from '../src/index.js';
+import { CcinferError, ParseError, fromHex } from '../src/index.js';
+import { der, decodeDer, children, readOid, readUnsigned, readTime, readBitFlags } from '../src/internal.js';
 
 function code(fn: () => unknown): string | undefined {
   try {

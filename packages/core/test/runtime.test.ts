@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CollateralError, MemoryCache, TransportError, cachedFetch, fetchBytes, ByteReader, ParseError, fromHex, toHex, fromBase64Url, toBase64Url, fromUtf8 } from '../src/index.js';
+import { CollateralError, MemoryCache, TransportError, cachedFetch, fetchBytes, ParseError, fromHex, toHex, fromBase64Url, toBase64Url, fromUtf8 } from '../src/index.js';
+import { ByteReader } from '../src/internal.js';
 
 const noSleep = async (): Promise<void> => undefined;
 

@@ -1,33 +1,14 @@
-#!/usr/bin/env node
-/** The `ccinfer` executable: wires the CLI to the process (files, network, signals, exit status). */
-import { readFile, writeFile } from 'node:fs/promises';
-import { main } from './cli/main.js';
-import type { CliIo } from './cli/types.js';
-
-const controller = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    controller.abort(new Error(`received ${sig}`));
-    setTimeout(() => process.exit(130), 2000).unref();
-  });
-}
-
-const io: CliIo = {
-  stdout: (s) => void process.stdout.write(s),
-  stderr: (s) => void process.stderr.write(s),
-  readFile: async (p) => new Uint8Array(await readFile(p)),
-  writeFile: (p, d) => writeFile(p, d),
-  fetcher: (url, init) => fetch(url, init),
-  env: process.env,
-  signal: controller.signal,
-};
-
-main(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`ccinfer: ${err?.stack ?? err}\n`);
-    process.exitCode = 1;
-  },
-);
+/**
+ * `@ccinfer/node/cli`: the `ccinfer` command as a function, for embedding and tests. `runCli(argv, io)` takes
+ * every effect (files, network, output, environment, cancellation) from `io` and resolves with the exit status:
+ * 0 accepted, 1 evidence rejected (unparsable included), 2 usage or unreadable input. The `ccinfer` executable
+ * (`bin`) is this function wired to the process.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from '@ccinfer/node/cli';
+ * const status = await runCli(['verify', 'bundle', 'pod.cbor'], io);
+ * ```
+ */
+export { main as runCli } from './cli/main.js';
+export type { CliIo, Command } from './cli/types.js';

@@ -1,35 +1,49 @@
 /**
- * @ccinfer/node — Node adapters for ccinfer: the CLI entry, and (re-exported) the runtime-agnostic API.
+ * `@ccinfer/node`: the relying party's side on Node — a `SecureClient` that appraises a pod and talks to it
+ * end-to-end encrypted (undici transport, node:crypto session backend, collateral cached on disk), plus the
+ * policy and trust-anchor helpers its options take, and the error classes it throws.
+ *
+ * This entry loads no pod-side code. The other roles are subpaths:
+ * `@ccinfer/node/gateway` (the pod gateway and its evidence providers), `@ccinfer/node/keybroker` (the KBS-
+ * protocol key broker), `@ccinfer/node/simulator` (a simulated pod and the demo model server, for tests and
+ * demos) and `@ccinfer/node/cli` (the `ccinfer` command).
+ *
+ * @example
+ * ```ts
+ * import { createSecureClient, parsePolicy } from '@ccinfer/node';
+ * const client = createSecureClient({ endpoint: 'https://pod.example', policy: parsePolicy(policyJson) });
+ * const reply = await client.fetch('https://pod.example/v1/chat/completions', { method: 'POST', body });
+ * ```
  */
-export { main as runCli } from './cli/main.js';
-export type { CliIo, Command } from './cli/types.js';
 export { createSecureClient, bundleAppraiser, type CreateSecureClientOptions, type BundleAppraiserOptions } from './client.js';
 export { nodeSessionCrypto } from './session-crypto.js';
 /** Signed provenance: the Sigstore bundle verifier (offline, shipped public-good trusted root) for `snp.provenance`. */
 export { sigstoreBundleVerifier, SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE, type SigstoreBundleVerifierOptions } from './provenance.js';
 export { DiskCache, defaultCacheDir, type DiskCacheOptions } from './disk-cache.js';
 export {
-  createGateway,
-  createSimulatedProvider,
-  createConfigfsProvider,
-  createCocoProvider,
-  nvattestDevices,
-  nvmlDevices,
-  createCollateralAttacher,
-  assembleBundle,
-  type Gateway,
-  type GatewayOptions,
-  type EvidenceProvider,
-  type SimulatedProvider,
-  type ConfigfsOptions,
-  type CocoOptions,
-  type CocoProvider,
-  type NvattestOptions,
-  type NvmlOptions,
-  type CollateralAttacher,
-  type CollateralAttacherOptions,
-} from './gateway/index.js';
-export { startModelServer, DEMO_MODEL, type ModelServer } from './demo/model-server.js';
-export * from './keybroker/index.js';
-export * from '@ccinfer/core';
+  SecureClient,
+  MemoryCache,
+  systemClock,
+  CcinferError,
+  ParseError,
+  VerificationError,
+  CollateralError,
+  PolicyError,
+  ConfigError,
+  SessionError,
+  TransportError,
+  type ErrorCode,
+  type SecureClientOptions,
+  type SecureClientEvents,
+  type AttestedDocument,
+  type ChatBody,
+  type SseEvent,
+  type VerificationDocument,
+  type Check,
+  type CheckStatus,
+  type Cache,
+  type CacheEntry,
+  type Clock,
+  type Fetcher,
+} from '@ccinfer/core';
 export { parsePolicy, parsePolicyText, policyFromBundle, parseAnchors, PINNED_ANCHORS, type Policy, type TrustAnchors } from '@ccinfer/verifier';

@@ -20,14 +20,14 @@ import {
   encapsulateRequest,
   fromBase64Url,
   generateGatewayKey,
-  nodeSessionCrypto,
   openSealed,
   sealToKeyConfig,
   webCryptoSessionCrypto,
   type GatewayKey,
   type RawKeyPair,
   type SessionCrypto,
-} from '@ccinfer/node';
+} from '@ccinfer/core';
+import { nodeSessionCrypto } from '@ccinfer/node';
 import { expectCode } from '../../../test-support/helpers.js';
 import { ohttpExamples } from '../../../test-support/ohttp-examples.js';
 

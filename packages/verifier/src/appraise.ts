@@ -16,10 +16,8 @@ import {
   ccinferV1Binding,
   CCINFER_BINDINGS,
   decodeBundle,
-  definedOnly,
   equalBytes,
   fromHex,
-  isZero,
   systemClock,
   toHex,
   type BindingScheme,
@@ -30,6 +28,7 @@ import {
   type Fetcher,
   type VerificationDocument,
 } from '@ccinfer/core';
+import { definedOnly, isZero } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';

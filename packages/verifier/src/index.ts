@@ -1,26 +1,19 @@
 /**
- * @ccinfer/verifier — local appraisal of confidential-computing evidence against pinned vendor roots.
+ * `@ccinfer/verifier`: local appraisal of confidential-computing evidence against pinned vendor roots —
+ * `appraise` for a ccinfer/1 bundle, and per stack the `verify…` / `appraise…` functions, the evidence parsers,
+ * the collateral URLs and response parsers, policy parsing, strict X.509 and EAR results.
+ *
+ * The stage functions these are built from are shared with the other ccinfer packages through
+ * `@ccinfer/verifier/internal`, which is not API.
  */
 export { PINNED_ANCHORS, parseAnchors, type TrustAnchors } from './anchors.js';
 export { parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode } from './policy.js';
-export {
-  parseCertificate,
-  parseCertificates,
-  verifyChain,
-  parseCrl,
-  verifyCrl,
-  ChainCache,
-  clearKeyCache,
-  ecdsaDerToP1363,
-  type Certificate,
-  type TrustAnchor,
-  type Crl,
-} from './x509/index.js';
-export { parseSnpReport, productFromCpuid, decodeTcb, REPORT_SIZE as SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion, type SigningKey } from './snp/parse.js';
-export { decodeSevReportJson, encodeSevReportJson } from './snp/serde-json.js';
+export { parseCertificate, parseCertificates, verifyChain, parseCrl, verifyCrl, ChainCache, type Certificate, type TrustAnchor, type Crl } from './x509/index.js';
+export { parseSnpReport, REPORT_SIZE as SNP_REPORT_SIZE, type SnpReport, type SnpProductLine, type TcbVersion, type SigningKey } from './snp/parse.js';
 export { parseEndorsementKey, type AmdEndorsementKey } from './snp/endorsement.js';
-export { vcekUrl, certChainUrl, crlUrl, parseCertTable, CERT_TABLE_GUID, KDS_BASE } from './snp/collateral.js';
-export { evaluateSnpPolicy, parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
+export { vcekUrl, certChainUrl, crlUrl, KDS_BASE } from './snp/collateral.js';
+export { evaluateSnpPolicy, type SnpPolicy } from './snp/policy.js';
+export { decodeSevReportJson, encodeSevReportJson } from './snp/serde-json.js';
 export { appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions } from './snp/appraise.js';
 export type { SnpErrorCode } from './snp/errors.js';
 /** Signed provenance (Sigstore): the `snp.provenance` policy section, in-toto statements, Fulcio signer identity. */
@@ -29,17 +22,13 @@ export { parseProvenancePolicy, KNOWN_PREDICATES, type ProvenancePolicy } from '
 export { parseInTotoStatement, predicateMeasurements, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement, type InTotoSubject } from './provenance/statement.js';
 export { signerIdentity, FULCIO_OID, type SignerIdentity } from './provenance/identity.js';
 export type { ProvenanceErrorCode } from './provenance/errors.js';
-export { parseTdxQuote, hasTdAttribute, TD_ATTR, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader } from './tdx/parse.js';
-export { parseSgxExtension, pckExtension, pckCaType, SGX_EXTENSION_OID, type SgxExtension } from './tdx/pck.js';
-export { parsePckChain, type PckChain } from './tdx/verify.js';
+export { parseTdxQuote, type TdxQuote, type TdReportBody, type EnclaveReport, type QuoteHeader } from './tdx/parse.js';
 export {
   tcbInfoUrl,
   qeIdentityUrl,
   pckCrlUrl,
-  decodeIssuerChainHeader,
   parseTcbInfoResponse,
   parseQeIdentityResponse,
-  normalizeCrl,
   collateralFromDcapQvl,
   PCS_BASE,
   ROOT_CA_CRL_URL,
@@ -50,19 +39,17 @@ export {
   type UpdateType,
 } from './tdx/collateral.js';
 export { fetchTdxCollateral, type FetchTdxCollateralOptions } from './tdx/fetch.js';
-export { evaluateTdxTcb, type TdxTcbStatus, type TdxTcbFailure, type TcbEvaluation } from './tdx/tcb.js';
-export { parseTdxPolicy, resolveTdxPolicy, DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
+export type { TdxTcbStatus } from './tdx/tcb.js';
+export { DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
 export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
 export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions } from './tdx/appraise.js';
 export type { TdxErrorCode } from './tdx/errors.js';
-export { parseReport as parseNvidiaReport, parseOpaqueData, OpaqueType, type NvidiaReport, type OpaqueData, type MeasurementBlock, type DeviceKind } from './nvidia/parse.js';
-export { identifyDevice, leafFwid, checkFwid, checkNonce as checkNvidiaNonce, verifyReportSignature as verifyNvidiaReportSignature, verifyDeviceChain, ueid, type Arch as GpuArch, type Chip as GpuChip } from './nvidia/verify.js';
-export { parseRim, verifyRim, compareGolden, driverRimId, vbiosRimId, type Rim, type RimMeasurement, type GoldenResult, type MeasurementMismatch } from './nvidia/rim.js';
-export { buildOcspRequest, parseOcspResponse, checkOcspResponse, certIdFor, type OcspMode, type OcspResponse, type OcspResult } from './nvidia/ocsp.js';
-export { verifyNrasToken, verifyNras, parseDetachedEat, type NrasOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
-export { rimUrl, parseRimServiceResponse, RIM_SERVICE_URL, OCSP_URL as NVIDIA_OCSP_URL, NRAS_JWKS_URL } from './nvidia/collateral.js';
-export { parseGpuPolicy, evaluateDevicePolicy, evaluateSystemPolicy, type GpuPolicy, type GpuMode } from './nvidia/policy.js';
-export { checkPpcieTopology, checkFeatureFlags, checkDistinctDevices, type PpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
+export { parseReport as parseNvidiaReport, type NvidiaReport, type DeviceKind } from './nvidia/parse.js';
+export type { Arch as GpuArch, Chip as GpuChip } from './nvidia/verify.js';
+export { parseRim, verifyRim, type Rim, type RimMeasurement } from './nvidia/rim.js';
+export { verifyNrasToken, verifyNras, type NrasOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
+export { rimUrl, RIM_SERVICE_URL, OCSP_URL as NVIDIA_OCSP_URL, NRAS_JWKS_URL } from './nvidia/collateral.js';
+export type { GpuPolicy, GpuMode } from './nvidia/policy.js';
 export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
 export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, type AppraiseOptions, type Appraisal } from './appraise.js';

@@ -3,7 +3,8 @@
  * RTMRs (TDX), HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology. It
  * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
  */
-import { decodeBundle, isZero, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { decodeBundle, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { isZero } from '@ccinfer/core/internal';
 import { parsePolicy, type Policy } from './policy.js';
 import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
 import { parseTdxQuote } from './tdx/parse.js';

@@ -3,7 +3,8 @@
  * every bad field at once in a ConfigError (`fields`). Unknown fields are errors, not ignored: a misspelt
  * allowlist must never silently turn into "not checked".
  */
-import { ConfigError, duplicateJsonKey } from '@ccinfer/core';
+import { ConfigError } from '@ccinfer/core';
+import { duplicateJsonKey } from '@ccinfer/core/internal';
 import { int, object, type FieldErrors } from './policy-schema.js';
 import { parseSnpPolicy, type SnpPolicy } from './snp/policy.js';
 import { parseGpuPolicy, type GpuPolicy } from './nvidia/policy.js';

@@ -11,7 +11,8 @@
  *        - trustee-kbs/0.4.0: a flattened JWE to the runtime data's `tee-pubkey` (trustee/jwe.ts), which the
  *          guest's Confidential Data Hub decrypts.
  */
-import { ConfigError, decodeTrusteeKeyConfig, sealToKeyConfig, sha256, toHex, trusteeKbsBinding, utf8, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
+import { ConfigError, sealToKeyConfig, sha256, toHex, trusteeKbsBinding, utf8, type EvidenceBundle, type VerificationDocument } from '@ccinfer/core';
+import { decodeTrusteeKeyConfig } from '@ccinfer/core/internal';
 import { appraise, type AppraiseOptions } from './appraise.js';
 import type { EarClaims } from './ear.js';
 import type { Policy } from './policy.js';

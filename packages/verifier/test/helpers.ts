@@ -1,2 +1,2 @@
 // Moved to test-support/; kept so older imports keep working.
-export * from '../../../test-support/helpers.js';
+export { expectCode, expectCodeSync, flip } from '../../../test-support/helpers.js';

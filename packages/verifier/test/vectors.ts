@@ -1,2 +1,2 @@
 // Moved to test-support/; kept so older imports keep working.
-export * from '../../../test-support/vectors.js';
+export { vectorsDir, vectorSets, readBytes, readJson, readText, deviceSets } from '../../../test-support/vectors.js';

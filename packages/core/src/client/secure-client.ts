@@ -11,7 +11,7 @@ import { randomBytes } from '../crypto.js';
 import type { VerificationDocument } from '../document.js';
 import { CcinferError, ConfigError, SessionError, TransportError, VerificationError } from '../errors.js';
 import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js';
-import { BhttpResponseDecoder, encodeRequest, type Fields } from '../session/bhttp.js';
+import { BhttpResponseDecoder, encodeRequest, HOP_BY_HOP, type Fields } from '../session/bhttp.js';
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
 import { parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
@@ -69,8 +69,6 @@ interface Session {
   attestedAt: number;
 }
 
-/** Request headers that describe the outer hop, not the end-to-end message (RFC 9110 §7.6.1, RFC 9292 §3.6). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
 
 export type ChatBody = Record<string, unknown> & { stream?: boolean };
 

@@ -12,6 +12,14 @@ import { encodeVarint, readVarint, varintLength, writeVarint } from './varint.js
 
 export type Fields = [name: string, value: string][];
 
+/**
+ * Fields that describe one hop, not the end-to-end message (RFC 9110 §7.6.1 connection-specific fields, plus
+ * `host` and `content-length`, which Binary HTTP carries as control data and framing, RFC 9292 §3.5–3.6). They
+ * are dropped whenever a message crosses between an outer HTTP hop and an encapsulated one, in either
+ * direction: the client's, the gateway's and the proxy's copies of a message must agree on this one set.
+ */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
+
 export interface BhttpRequest {
   method: string;
   scheme: string;

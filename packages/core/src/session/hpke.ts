@@ -9,6 +9,7 @@
  * backend's HMAC). Checked byte for byte against the RFC 9458 and chunked-draft examples (which exercise
  * Encap/Decap, the key schedule, Seal/Open with sequence numbers and Export) and against `@hpke/core`.
  */
+import { BoundedMap } from '../bounded-map.js';
 import { utf8 } from '../bytes.js';
 import { subtle } from '../crypto.js';
 import { X25519_PKCS8_PREFIX, type AeadKeyHandle, type PrivateKeyHandle, type SessionCrypto } from './backend.js';
@@ -121,7 +122,7 @@ async function kemSharedSecret(c: SessionCrypto, h: Hmac, sk: PrivateKeyHandle, 
  * psk_id_hash and info_hash depend only on the suite and the (public) info string, which for OHTTP is the
  * label and the key config header: the same for every request of a session, so they are computed once.
  */
-const scheduleCache = new Map<string, { pskIdHash: Uint8Array; infoHash: Uint8Array }>();
+const scheduleCache = new BoundedMap<string, { pskIdHash: Uint8Array; infoHash: Uint8Array }>(64);
 
 function scheduleHashes(h: Hmac, suiteId: Uint8Array, info: Uint8Array): { pskIdHash: Uint8Array; infoHash: Uint8Array } {
   let k = '';
@@ -129,7 +130,6 @@ function scheduleHashes(h: Hmac, suiteId: Uint8Array, info: Uint8Array): { pskId
   for (const b of info) k += String.fromCharCode(b);
   let v = scheduleCache.get(k);
   if (!v) {
-    if (scheduleCache.size >= 64) scheduleCache.clear();
     v = { pskIdHash: labeledExtract(h, suiteId, EMPTY, L_PSK_ID_HASH, EMPTY), infoHash: labeledExtract(h, suiteId, EMPTY, L_INFO_HASH, info) };
     scheduleCache.set(k, v);
   }

@@ -7,16 +7,14 @@ import {
   concat,
   decodeRequest,
   decodeResponse,
-  encodeContentChunk,
   encodeRequest,
   encodeResponse,
-  encodeResponseEnd,
-  encodeResponseHead,
   utf8,
   type BhttpRequest,
   type BhttpResponse,
   type Fields,
 } from '@ccinfer/core';
+import { encodeContentChunk, encodeResponseEnd, encodeResponseHead } from '@ccinfer/core/internal';
 import { expectCode } from '../../../../test-support/helpers.js';
 import { hex } from './hex.js';
 

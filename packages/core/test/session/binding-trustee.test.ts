@@ -3,24 +3,26 @@ import {
   ParseError,
   SessionError,
   VerificationError,
+  generateGatewayKey,
+  openSealed,
+  sealToKeyConfig,
+  sha384,
+  toHex,
+  trusteeKbsBinding,
+  utf8,
+} from '@ccinfer/core';
+import {
   canonicalJson,
   decodeTrusteeKeyConfig,
   encodeTrusteeAdditionalEvidence,
   encodeTrusteeKeyConfig,
-  generateGatewayKey,
-  openSealed,
   parseTeePubKey,
   parseTrusteeAdditionalEvidence,
-  sealToKeyConfig,
-  sha384,
-  toHex,
   trusteeDigest,
   trusteeGpuNonce,
-  trusteeKbsBinding,
   trusteeReportData,
-  utf8,
   type KbsRuntimeData,
-} from '@ccinfer/core';
+} from '@ccinfer/core/internal';
 import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
 
 const runtime: KbsRuntimeData = {

@@ -5,7 +5,6 @@ import {
   CcinferError,
   SessionError,
   VerificationError,
-  bindingInputOf,
   ccinferV1Binding,
   ccinferV1TextBinding,
   CCINFER_BINDINGS,
@@ -17,6 +16,7 @@ import {
   verifyBinding,
   type EvidenceBundle,
 } from '@ccinfer/core';
+import { bindingInputOf } from '@ccinfer/core/internal';
 import { Decoder, Encoder } from 'cbor-x';
 import { expectCode } from '../../../../test-support/helpers.js';
 import { hex } from './hex.js';

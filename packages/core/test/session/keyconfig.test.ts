@@ -7,10 +7,10 @@ import {
   encodeKeyConfigList,
   parseKeyConfig,
   parseKeyConfigList,
-  selectAlgorithm,
   SUPPORTED_ALGORITHMS,
   type KeyConfig,
 } from '@ccinfer/core';
+import { selectAlgorithm } from '@ccinfer/core/internal';
 import { expectCode } from '../../../../test-support/helpers.js';
 import { hex } from './hex.js';
 

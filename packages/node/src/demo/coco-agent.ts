@@ -13,7 +13,8 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { concat, encodeTrusteeAdditionalEvidence, fromBase64Url, utf8 } from '@ccinfer/core';
+import { concat, fromBase64Url, utf8 } from '@ccinfer/core';
+import { encodeTrusteeAdditionalEvidence } from '@ccinfer/core/internal';
 import { encodeTrusteeSnpEvidence, encodeTrusteeTdxEvidence } from '@ccinfer/verifier/trustee';
 import { mintDevices, simulatedPodMaterial, type SimulatedPodMaterial, type TdxQuoteSpec } from '@ccinfer/verifier/testing';
 import { simulatedCpuSource } from '../gateway/evidence/simulated.js';

@@ -44,31 +44,34 @@ import {
   KDS_BASE,
   NVIDIA_OCSP_URL,
   RIM_SERVICE_URL,
-  buildOcspRequest,
-  certIdFor,
-  checkOcspResponse,
   crlUrl,
-  driverRimId,
   fetchTdxCollateral,
-  identifyDevice,
   parseCertificate,
   parseCertificates,
   parseCrl,
   parseEndorsementKey,
   parseNvidiaReport,
-  parseOcspResponse,
-  parsePckChain,
   parseRim,
-  parseRimServiceResponse,
   parseSnpReport,
   parseTdxQuote,
-  pckCaType,
-  productFromCpuid,
   rimUrl,
-  vbiosRimId,
   type Certificate,
   type TdxCollateral,
 } from '@ccinfer/verifier';
+import {
+  buildOcspRequest,
+  certIdFor,
+  checkOcspResponse,
+  driverRimId,
+  identifyDevice,
+  parseOcspResponse,
+  parsePckChain,
+  parseRimServiceResponse,
+  pckCaType,
+  productFromCpuid,
+  vbiosRimId,
+} from '@ccinfer/verifier/internal';
+import { BoundedMap } from '@ccinfer/core/internal';
 import { defaultDiskCache } from '../disk-cache.js';
 
 export interface CollateralAttacher {
@@ -132,7 +135,8 @@ export function createCollateralAttacher(options: CollateralAttacherOptions = {}
   const ocspTtlMs = options.ocspTtlMs ?? HOUR;
   const fetchOpts = options.fetch ?? {};
   const inflight = new Map<string, Promise<unknown>>();
-  const failedAt = new Map<string, number>();
+  // Keys come from evidence (chip ids, FMSPCs, RIM ids): bounded, so odd evidence cannot grow it without end.
+  const failedAt = new BoundedMap<string, number>(1024);
 
   /**
    * One item, shared by concurrent attests. `load(online)` reads the cache and, when online, the network;

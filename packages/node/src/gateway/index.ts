@@ -1,8 +1,18 @@
+/**
+ * `@ccinfer/node/gateway`: the pod gateway (a sidecar in the confidential VM that answers attests and relays
+ * Oblivious HTTP to the model server) and the evidence providers it collects evidence with.
+ *
+ * @example
+ * ```ts
+ * import { createConfigfsProvider, createGateway } from '@ccinfer/node/gateway';
+ * const gateway = await createGateway({ upstream: 'http://127.0.0.1:8000', evidence: createConfigfsProvider() });
+ * await gateway.listen(8443, '0.0.0.0');
+ * ```
+ */
 export { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 export { problemJson, type ProblemName } from './problem.js';
 export { createCollateralAttacher, type CollateralAttacher, type CollateralAttacherOptions, type CollateralAttacherErrorCode } from './collateral.js';
 export { assembleBundle, noDevices, type EvidenceProvider, type EvidenceRequest, type CpuEvidenceSource, type DeviceEvidenceSource } from './evidence/provider.js';
-export { createSimulatedProvider, type SimulatedProvider, type SimulatedProviderOptions } from './evidence/simulated.js';
 export { createConfigfsProvider, parseNvidiaEvidenceJson, type ConfigfsOptions, type TsmFs, type GatewayErrorCode } from './evidence/configfs.js';
 export { createCocoProvider, type CocoOptions, type CocoProvider } from './evidence/coco.js';
 export { AaClient, DEFAULT_AA_URL, type AaApi, type AaInfo, type AaClientOptions, type AaFetch } from './evidence/aa-client.js';

@@ -14,7 +14,8 @@
  */
 import { appendFile, open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { TransportError, definedOnly } from '@ccinfer/core';
+import { TransportError } from '@ccinfer/core';
+import { definedOnly } from '@ccinfer/core/internal';
 
 export interface AuditEntry {
   seq: number;

@@ -7,7 +7,8 @@ import { VerificationError, CcinferError, decodeBundle, toHex, type EvidenceBund
 import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
 import { mintDevices } from '@ccinfer/verifier/testing';
 import { createSecureClient } from '../../src/client.js';
-import { createGateway, createSimulatedProvider, type SimulatedProviderOptions } from '../../src/gateway/index.js';
+import { createGateway } from '../../src/gateway/index.js';
+import { createSimulatedProvider, type SimulatedProviderOptions } from '../../src/simulator.js';
 import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
 
 let model: ModelServer;

@@ -12,7 +12,8 @@ import {
   type AttestedDocument,
   type Fetcher,
 } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider, type Gateway } from '../../src/gateway/index.js';
+import { createGateway, type Gateway } from '../../src/gateway/index.js';
+import { createSimulatedProvider } from '../../src/simulator.js';
 import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
 import { fakeAppraise } from './fake-appraiser.js';
 import { expectCode } from '../../../../test-support/helpers.js';

@@ -7,8 +7,10 @@
  *    generation (Documentation/ABI/testing/configfs-tsm).
  */
 import { basename, dirname, join } from 'node:path';
-import { children, decodeDer, fromHex, readOctets, readUnsigned, sequence, toBase64, toHex, utf8, type Fetcher } from '@ccinfer/core';
-import { CERT_TABLE_GUID, KDS_BASE, NVIDIA_OCSP_URL, RIM_SERVICE_URL, ROOT_CA_CRL_URL, certIdFor, parseCertificate } from '@ccinfer/verifier';
+import { fromHex, toBase64, toHex, utf8, type Fetcher } from '@ccinfer/core';
+import { children, decodeDer, readOctets, readUnsigned, sequence } from '@ccinfer/core/internal';
+import { KDS_BASE, NVIDIA_OCSP_URL, RIM_SERVICE_URL, ROOT_CA_CRL_URL, parseCertificate } from '@ccinfer/verifier';
+import { CERT_TABLE_GUID, certIdFor } from '@ccinfer/verifier/internal';
 import { mintOcspResponse, type SimulatedNvidia, type SimulatedPodMaterial } from '@ccinfer/verifier/testing';
 import type { TsmFs } from '../../src/gateway/index.js';
 

@@ -1,6 +1,7 @@
 /** Gateway HTTP surface: CORS only for configured origins (preflights answered), and bounded concurrent attests. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway, createSimulatedProvider, startModelServer, type Gateway, type ModelServer } from '../../src/index.js';
+import { createGateway, type Gateway } from '../../src/gateway/index.js';
+import { createSimulatedProvider, startModelServer, type ModelServer } from '../../src/simulator.js';
 
 let model: ModelServer;
 let gateway: Gateway;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { upstreamTarget } from '../../src/gateway/gateway.js';
+import { upstreamTarget } from '../../src/gateway/upstream.js';
 
 describe('gateway: inner request paths stay on the upstream (SSRF)', () => {
   const upstream = new URL('http://127.0.0.1:8000');

@@ -249,7 +249,7 @@ describe('F10.6: admin key types', () => {
 
 describe('KBS Request validation (parseKbsRequest)', () => {
   it('accepts a 0.4.0 request for snp or tdx; refuses other versions (ERR_KBS_VERSION) and TEEs (ERR_KBS_TEE_UNSUPPORTED)', async () => {
-    const { parseKbsRequest } = await import('../../src/keybroker/server.js');
+    const { parseKbsRequest } = await import('../../src/keybroker/routes/auth.js');
     const { ParseError, SessionError } = await import('@ccinfer/core');
     const { expectCodeSync } = await import('../../../../test-support/helpers.js');
     expect(parseKbsRequest({ version: '0.4.0', tee: 'snp', 'extra-params': '' })).toBe('snp');

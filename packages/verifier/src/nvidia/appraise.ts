@@ -6,7 +6,6 @@
  * which are all evaluated so that the document lists every one that failed.
  */
 import {
-  definedOnly,
   CcinferError,
   CheckList,
   CollateralError,
@@ -25,6 +24,7 @@ import {
   type Fetcher,
   type VerificationDocument,
 } from '@ccinfer/core';
+import { definedOnly } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
 import { parseCertificates, type Certificate, type ChainCache, type ChainResult } from '../x509/index.js';
 import { OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';

@@ -5,7 +5,8 @@
  *   (nvtrust / attestation-sdk). The service is not trusted for content: the RIM's own signature is checked.
  * - OCSP: `POST {base}/` with `application/ocsp-request` (RFC 6960 Appendix A.1).
  */
-import { CollateralError, bs, fromBase64, subtle, toHex } from '@ccinfer/core';
+import { CollateralError, fromBase64, subtle, toHex } from '@ccinfer/core';
+import { bs } from '@ccinfer/core/internal';
 
 export const RIM_SERVICE_URL = 'https://rim.attestation.nvidia.com';
 export const OCSP_URL = 'https://ocsp.ndis.nvidia.com/';

@@ -22,35 +22,10 @@
  * as the chain cache the caller keeps between appraisals; every map is bounded (oldest use evicted first).
  */
 import { sha256, toHex, utf8, type HashName } from '@ccinfer/core';
+import { BoundedMap } from '@ccinfer/core/internal';
 import type { Certificate, ChainCache, ChainResult } from '../x509/index.js';
 import { certIdFor, parseOcspResponse, type CertId, type OcspResponse } from './ocsp.js';
 import { parseRim, verifyRimChain, verifyRimXmlSignature, type Rim, type VerifyRimOptions } from './rim.js';
-
-/** Map with a size bound; a hit moves the entry to the young end, the oldest is evicted first. */
-class Bounded<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(readonly max: number) {}
-  get size(): number {
-    return this.map.size;
-  }
-  get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: K, value: V): void {
-    this.map.delete(key);
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, value);
-  }
-  /** Deletes `key` if it still maps to `value` (a failed entry, not its replacement). */
-  deleteIf(key: K, value: V): void {
-    if (this.map.get(key) === value) this.map.delete(key);
-  }
-}
 
 export interface NvidiaCollateralMemoLimits {
   /** Verified RIM documents kept (each holds its parsed XML tree). Default 32. */
@@ -63,18 +38,18 @@ export interface NvidiaCollateralMemoLimits {
 
 export class NvidiaCollateralMemo {
   /** SHA-256 (hex) of a RIM document → the RIM parsed from it, whose XML signature verified. */
-  private readonly rims: Bounded<string, Rim>;
+  private readonly rims: BoundedMap<string, Rim>;
   /** RIMs this memo parsed (not yet or no longer remembered) → SHA-256 of their document. */
   private readonly parsedRims = new WeakMap<Rim, string>();
   /** Hex of an OCSP response's bytes → the response parsed from them, whose signature verified. */
-  private readonly ocsp: Bounded<string, OcspResponse>;
+  private readonly ocsp: BoundedMap<string, OcspResponse>;
   private readonly parsedOcsp = new WeakMap<OcspResponse, string>();
-  private readonly certIds: Bounded<string, Promise<{ issuerNameHash: Uint8Array; issuerKeyHash: Uint8Array }>>;
+  private readonly certIds: BoundedMap<string, Promise<{ issuerNameHash: Uint8Array; issuerKeyHash: Uint8Array }>>;
 
   constructor(limits: NvidiaCollateralMemoLimits = {}) {
-    this.rims = new Bounded(limits.rims ?? 32);
-    this.ocsp = new Bounded(limits.ocsp ?? 256);
-    this.certIds = new Bounded(limits.certIds ?? 256);
+    this.rims = new BoundedMap(limits.rims ?? 32);
+    this.ocsp = new BoundedMap(limits.ocsp ?? 256);
+    this.certIds = new BoundedMap(limits.certIds ?? 256);
   }
 
   /** Entries held: RIMs, OCSP responses, CertID issuer hashes. */

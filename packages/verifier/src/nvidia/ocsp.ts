@@ -6,15 +6,12 @@
  *
  * DER in and out through `@ccinfer/core` (strict reader, small encoder): no ASN.1 library in the browser.
  */
+import { ParseError, VerificationError, digest, equalBytes, toHex, type HashName } from '@ccinfer/core';
 import {
-  ParseError,
-  VerificationError,
   Tag,
   children,
   decodeDer,
   der,
-  digest,
-  equalBytes,
   readBitStringBytes,
   readOctets,
   readOid,
@@ -22,10 +19,8 @@ import {
   readTime,
   readUnsigned,
   sequence,
-  toHex,
   type DerNode,
-  type HashName,
-} from '@ccinfer/core';
+} from '@ccinfer/core/internal';
 import { parseAlgorithm, parseCertificate, verifySignature, type AlgorithmIdentifier, type Certificate, type SignatureMemo } from '../x509/index.js';
 
 export const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';

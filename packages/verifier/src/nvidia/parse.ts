@@ -6,7 +6,8 @@
  * signature covers L1/L2 = request || response-without-signature) is found by walking the structure,
  * never by subtracting 96 from the length: real captures carry trailing bytes after the signature.
  */
-import { ByteReader, ParseError, fromUtf8, toHex } from '@ccinfer/core';
+import { ParseError, fromUtf8, toHex } from '@ccinfer/core';
+import { ByteReader } from '@ccinfer/core/internal';
 
 /** SPDMVersion 1.1 (DSP0274 §9: major.minor in the high/low nibble). Other versions sign a transcript. */
 export const SPDM_VERSION_11 = 0x11;

@@ -13,7 +13,6 @@ import {
   ParseError,
   PolicyError,
   VerificationError,
-  bs,
   equalBytes,
   fromBase64,
   fromHex,
@@ -24,6 +23,7 @@ import {
   toHex,
   utf8,
 } from '@ccinfer/core';
+import { bs } from '@ccinfer/core/internal';
 import {
   importVerifyKey,
   parseCertificate,

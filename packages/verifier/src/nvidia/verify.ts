@@ -3,18 +3,8 @@
  * the device chain, the FWID binding between report and leaf certificate, the caller's nonce and the SPDM
  * signature.
  */
-import {
-  VerificationError,
-  bs,
-  decodeDer,
-  equalBytes,
-  readOctets,
-  readOid,
-  sequence,
-  subtle,
-  toHex,
-  type DerNode,
-} from '@ccinfer/core';
+import { VerificationError, equalBytes, subtle, toHex } from '@ccinfer/core';
+import { bs, decodeDer, readOctets, readOid, sequence, type DerNode } from '@ccinfer/core/internal';
 import {
   importVerifyKey,
   parseCertificates,

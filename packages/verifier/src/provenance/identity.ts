@@ -4,7 +4,8 @@
  * up) are DER UTF8Strings; the deprecated V1 ones (.1–.6) hold the raw string bytes with no DER tag. The subject
  * is the SubjectAltName (RFC 5280 §4.2.1.6): a URI for workflow identities, an e-mail for people.
  */
-import { ParseError, Tag, children, decodeDer, fromUtf8, readString } from '@ccinfer/core';
+import { ParseError, fromUtf8 } from '@ccinfer/core';
+import { Tag, children, decodeDer, readString } from '@ccinfer/core/internal';
 import { parseCertificate, type Certificate } from '../x509/index.js';
 
 const ARC = '1.3.6.1.4.1.57264.1';

@@ -11,7 +11,6 @@ import {
   ConfigError,
   VerificationError,
   cachedFetch,
-  definedOnly,
   equalBytes,
   fromUtf8,
   systemClock,
@@ -22,6 +21,7 @@ import {
   type Fetcher,
   type VerificationDocument,
 } from '@ccinfer/core';
+import { definedOnly } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
 import { parseCertificate, parseCertificates, parseCrl, type Certificate, type ChainCache } from '../x509/index.js';
 import { snpClaims } from './claims.js';

@@ -3,7 +3,8 @@
  * spec #57230, Table 8; OID arc 1.3.6.1.4.1.3704.1). Each extnValue holds a DER INTEGER or IA5String, except
  * hwID, which is the raw chip id without an inner tag.
  */
-import { ParseError, Tag, decodeDer, readSmallInt, readString, type ErrorCode } from '@ccinfer/core';
+import { ParseError, type ErrorCode } from '@ccinfer/core';
+import { Tag, decodeDer, readSmallInt, readString } from '@ccinfer/core/internal';
 import type { Certificate } from '../x509/index.js';
 import type { SigningKey, SnpProductLine } from './parse.js';
 

@@ -4,7 +4,8 @@
  * known version, the signature algorithm, KEY_INFO encoding and every must-be-zero range. Whether the
  * report is acceptable is decided in verify.ts and policy.ts.
  */
-import { ByteReader, ParseError, isZero, type ErrorCode } from '@ccinfer/core';
+import { ParseError, type ErrorCode } from '@ccinfer/core';
+import { ByteReader, isZero } from '@ccinfer/core/internal';
 import type { SnpParseErrorCode } from './errors.js';
 
 export const REPORT_SIZE = 0x4a0;

@@ -7,7 +7,8 @@
  * 48 zero bytes and is extended as RTMR = SHA-384(RTMR ‖ digest). The log area is padded with 0xFF (or 0x00)
  * after the last event.
  */
-import { ByteReader, ParseError, VerificationError, concat, equalBytes, sha384, toHex } from '@ccinfer/core';
+import { ParseError, VerificationError, concat, equalBytes, sha384, toHex } from '@ccinfer/core';
+import { ByteReader } from '@ccinfer/core/internal';
 
 const T = 'ERR_TDX_EVENTLOG_MALFORMED';
 const EV_NO_ACTION = 3;

@@ -4,7 +4,8 @@
  * untrusted for content (everything is verified after retrieval). Retries with back-off on 429/5xx come from
  * core `fetchBytes`.
  */
-import { ByteReader, CcinferError, CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
+import { CcinferError, CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
+import { ByteReader } from '@ccinfer/core/internal';
 import { parseCrl } from '../x509/crl.js';
 import {
   ISSUER_CHAIN_HEADERS,

@@ -7,7 +7,8 @@
  * 8000-byte driver buffers or with 70 zero bytes of padding, and nothing after `sig_data_len` is signed or
  * read. The appraisal records the count as a warning.
  */
-import { ByteReader, ParseError, equalBytes, fromHex, toHex } from '@ccinfer/core';
+import { ParseError, equalBytes, fromHex, toHex } from '@ccinfer/core';
+import { ByteReader } from '@ccinfer/core/internal';
 
 /** Header field values (Appendix A.3). */
 export const QUOTE_HEADER_SIZE = 48;

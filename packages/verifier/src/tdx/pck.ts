@@ -5,18 +5,8 @@
  * Parsed with the strict DER reader; unknown entries are ignored (the profile adds them over time), known ones
  * must have their defined types, and required ones must be present exactly once.
  */
-import {
-  ParseError,
-  Tag,
-  decodeDer,
-  readBoolean,
-  readOctets,
-  readOid,
-  readSmallInt,
-  sequence,
-  toHex,
-  type DerNode,
-} from '@ccinfer/core';
+import { ParseError, toHex } from '@ccinfer/core';
+import { Tag, decodeDer, readBoolean, readOctets, readOid, readSmallInt, sequence, type DerNode } from '@ccinfer/core/internal';
 import type { Certificate } from '../x509/certificate.js';
 
 export const SGX_EXTENSION_OID = '1.2.840.113741.1.13.1';

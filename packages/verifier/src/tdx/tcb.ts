@@ -10,7 +10,8 @@
  *   judged by its `TDX_xx` identity instead (dcap-qvl compares all 16);
  * - the platform level and the module level are converged, not replaced (go-tdx-guest returns the module's).
  */
-import { equalBytes, isZero, toHex } from '@ccinfer/core';
+import { equalBytes, toHex } from '@ccinfer/core';
+import { isZero } from '@ccinfer/core/internal';
 import type { IdentityLevel, IdentityLevelStatus, QeIdentity, TcbInfo, TcbLevel, TcbLevelStatus, TdxModuleIdentity } from './collateral.js';
 import type { EnclaveReport, TdReportBody } from './parse.js';
 import { BODY_TD_REPORT15 } from './parse.js';

@@ -9,14 +9,13 @@ import {
   CollateralError,
   ParseError,
   VerificationError,
-  bs,
   concat,
   equalBytes,
   fromUtf8,
-  isZero,
   sha256,
   subtle,
 } from '@ccinfer/core';
+import { bs, isZero } from '@ccinfer/core/internal';
 import { parseCertificates, type Certificate } from '../x509/certificate.js';
 import { verifyChain, type ChainCache, type TrustAnchor } from '../x509/chain.js';
 import { findRevoked, parseCrl, verifyCrl, type Crl } from '../x509/crl.js';

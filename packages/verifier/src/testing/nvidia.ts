@@ -5,7 +5,8 @@
  * RIMs signed with the same enveloped XML-DSig profile, OCSP responses and NRAS detached EATs. The layouts are
  * exactly the real ones; only the keys differ, so verification accepts them only with `sim.anchors`.
  */
-import { concat, der, fromHex, randomBytes, sha256, sha384, tlv, toBase64, toHex, utf8, type HashName } from '@ccinfer/core';
+import { concat, fromHex, randomBytes, sha256, sha384, toBase64, toHex, utf8, type HashName } from '@ccinfer/core';
+import { der, tlv } from '@ccinfer/core/internal';
 import { SignJWT, exportJWK, type JWK } from 'jose';
 import type { TrustAnchors } from '../anchors.js';
 import { parseCertificate, parseCertificates } from '../x509/index.js';

@@ -6,7 +6,8 @@
  *
  * RSA keys are 2048-bit (AMD's are 4096) to keep key generation fast; verification does not depend on it.
  */
-import { der, sha256, tlv, toHex, utf8 } from '@ccinfer/core';
+import { sha256, toHex, utf8 } from '@ccinfer/core';
+import { der, tlv } from '@ccinfer/core/internal';
 import { crlUrl } from '../snp/collateral.js';
 import type { TrustAnchors } from '../anchors.js';
 import { AMD_OID } from '../snp/endorsement.js';

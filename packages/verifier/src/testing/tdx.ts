@@ -4,7 +4,8 @@
  * levels. Every field can be set, so every error code and TCB status can be produced without hardware.
  * The structures follow parse.ts / collateral.ts; nothing here is used by verification.
  */
-import { concat, der, fromHex, sha256, subtle, toHex, utf8 } from '@ccinfer/core';
+import { concat, fromHex, sha256, subtle, toHex, utf8 } from '@ccinfer/core';
+import { der } from '@ccinfer/core/internal';
 import type { TrustAnchor } from '../x509/chain.js';
 import { spkiSha256 } from '../x509/chain.js';
 import { parseCertificate } from '../x509/certificate.js';

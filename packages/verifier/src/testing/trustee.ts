@@ -4,13 +4,8 @@
  * device evidence as additional evidence), from the simulated AMD / NVIDIA hierarchies; and Trustee
  * Attestation Service EAR tokens with any claim values.
  */
-import {
-  encodeTrusteeAdditionalEvidence,
-  trusteeGpuNonce,
-  trusteeReportData64,
-  type KbsRuntimeData,
-  type TeePubKey,
-} from '@ccinfer/core';
+import { type TeePubKey } from '@ccinfer/core';
+import { encodeTrusteeAdditionalEvidence, trusteeGpuNonce, trusteeReportData64, type KbsRuntimeData } from '@ccinfer/core/internal';
 import { SignJWT } from 'jose';
 import type { TrustAnchors } from '../anchors.js';
 import { encodeTrusteeSnpEvidence } from '../trustee/evidence.js';

@@ -3,7 +3,8 @@
  * CRLs. Built on @ccinfer/core's DER encoder and WebCrypto, so it runs in Node and in browsers.
  * Nothing here is used by verification.
  */
-import { bs, concat, der, subtle, tlv, toBase64, utf8, type HashName } from '@ccinfer/core';
+import { concat, subtle, toBase64, utf8, type HashName } from '@ccinfer/core';
+import { bs, der, tlv } from '@ccinfer/core/internal';
 import { OID } from '../x509/oids.js';
 
 export type KeyKind = 'P-256' | 'P-384' | 'RSA-PSS';

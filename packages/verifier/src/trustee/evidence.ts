@@ -14,19 +14,16 @@
  * The SNP report is rebuilt from its named fields by `snp/serde-json.ts`, the decoder the gateway's CoCo
  * provider uses too, so the signature is checked over exactly the bytes the PSP signed.
  */
+import { ParseError, fromBase64, toBase64, type EvidenceBundle } from '@ccinfer/core';
 import {
-  ParseError,
   encodeTrusteeKeyConfig,
-  fromBase64,
   isSwitchArch,
   parseKbsRuntimeData,
   parseTrusteeAdditionalEvidence,
-  toBase64,
   trusteeGpuNonce,
-  type EvidenceBundle,
   type KbsRuntimeData,
   type TrusteeNvidiaDevice,
-} from '@ccinfer/core';
+} from '@ccinfer/core/internal';
 import { decodeSevReportJson, encodeSevReportJson } from '../snp/serde-json.js';
 
 const MALFORMED = 'ERR_TRUSTEE_EVIDENCE_MALFORMED';

@@ -9,7 +9,8 @@
  * own member order is that order, so the header is written here in canonical form — `alg`, `enc`, then
  * `epk` with its members sorted (`crv`, `kty`, `x`, `y`) — which is both the parse order and the sorted order.
  */
-import { concat, fromBase64Url as fromB64u, toBase64Url, utf8, subtle, randomBytes, bs, ConfigError, ParseError, VerificationError, type TeePubKey } from '@ccinfer/core';
+import { concat, fromBase64Url as fromB64u, toBase64Url, utf8, subtle, randomBytes, ConfigError, ParseError, VerificationError, type TeePubKey } from '@ccinfer/core';
+import { bs } from '@ccinfer/core/internal';
 
 export interface FlattenedJwe {
   protected: string;

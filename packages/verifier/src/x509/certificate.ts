@@ -2,13 +2,11 @@
  * X.509 v3 certificate parsing (RFC 5280 §4.1). No trust decisions: this only turns DER into a typed view and
  * rejects what is not a well-formed certificate. `tbs` is a view of the exact signed bytes.
  */
+import { ParseError, fromBase64 } from '@ccinfer/core';
 import {
-  ParseError,
   Tag,
   children,
   decodeDer,
-
-  fromBase64,
   readBitFlags,
   readBitStringBytes,
   readBoolean,
@@ -20,7 +18,7 @@ import {
   readUnsigned,
   sequence,
   type DerNode,
-} from '@ccinfer/core';
+} from '@ccinfer/core/internal';
 import { OID } from './oids.js';
 
 export interface AlgorithmIdentifier {

@@ -5,6 +5,7 @@
  * self-signed root whose SubjectPublicKeyInfo SHA-256 is pinned. There is no switch that skips any of this.
  */
 import { VerificationError, sha256, toHex, equalBytes, concat } from '@ccinfer/core';
+import { BoundedMap } from '@ccinfer/core/internal';
 import type { Certificate } from './certificate.js';
 import { KNOWN_EXTENSIONS, OID } from './oids.js';
 import { verifySignature } from './signature.js';
@@ -40,8 +41,10 @@ export interface ChainResult {
  * certificates (every NVIDIA chain ends Provisioner → Identity → root) verify each shared signature once.
  */
 export class SignatureMemo {
-  private readonly map = new Map<string, { tbs: Uint8Array; alg: Uint8Array; ok: Promise<boolean> }>();
-  constructor(private readonly max = 1024) {}
+  private readonly map: BoundedMap<string, { tbs: Uint8Array; alg: Uint8Array; ok: Promise<boolean> }>;
+  constructor(max = 1024) {
+    this.map = new BoundedMap(max);
+  }
   /**
    * `cert` is anything X.509-shaped that is signed (a certificate, an OCSP BasicOCSPResponse: signed bytes,
    * AlgorithmIdentifier, signature); `issuer` supplies the verifying key.
@@ -51,10 +54,13 @@ export class SignatureMemo {
     const hit = this.map.get(key);
     if (hit && equalBytes(hit.tbs, cert.tbs) && equalBytes(hit.alg, cert.signatureAlgorithm.raw)) return hit.ok;
     const ok = verifySignature(cert.signatureAlgorithm, issuer.spki, cert.tbs, cert.signature);
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
-    this.map.set(key, { tbs: cert.tbs, alg: cert.signatureAlgorithm.raw, ok });
+    const entry = { tbs: cert.tbs, alg: cert.signatureAlgorithm.raw, ok };
+    this.map.set(key, entry);
     // A failed or thrown check is not remembered: the next caller verifies again.
-    ok.then((v) => v || this.map.delete(key), () => this.map.delete(key));
+    ok.then(
+      (v) => v || this.map.deleteIf(key, entry),
+      () => this.map.deleteIf(key, entry),
+    );
     return ok;
   }
 }
@@ -65,16 +71,17 @@ export class SignatureMemo {
  * (`nvidia/memo.ts`), so whoever keeps a ChainCache between appraisals keeps those too.
  */
 export class ChainCache {
-  private readonly map = new Map<string, { anchor: TrustAnchor; anchorsKey: string }>();
+  private readonly map: BoundedMap<string, { anchor: TrustAnchor; anchorsKey: string }>;
   /** Individual certificate signatures verified through this cache. */
   readonly signatures = new SignatureMemo();
-  constructor(private readonly max = 256) {}
+  constructor(max = 256) {
+    this.map = new BoundedMap(max);
+  }
   get(key: string, anchorsKey: string): TrustAnchor | undefined {
     const hit = this.map.get(key);
     return hit && hit.anchorsKey === anchorsKey ? hit.anchor : undefined;
   }
   set(key: string, anchorsKey: string, anchor: TrustAnchor): void {
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, { anchor, anchorsKey });
   }
 }

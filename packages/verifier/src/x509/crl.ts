@@ -2,23 +2,20 @@
  * X.509 v2 CRLs (RFC 5280 §5): parsing, signature by the issuing CA, the thisUpdate/nextUpdate window at
  * `now`, and serial lookup. AMD's ARK signs the CRL that revokes ASKs/ASVKs; Intel's CAs sign PCK CRLs.
  */
+import { ParseError, VerificationError, equalBytes, toHex } from '@ccinfer/core';
 import {
-  ParseError,
-  VerificationError,
   Tag,
   children,
   decodeDer,
-  equalBytes,
   readBitStringBytes,
   readSmallInt,
   readTime,
   readUnsigned,
   sequence,
-  toHex,
   readOid,
   readOctets,
   type DerNode,
-} from '@ccinfer/core';
+} from '@ccinfer/core/internal';
 import { explicitInner, parseAlgorithm, parseExtensionList, parseName, type AlgorithmIdentifier, type Certificate, type Name } from './certificate.js';
 import { OID } from './oids.js';
 import { verifySignature } from './signature.js';

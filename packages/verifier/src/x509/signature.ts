@@ -6,23 +6,8 @@
  * trailerField, when present, must be 1 (AMD certificates issued 2022–2023 encode it explicitly, later ones omit
  * it; both are valid DER of the same value).
  */
-import {
-  ParseError,
-  VerificationError,
-  Tag,
-  bs,
-  children,
-  concat,
-  decodeDer,
-  readOid,
-  readSmallInt,
-  readUnsigned,
-  sequence,
-  subtle,
-  toHex,
-  type DerNode,
-  type HashName,
-} from '@ccinfer/core';
+import { ParseError, VerificationError, concat, subtle, toHex, type HashName } from '@ccinfer/core';
+import { BoundedMap, Tag, bs, children, decodeDer, readOid, readSmallInt, readUnsigned, sequence, type DerNode } from '@ccinfer/core/internal';
 import { parseAlgorithm, type AlgorithmIdentifier } from './certificate.js';
 import { OID } from './oids.js';
 
@@ -113,8 +98,7 @@ export function spkiInfo(spki: Uint8Array): SpkiInfo {
   return unsupported(`public key ${a.oid}`);
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
-const KEY_CACHE_MAX = 256;
+const keyCache = new BoundedMap<string, Promise<CryptoKey>>(256);
 
 /** Forgets memoized keys (benchmarks measure the cold path with it). */
 export function clearKeyCache(): void {
@@ -142,14 +126,15 @@ export function importVerifyKey(spki: Uint8Array, scheme: SignatureScheme): Prom
   let p = keyCache.get(key);
   if (!p) {
     const name = algorithm.name;
-    p = subtle()
+    const mine: Promise<CryptoKey> = subtle()
       .importKey('spki', bs(spki), algorithm, false, ['verify'])
       .catch((cause: unknown) => {
-        keyCache.delete(key);
+        // A failed import is not remembered (unless another call already replaced it): the next caller retries.
+        keyCache.deleteIf(key, mine);
         throw new VerificationError('ERR_X509_KEY_INVALID', `the certificate's ${name} public key cannot be used: ${cause instanceof Error ? cause.name : 'import failed'}`, { cause });
       });
-    p.catch(() => undefined);
-    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+    mine.catch(() => undefined);
+    p = mine;
     keyCache.set(key, p);
   }
   return p;

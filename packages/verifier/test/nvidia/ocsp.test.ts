@@ -3,7 +3,8 @@
  * with responses minted by the simulator and an in-memory responder behind a fake fetcher.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, children, decodeDer, randomBytes, readOctets, sequence, sha256, toHex } from '@ccinfer/core';
+import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, randomBytes, sha256, toHex } from '@ccinfer/core';
+import { children, decodeDer, readOctets, sequence } from '@ccinfer/core/internal';
 import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { OCSP_MAX_AGE_MS, buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type OcspCheckOptions } from '../../src/nvidia/ocsp.js';
 import { nvidiaCollateralMemo } from '../../src/nvidia/memo.js';
@@ -92,7 +93,7 @@ describe('OCSP request and response', () => {
       issuer: 'SIMULATED NVIDIA GH100 Provisioner ICA 1',
       publicKey: key,
       signer: sim.provisioner.key,
-      extensions: [{ oid: '2.5.29.37', value: (await import('@ccinfer/core')).der.seq((await import('@ccinfer/core')).der.oid('1.3.6.1.5.5.7.3.9')) }],
+      extensions: [{ oid: '2.5.29.37', value: (await import('@ccinfer/core/internal')).der.seq((await import('@ccinfer/core/internal')).der.oid('1.3.6.1.5.5.7.3.9')) }],
     });
     expect((await check(await response({ signer: key, responderCert }))).status).toBe('good');
     // Without the EKU it may not.

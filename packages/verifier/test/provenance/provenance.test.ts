@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CcinferError, CheckList, ConfigError, ParseError, PolicyError, der, fromHex, tlv } from '@ccinfer/core';
+import { CcinferError, CheckList, ConfigError, ParseError, PolicyError, fromHex } from '@ccinfer/core';
+import { der, tlv } from '@ccinfer/core/internal';
 import {
   appraiseProvenance,
   checkIdentity,

@@ -1,7 +1,9 @@
 /** Every SEV-SNP error code, produced with simulated evidence (`@ccinfer/verifier/testing`). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParseError, der, fromUtf8 } from '@ccinfer/core';
-import { verifySnp, parseSnpReport, parseCertTable, PINNED_ANCHORS, vcekUrl, decodeTcb, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
+import { ParseError, fromUtf8 } from '@ccinfer/core';
+import { der } from '@ccinfer/core/internal';
+import { verifySnp, parseSnpReport, PINNED_ANCHORS, vcekUrl, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
+import { parseCertTable, decodeTcb } from '../../src/internal.js';
 import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
 import { crlUrl } from '../../src/snp/collateral.js';

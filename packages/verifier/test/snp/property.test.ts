@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CcinferError, ParseError } from '@ccinfer/core';
-import { parseSnpReport, parseCertificate, parseCrl, parseCertTable, parseEndorsementKey } from '../../src/index.js';
+import { parseSnpReport, parseCertificate, parseCrl, parseEndorsementKey } from '../../src/index.js';
+import { parseCertTable } from '../../src/internal.js';
 import { encodeReport, simulatedAmd } from '../../src/testing.js';
 
 function onlyTyped(fn: () => unknown): void {

@@ -1,6 +1,7 @@
 /** Every ERR_X509_* code, produced with minted certificates and CRLs (`@ccinfer/verifier/testing`). */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParseError, VerificationError, concat, der, sha256, tlv, toHex } from '@ccinfer/core';
+import { ParseError, VerificationError, concat, sha256, toHex } from '@ccinfer/core';
+import { der, tlv } from '@ccinfer/core/internal';
 import { ecdsaDerToP1363, parseCertificate, parseCertificates, parseCrl, verifyChain, verifyCrl, verifySignature, type TrustAnchor } from '../../src/x509/index.js';
 import { OID } from '../../src/x509/oids.js';
 import { extension, generateKey, mintCertificate, mintCrl, name, toPem, type KeyPair } from '../../src/testing.js';

@@ -14,8 +14,8 @@ import { CcinferError, toHex, type EvidenceBundle, type VerificationDocument } f
 import { initdataDigest, parsePolicy, type Policy } from '@ccinfer/verifier';
 import { createSecureClient } from '../../client.js';
 import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
-import { createCocoProvider, createGateway, createSimulatedProvider, type EvidenceProvider, type Gateway } from '../../gateway/index.js';
-import { simulatedCollateral } from '../../gateway/evidence/simulated.js';
+import { createCocoProvider, createGateway, type EvidenceProvider, type Gateway } from '../../gateway/index.js';
+import { createSimulatedProvider, simulatedCollateral } from '../../gateway/evidence/simulated.js';
 import { startStandInAgent, type StandInAgent } from '../../demo/coco-agent.js';
 import type { TrustAnchors } from '@ccinfer/verifier';
 import { parse } from '../args.js';

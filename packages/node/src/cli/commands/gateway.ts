@@ -1,7 +1,8 @@
 /** `ccinfer gateway`: the pod side (docs/architecture.md "Data flow", docs/wire-protocol.md). */
 import { once } from 'node:events';
 import { cacheOptions, cliCache, parse, readInput, required } from '../args.js';
-import { createConfigfsProvider, createGateway, createSimulatedProvider, type EvidenceProvider } from '../../gateway/index.js';
+import { createConfigfsProvider, createGateway, type EvidenceProvider } from '../../gateway/index.js';
+import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
 import { parseListen } from './proxy.js';
 import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
 import { EXIT, UsageError, type Command } from '../types.js';

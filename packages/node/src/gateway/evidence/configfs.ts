@@ -19,7 +19,7 @@ import * as nodeFs from 'node:fs/promises';
 import { join } from 'node:path';
 export type { GatewayErrorCode } from './errors.js';
 import { CcinferError, fromBase64, toHex, type CpuEvidence, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';
-import { CERT_TABLE_GUID as GUID, parseCertTable } from '@ccinfer/verifier';
+import { CERT_TABLE_GUID as GUID, parseCertTable } from '@ccinfer/verifier/internal';
 import { gatewayError } from './errors.js';
 import { assembleBundle, noDevices, type CpuEvidenceSource, type DeviceEvidenceSource, type EvidenceProvider } from './provider.js';
 

@@ -4,7 +4,8 @@
  * pub. 56860, §8.17): the firmware image as normal pages, then OVMF's SEV metadata sections, then one VMSA per
  * vCPU. Pure computation on caller-supplied bytes: runs in browsers and Node alike.
  */
-import { ConfigError, ParseError, snapshot } from '@ccinfer/core';
+import { ConfigError, ParseError } from '@ccinfer/core';
+import { snapshot } from '@ccinfer/core/internal';
 import { directBootHashes, hashesPage, HASHES_TABLE_BYTES, type DirectBootBlobs } from './hashes.js';
 import { parseOvmf, SEV_HASH_TABLE_RV_GUID, SevSectionType, type OvmfImage, type SevMetadataSection } from './ovmf.js';
 import { LaunchDigest, PageType, type LaunchStep } from './page-info.js';

@@ -8,7 +8,8 @@
  * header. The SEV metadata entry points (as an offset from the image end) at the `ASEV` header followed by the
  * list of guest memory sections the VMM must pre-validate (`OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm`).
  */
-import { ByteReader, ParseError } from '@ccinfer/core';
+import { ParseError } from '@ccinfer/core';
+import { ByteReader } from '@ccinfer/core/internal';
 import type { MeasureParseErrorCode } from '../errors.js';
 
 const PAGE = 0x1000;

@@ -4,7 +4,8 @@
  * the SPDM nonce (guest-components `attester/src/nvidia`). The answer is `""` (no devices) or
  * `{"nvidia": {"device_evidence_list": [{arch, uuid, evidence, certificate}]}}`.
  */
-import { CcinferError, parseTrusteeAdditionalEvidence, type GpuEvidence } from '@ccinfer/core';
+import { CcinferError, type GpuEvidence } from '@ccinfer/core';
+import { parseTrusteeAdditionalEvidence } from '@ccinfer/core/internal';
 import type { AaClient } from '../aa-client.js';
 import { gatewayError } from '../errors.js';
 import type { DeviceEvidenceSource } from '../provider.js';

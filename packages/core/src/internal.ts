@@ -1,0 +1,44 @@
+/**
+ * `@ccinfer/core/internal`: building blocks the other ccinfer packages share (`@ccinfer/verifier`,
+ * `@ccinfer/node`, `@ccinfer/browser`). **Not API**: names here may change or go in any release, without a
+ * major version bump. Applications import from `@ccinfer/core` only.
+ */
+export { BoundedMap } from './bounded-map.js';
+export { ByteReader, isZero, snapshot, reverse } from './bytes.js';
+export { webcrypto, bs } from './crypto.js';
+export {
+  Tag,
+  decodeDer,
+  children,
+  expectTag,
+  sequence,
+  readOid,
+  readUnsigned,
+  readSmallInt,
+  readBoolean,
+  readBitStringBytes,
+  readBitFlags,
+  readOctets,
+  readString,
+  readTime,
+  tlv,
+  der,
+  type DerNode,
+} from './der.js';
+export { definedOnly } from './object.js';
+export { duplicateJsonKey } from './json.js';
+export {
+  // session/binding
+  bindingInputOf, type BindingInput,
+  // session/keyconfig
+  selectAlgorithm,
+  // session/bhttp: the streaming pieces of a response (the gateway seals each as it is produced)
+  encodeResponseHead, encodeContentChunk, encodeResponseEnd,
+  // session/varint
+  encodeVarint, readVarint,
+  // session/binding-trustee
+  canonicalJson, parseTeePubKey, parseKbsRuntimeData, trusteeDigest, trusteeGpuNonce, trusteePrimaryRuntimeData,
+  trusteeReportData, encodeTrusteeKeyConfig, decodeTrusteeKeyConfig, parseTrusteeAdditionalEvidence,
+  encodeTrusteeAdditionalEvidence, isSwitchArch, trusteeReportData64, type KbsRuntimeData, type TrusteeNvidiaDevice,
+} from './session/index.js';
+export { HOP_BY_HOP } from './session/bhttp.js';
