@@ -69,7 +69,7 @@ export {
   type TeePubKey, type KbsRuntimeData, type TrusteeNvidiaDevice,
   // client/secure-client
   SecureClient, ATTEST_PATH, OHTTP_PATH, PROBLEM_PREFIX, type SecureClientOptions, type SecureClientEvents,
-  type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody,
+  type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody, type InferInit,
   // client/sse
   parseSse, type SseEvent,
   // client/errors

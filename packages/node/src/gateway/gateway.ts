@@ -42,6 +42,7 @@ import { nodeSessionCrypto } from '../session-crypto.js';
 import { createCollateralAttacher, type CollateralAttacher, type CollateralAttacherOptions } from './collateral.js';
 import type { EvidenceProvider } from './evidence/provider.js';
 import { problemJson, sendProblem } from './problem.js';
+import { ReplayGuard } from './replay.js';
 
 export interface GatewayOptions {
   /** Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8000`. */
@@ -90,6 +91,12 @@ export interface GatewayOptions {
    * none), off for others (the simulated provider attaches its own).
    */
   attachCollateral?: boolean | CollateralAttacherOptions | CollateralAttacher;
+  /**
+   * Requests one key admits before the gateway rotates to a new one (keeping the old one for requests in
+   * flight). Every admitted request's HPKE `enc` is remembered for the life of its key to refuse replays
+   * (replay.ts), so this bounds that memory: about 100 bytes per request, two keys at most. Default 262144.
+   */
+  maxRequestsPerKey?: number;
 }
 
 export interface Gateway {
@@ -104,7 +111,7 @@ export interface Gateway {
    */
   rotateKey(options?: { keepPrevious?: boolean }): Promise<GatewayKey>;
   /** Counters for tests and metrics. */
-  readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number };
+  readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number; replayed: number };
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'content-length']);
@@ -126,7 +133,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let nextKeyId = 1;
   let current = await generateGatewayKey(nextKeyId++ & 0xff);
   let previous: GatewayKey | undefined;
-  const stats = { attest: 0, ohttp: 0, ohttpBytes: 0, rejected: 0 };
+  const stats = { attest: 0, ohttp: 0, ohttpBytes: 0, rejected: 0, replayed: 0 };
+  const replay = new ReplayGuard(options.maxRequestsPerKey ?? 1 << 18);
+  let rotating: Promise<GatewayKey> | undefined;
   const lookup = (id: number): GatewayKey | undefined => (id === current.config.keyId ? current : id === previous?.config.keyId ? previous : undefined);
 
   async function readBody(req: IncomingMessage, max: number): Promise<Uint8Array> {
@@ -279,6 +288,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (err) {
       return refuse(res, err);
     }
+    // Only a request that opened completely (authenticated) is recorded, so nobody can burn another's `enc`.
+    if (!admitOnce(res, decoder.encapsulation!)) return;
     let inner: BhttpRequest;
     try {
       inner = decodeRequest(concat(...plain));
@@ -332,6 +343,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     } catch (err) {
       return refuse(res, err);
     }
+    if (!admitOnce(res, opened)) return;
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
@@ -365,6 +377,40 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     const out = await opened.encapsulateResponse(message);
     res.writeHead(200, { 'content-type': MEDIA_TYPE_RESPONSE, 'cache-control': 'no-store', 'content-length': out.length });
     res.end(out);
+  }
+
+  /**
+   * Admits an opened request once (replay.ts). A repeat is refused before it reaches the upstream; a key that
+   * has admitted its share answers `key-config-mismatch` (the client re-attests to the next key), and the
+   * current key is rotated as it fills, keeping it for requests already in flight.
+   */
+  function admitOnce(res: ServerResponse, e: { keyId: number; enc: Uint8Array }): boolean {
+    const a = replay.admit(e.keyId, e.enc);
+    if (a === 'fresh' && e.keyId === current.config.keyId && replay.count(e.keyId) >= replay.maxPerKey) {
+      rotating ??= rotate({ keepPrevious: true }).finally(() => (rotating = undefined));
+      rotating.catch((err: unknown) => log('key-rotation-failed', { error: (err as Error).name }));
+    }
+    if (a === 'fresh') return true;
+    stats.rejected++;
+    if (a === 'full') {
+      sendProblem(res, 400, 'key-config-mismatch', 'this key admits no more requests; re-attest');
+      return false;
+    }
+    stats.replayed++;
+    log('request-replayed', { keyId: e.keyId });
+    sendProblem(res, 400, 'replayed-request', 'this encapsulated request was already received');
+    return false;
+  }
+
+  async function rotate(o: { keepPrevious?: boolean }): Promise<GatewayKey> {
+    const next = await generateGatewayKey(nextKeyId++ & 0xff);
+    // Retired keys open nothing any more, so their replay records go; a reused key id starts empty.
+    for (const k of [previous, o.keepPrevious ? undefined : current]) if (k) replay.forget(k.config.keyId);
+    replay.forget(next.config.keyId);
+    previous = o.keepPrevious ? current : undefined;
+    current = next;
+    log('key-rotated', { keyId: next.config.keyId });
+    return next;
   }
 
   function refuse(res: ServerResponse, err: unknown): void {
@@ -439,13 +485,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
-    async rotateKey(o = {}) {
-      const next = await generateGatewayKey(nextKeyId++ & 0xff);
-      previous = o.keepPrevious ? current : undefined;
-      current = next;
-      log('key-rotated', { keyId: next.config.keyId });
-      return next;
-    },
+    rotateKey: (o = {}) => rotate(o),
   };
 }
 
