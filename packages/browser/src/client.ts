@@ -108,6 +108,8 @@ export function browserAppraiser(o: {
       onCheck: o.onCheck,
       requireReferenceValues: o.allowUnpinnedMeasurements !== true,
       provenance: o.provenance,
+      // A pod with no attested GPU only when the policy says gpu.count.min 0 (ERR_NV_POLICY_NO_GPU).
+      requireGpu: true,
     });
     return { ...r.document, keyConfig: r.keyConfig ?? new Uint8Array(0) };
   };
