@@ -8,6 +8,8 @@
  *                          { primary_evidence, additional_evidence } } → { token } (an EAR JWT, ES256)
  *                          The challenge is answered once: a second attest on the session is refused.
  *   GET  /kbs/v0/resource/<repository>/<type>/<tag>
+ *                          with the session cookie, or `Authorization: Bearer <token>` (tokens.ts: this broker's
+ *                          signature, unexpired, an attestation it still holds)
  *                          → the resource as a flattened JWE to tee-pubkey, if the session attested and the
  *                          resource's policy passes (re-appraised against that policy); else the KBS error.
  *   admin (Bearer JWT, admin.ts): POST /kbs/v0/resource/<r>/<t>/<tag> (store), POST/GET
@@ -37,18 +39,16 @@ import {
   utf8,
   type Cache,
   type Clock,
-  type EvidenceBundle,
   type Fetcher,
-  type TeePubKey,
 } from '@ccinfer/core';
 import { appraise, parsePolicy, type Policy, type TrustAnchors } from '@ccinfer/verifier';
 import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation, releaseTo } from '@ccinfer/verifier/trustee';
-import { SignJWT, exportJWK } from 'jose';
 import { createAdminAuthenticator, type AdminAuthOptions } from './admin.js';
 import { AuditLog, type AuditSink } from './audit.js';
 import { KBS_PROBLEMS, kbsErrorBody, problemFor, type KbsProblem } from './errors.js';
 import { parseResourcePolicies, policyFor, type ResourcePolicies } from './policy.js';
 import { resourceId, resourceName, type ResourceId, type ResourceStore } from './store.js';
+import { AttestationTokens, bearerToken, type AttestedEvidence } from './tokens.js';
 
 export const KBS_PROTOCOL_VERSION = '0.4.0';
 export const KBS_SESSION_COOKIE = 'kbs-session-id';
@@ -86,7 +86,7 @@ interface Session {
   nonce: string;
   expiresAt: number;
   state: 'challenged' | 'answered' | 'attested';
-  attested?: { bundle: EvidenceBundle; nonce: Uint8Array; teePubkey: TeePubKey; token: string };
+  attested?: AttestedEvidence;
 }
 
 export interface KeyBroker {
@@ -123,7 +123,7 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
   await audit.resume();
   const adminAuth = await createAdminAuthenticator(options.admin);
   const tokenKey = options.tokenKey ?? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair);
-  const tokenJwk = await exportJWK(tokenKey.publicKey);
+  const tokens = await AttestationTokens.create(tokenKey, tokenTtl, maxSessions);
   const sessions = new Map<string, Session>();
   const common = { anchors: options.anchors, fetcher: options.fetcher, cache: options.cache, binding: trusteeKbsBinding };
   let server: Server | undefined;
@@ -223,38 +223,47 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
       const first = a.document.errors[0];
       throw new AppraisalRefused(first?.code ?? 'ERR_INTERNAL', first?.message ?? 'appraisal failed');
     }
-    const iat = Math.floor(now().getTime() / 1000);
-    const token = await new SignJWT({ ...a.ear, 'tee-pubkey': tb.runtimeData['tee-pubkey'], 'ccinfer.document-digest': ctx.digest })
-      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: tokenJwk })
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + tokenTtl)
-      .sign(tokenKey.privateKey);
-    // Logged before the session may ask for resources; an unwritable log leaves it unattested (fail closed).
+    const attested: AttestedEvidence = { session: s.id, tee: s.tee, bundle: tb.bundle, nonce: tb.nonce, teePubkey: tb.runtimeData['tee-pubkey'] };
+    const token = await tokens.issue({ ...a.ear, 'ccinfer.document-digest': ctx.digest }, attested, now());
+    // Logged before the session (or the token) may ask for resources: an unwritable log leaves the session
+    // unattested and the token never sent (fail closed).
     await audit.record({ event: 'attest', session: s.id, tee: s.tee, ok: true, documentDigest: ctx.digest }, now());
     s.state = 'attested';
-    s.attested = { bundle: tb.bundle, nonce: tb.nonce, teePubkey: tb.runtimeData['tee-pubkey'], token };
+    s.attested = attested;
     setCookie(res, s);
     send(res, 200, { token });
   }
 
   // ——— GET /kbs/v0/resource/<repository>/<type>/<tag> ———
-  async function resource(req: IncomingMessage, res: ServerResponse, id: ResourceId, ctx: { session?: string; digest?: string; tee?: string }): Promise<void> {
+  /**
+   * Whose evidence a resource request stands on: the attestation token of `Authorization: Bearer` when present
+   * (KBS 0.4.0 §"Resource Requests"; tokens.ts), else the session cookie's attestation.
+   */
+  async function requester(req: IncomingMessage): Promise<AttestedEvidence> {
+    const token = bearerToken(req.headers.authorization);
+    if (token !== undefined) return tokens.verify(token, now());
     const s = cookieSession(req);
-    ctx.session = s.id;
-    ctx.tee = s.tee;
     if (s.state !== 'attested' || !s.attested) throw new SessionError('ERR_KBS_NOT_ATTESTED', 'Attestation Token not found');
+    return s.attested;
+  }
+
+  async function resource(req: IncomingMessage, res: ServerResponse, id: ResourceId, ctx: { session?: string; digest?: string; tee?: string }): Promise<void> {
+    const who = await requester(req);
+    ctx.session = who.session;
+    ctx.tee = who.tee;
     const secret = await options.store.get(id);
     if (!secret) throw new SessionError('ERR_KBS_RESOURCE_UNKNOWN', `no resource ${resourceName(id)}`);
     const entry = policyFor(policies, id);
     if (!entry) throw new PolicyError('ERR_KBS_NO_POLICY', `no resource policy covers ${resourceName(id)}: never released`);
-    const r = await releaseTo(s.attested.bundle, entry.policy, secret, { ...common, nonce: s.attested.nonce, now: now() });
+    // Sealed to the attested tee-pubkey (the token's, when one was presented: tokens.ts checks they agree).
+    const r = await releaseTo(who.bundle, entry.policy, secret, { ...common, nonce: who.nonce, now: now() });
     ctx.digest = r.documentDigest;
     if (!r.sealed) {
       const first = r.document.errors[0];
       throw new AppraisalRefused(first?.code ?? 'ERR_INTERNAL', first?.message ?? 'policy refused');
     }
     // No release without its audit entry: if the entry cannot be written, the sealed secret is never sent.
-    await audit.record({ event: 'release', session: s.id, tee: s.tee, resource: resourceName(id), ok: true, documentDigest: r.documentDigest, detail: `policy ${entry.pattern}` }, now());
+    await audit.record({ event: 'release', session: who.session, tee: who.tee, resource: resourceName(id), ok: true, documentDigest: r.documentDigest, detail: `policy ${entry.pattern}` }, now());
     send(res, 200, fromUtf8(r.sealed));
   }
 
