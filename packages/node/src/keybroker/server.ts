@@ -27,6 +27,7 @@ import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import {
   CcinferError,
   ConfigError,
+  MemoryCache,
   ParseError,
   PolicyError,
   SessionError,
@@ -37,7 +38,9 @@ import {
   toBase64,
   trusteeKbsBinding,
   utf8,
+  loadCollateralFile,
   type Cache,
+  type CollateralFile,
   type Clock,
   type Fetcher,
 } from '@ccinfer/core';
@@ -61,8 +64,16 @@ export interface KeyBrokerOptions {
   /** The appraisal policy applied at /attest (before any resource is asked for). Default: strict defaults. */
   attestationPolicy?: Policy | undefined;
   anchors?: TrustAnchors | undefined;
+  /** Collateral fetcher (AMD KDS, Intel PCS, NVIDIA). Absent: offline, collateral only from the sources below. */
   fetcher?: Fetcher | undefined;
+  /** Collateral cache (a DiskCache keeps it across restarts); verified on every use, never trusted. */
   cache?: Cache | undefined;
+  /**
+   * An offline collateral file (`ccinfer collateral fetch`, format `ccinfer-collateral/1`) loaded into `cache`
+   * (memory when absent) at start: how a broker without vendor access appraises TDX pods (Intel PCS TCB Info,
+   * QE Identity, CRLs for their FMSPC) and SNP pods, as the gateway and browser clients do.
+   */
+  collateralFile?: CollateralFile | Uint8Array | string | undefined;
   /** SNP CRL to use instead of fetching it from AMD KDS. */
   snpCrl?: Uint8Array | undefined;
   /** Session lifetime. Default 300 s (Trustee's default). */
@@ -125,7 +136,10 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
   const tokenKey = options.tokenKey ?? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair);
   const tokens = await AttestationTokens.create(tokenKey, tokenTtl, maxSessions);
   const sessions = new Map<string, Session>();
-  const common = { anchors: options.anchors, fetcher: options.fetcher, cache: options.cache, binding: trusteeKbsBinding };
+  const cache = options.cache ?? (options.collateralFile !== undefined ? new MemoryCache() : undefined);
+  // Loaded before listening: a bad file stops the broker at startup (ConfigError ERR_COLLATERAL_FILE_INVALID).
+  if (cache && options.collateralFile !== undefined) await loadCollateralFile(cache, options.collateralFile);
+  const common = { anchors: options.anchors, fetcher: options.fetcher, cache, binding: trusteeKbsBinding };
   let server: Server | undefined;
 
   const now = (): Date => clock.now();
