@@ -77,6 +77,11 @@ export interface UploadOptions {
   /** `xhr` reports network progress (`uploading`); `fetch` reports it only when done. Default: xhr in pages. */
   transport?: 'xhr' | 'fetch';
   chunkSize?: number;
+  /**
+   * Upload again after re-attesting when the gateway answers `key-config-mismatch`. Default false: that answer
+   * is unauthenticated, so the pod may already have received the upload.
+   */
+  retryOnKeyChange?: boolean;
 }
 
 /** The appraiser the browser client uses: the verifier's checklist (docs/checks.md "Bundle appraisal"). */
@@ -103,6 +108,8 @@ export function browserAppraiser(o: {
       onCheck: o.onCheck,
       requireReferenceValues: o.allowUnpinnedMeasurements !== true,
       provenance: o.provenance,
+      // A pod with no attested GPU only when the policy says gpu.count.min 0 (ERR_NV_POLICY_NO_GPU).
+      requireGpu: true,
     });
     return { ...r.document, keyConfig: r.keyConfig ?? new Uint8Array(0) };
   };
@@ -161,8 +168,12 @@ export class BrowserSecureClient extends SecureClient {
       }
       const problem = problemType(res);
       if (problem === 'key-config-mismatch') {
-        if (attempt === 0) continue; // the pod rotated its key: re-attest once, retry once (docs/architecture.md "Data flow")
-        throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: res.status });
+        if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: res.status });
+        // The pod rotated its key (docs/architecture.md "Data flow"): re-attest. The answer is unauthenticated (a man-in-the-middle may have
+        // delivered the upload and forged it), so the upload is sent again only if the caller allows it.
+        if (options.retryOnKeyChange) continue;
+        await this.attest({ force: true });
+        throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch (unauthenticated: the upload may have been received); re-attested, not resent', { status: res.status });
       }
       if (res.status === 200) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${res.contentType || 'no content type'}`);
       throw new TransportError('ERR_SESSION_GATEWAY_HTTP', `gateway answered HTTP ${res.status}${problem ? ` (${problem})` : ''}`, { status: res.status });

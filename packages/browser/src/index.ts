@@ -59,7 +59,7 @@ export {
   type TeePubKey,
   // client/secure-client
   SecureClient, ATTEST_PATH, OHTTP_PATH, PROBLEM_PREFIX, type SecureClientOptions, type SecureClientEvents,
-  type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody,
+  type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody, type InferInit,
   // client/sse
   parseSse, type SseEvent,
   // client/errors

@@ -20,7 +20,7 @@ let url: string;
 
 beforeAll(async () => {
   model = await startModelServer();
-  provider = await createSimulatedProvider();
+  provider = await createSimulatedProvider({ gpus: 1 }); // a pod without an attested GPU is refused by default
   gateway = await createGateway({ upstream: model.url, evidence: provider });
   ({ url } = await gateway.listen(0, '127.0.0.1'));
 });

@@ -68,7 +68,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
     const { provider, page, gateway } = await pod();
     const out = await page.evaluate(async ({ anchors }) => {
       const cc = (window as any).cc;
-      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors });
+      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
       const events: string[] = [];
       client.on('attesting', () => events.push('attesting')).on('attested', () => events.push('attested'));
       const stream = await client.infer({ model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'stream please' }], stream: true });
@@ -102,7 +102,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
       for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(size, i + 65536)));
       data.set(new TextEncoder().encode('CCINFER-PLAINTEXT-MARKER'), 0);
       const file = new File([data], 'scan.bin', { type: 'application/x-test' });
-      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors });
+      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
       const log: string[] = [];
       client.on('attested', () => log.push('verified'));
       const res = await client.upload(file, { onProgress: (p: any) => log.push(`${p.phase} ${p.percent}%`) });
@@ -141,7 +141,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
     const before = app.uploads.length;
     const out = await page.evaluate(async ({ anchors }) => {
       const cc = (window as any).cc;
-      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors });
+      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
       const rejected: string[] = [];
       client.on('rejected', (e: any) => rejected.push(...(e.document?.errors.map((x: any) => x.code) ?? [])));
       const progress: unknown[] = [];
@@ -163,7 +163,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
     const { provider, page, gateway } = await pod();
     const out = await page.evaluate(async ({ anchors }) => {
       const cc = (window as any).cc;
-      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors });
+      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
       const doc = await client.attest();
       const sealed = await cc.sealFor(doc, new TextEncoder().encode('model key: 0123456789abcdef'));
       let refused: unknown;
@@ -185,7 +185,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
       const { provider, page, site, requests } = await pod(withoutCrl);
       const codes = await page.evaluate(async ({ anchors }) => {
         const cc = (window as any).cc;
-        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors });
+        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
         const doc = await client.attest().catch((e: any) => e.cause);
         return doc.map((x: any) => x.code);
       }, { anchors: provider.anchors });
@@ -206,7 +206,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
       crl = await provider.material.amd.mintCrl();
       const ok = await page.evaluate(async ({ anchors }) => {
         const cc = (window as any).cc;
-        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors, collateralProxy: location.origin + '/collateral?u={url}' });
+        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors, collateralProxy: location.origin + '/collateral?u={url}' });
         return (await client.attest()).ok;
       }, { anchors: provider.anchors });
       expect(ok).toBe(true);
@@ -246,7 +246,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
 
       const first = await page.evaluate(async ({ anchors, file }) => {
         const cc = (window as any).cc;
-        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors, collateralFile: file, indexedDb: 'ccinfer-e2e' });
+        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors, collateralFile: file, indexedDb: 'ccinfer-e2e' });
         return (await client.attest()).ok;
       }, { anchors: provider.anchors, file });
       expect(first).toBe(true);
@@ -255,7 +255,7 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
       await page.waitForFunction(() => (window as any).ccReady === true);
       const second = await page.evaluate(async ({ anchors }) => {
         const cc = (window as any).cc;
-        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, anchors, indexedDb: 'ccinfer-e2e' });
+        const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors, indexedDb: 'ccinfer-e2e' });
         return (await client.attest()).ok;
       }, { anchors: provider.anchors });
       expect(second).toBe(true);

@@ -68,6 +68,8 @@ export function bundleAppraiser(o: BundleAppraiserOptions = {}): Appraiser {
       onCheck: o.onCheck,
       requireReferenceValues: o.allowUnpinnedMeasurements !== true,
       provenance,
+      // A pod with no attested GPU only when the policy says gpu.count.min 0 (ERR_NV_POLICY_NO_GPU).
+      requireGpu: true,
     });
     return { ...a.document, keyConfig: a.document.ok && a.keyConfig ? a.keyConfig : new Uint8Array(0) };
   };

@@ -190,7 +190,8 @@ describe('signed provenance on the Tinfoil release bundle', () => {
       const nonce = randomBytes(32);
       const keyConfig = (await generateGatewayKey(1)).encoded;
       const { bundle: pod, anchors } = await mintBundle({ nonce, keyConfig, now, ...(measurementHex ? { report: { measurement: fromHex(measurementHex) } } : {}) });
-      const policy = parsePolicy({ version: 1, snp: { provenance: RELEASE } });
+      // The simulated pod has no GPU: accepted by a client only because the policy says so (gpu.count.min 0).
+      const policy = parsePolicy({ version: 1, snp: { provenance: RELEASE }, gpu: { count: { min: 0 } } });
       const appraiser = bundleAppraiser({ policy, anchors, fetcher: undefined, clock: { now: () => now }, ...(provenance ? { provenance: { bundle } } : {}) });
       return appraiser(encodeBundle(pod), nonce);
     };

@@ -91,6 +91,11 @@ export interface AppraiseOptions {
    * checked against; the client gets it from a file, not from the pod. Default none.
    */
   provenance?: ProvenanceInput | undefined;
+  /**
+   * Refuse a pod with no attested GPU (`ERR_NV_POLICY_NO_GPU`) unless the policy says `gpu.count.min: 0`.
+   * `createSecureClient` (Node and browser), `releaseTo` and the key broker set it; `verify` commands do not.
+   */
+  requireGpu?: boolean | undefined;
 }
 
 export interface Appraisal {
@@ -285,7 +290,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
     } else if (gpus.length > 1) {
       await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
     }
-    for (const o of evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu)) {
+    for (const o of evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu, options.requireGpu === true)) {
       if (o.error) {
         const err = o.error;
         await checks.run(o.id, () => {

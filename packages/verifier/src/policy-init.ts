@@ -3,17 +3,22 @@
  * RTMRs (TDX), HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology. It
  * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
  */
-import { decodeBundle, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { decodeBundle, toHex, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';
 import { isZero } from '@ccinfer/core/internal';
+import { parseReport } from './nvidia/parse.js';
+import { identifyDevice } from './nvidia/verify.js';
 import { parsePolicy, type Policy } from './policy.js';
+import { parseCertificates } from './x509/index.js';
 import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
 import { parseTdxQuote } from './tdx/parse.js';
 
 /**
  * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (when not
  * zero), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`, `mrConfigId` and
- * `mrSeam`; and, with GPUs, the exact GPU `count` and `mode` (`ppcie` when the bundle has NVSwitches, else
- * `single`). Security switches are left out, so their strict defaults apply.
+ * `mrSeam`; and the GPUs it shows: the exact `count` (`{ min: 0, max: 0 }` for a CPU-only pod, the explicit
+ * allowance clients need to accept one), and with GPUs their `archs`, `driverVersions` and `vbiosVersions`
+ * (from each leaf certificate and report) and `mode` (`ppcie` when the bundle has NVSwitches, else `single`).
+ * Security switches are left out, so their strict defaults apply.
  *
  * Nothing is verified here: it pins whatever the bundle shows. Appraise the bundle first, then review the
  * result before relying on it (`ccinfer policy init --from BUNDLE` does the same). Throws a ParseError for a
@@ -53,6 +58,25 @@ export function policyFromBundle(input: Uint8Array | EvidenceBundle): Policy {
       mrSeam: [toHex(q.mrSeam)],
     };
   }
-  if (b.gpus.length > 0) policy['gpu'] = { count: { min: b.gpus.length, max: b.gpus.length }, mode: b.switches.length > 0 ? 'ppcie' : 'single' };
+  policy['gpu'] = b.gpus.length === 0 ? { count: { min: 0, max: 0 } } : { count: { min: b.gpus.length, max: b.gpus.length }, ...gpuPins(b.gpus), mode: b.switches.length > 0 ? 'ppcie' : 'single' };
   return parsePolicy(policy);
+}
+
+/** The distinct architectures, driver and VBIOS versions the GPUs report (NVSwitches carry neither version). */
+function gpuPins(gpus: readonly GpuEvidence[]): Record<string, string[]> {
+  const archs = new Set<string>();
+  const drivers = new Set<string>();
+  const vbioses = new Set<string>();
+  for (const g of gpus) {
+    // parseCertificates refuses an empty chain (ERR_X509_MALFORMED), so there is a leaf.
+    const device = identifyDevice(parseCertificates(g.certChain)[0]!);
+    const o = parseReport(g.report, device.kind).response.opaque;
+    archs.add(device.arch);
+    if (o.driverVersion !== undefined) drivers.add(o.driverVersion);
+    if (o.vbiosVersion !== undefined) vbioses.add(o.vbiosVersion);
+  }
+  const out: Record<string, string[]> = { archs: [...archs] };
+  if (drivers.size) out['driverVersions'] = [...drivers];
+  if (vbioses.size) out['vbiosVersions'] = [...vbioses];
+  return out;
 }

@@ -50,7 +50,8 @@ export async function documentDigest(doc: VerificationDocument): Promise<string>
  * Appraises `bundleOrEvidence` against `policy` (the same `appraise` checklist as every client), then seals
  * `secret` to the key the evidence binds; seals nothing when the appraisal fails (`sealed` undefined, the
  * document says why). `requireReferenceValues` defaults to true here: a secret is released only to pinned
- * software (an unpinned measurement fails with `ERR_POLICY_UNPINNED` unless the caller passes false).
+ * software (an unpinned measurement fails with `ERR_POLICY_UNPINNED` unless the caller passes false), and only to a
+ * pod with an attested GPU unless the policy says `gpu.count.min: 0` (`ERR_NV_POLICY_NO_GPU`).
  *
  * Format follows `options.binding`: ccinfer/1 (default) gives `hpke`, RFC 9180 single-shot HPKE to the attested
  * key config with `label` (default empty) as AAD, opened in the pod with `openSealed`; `trusteeKbsBinding` gives
@@ -73,7 +74,8 @@ export async function releaseTo(bundleOrEvidence: Uint8Array | EvidenceBundle, p
   if (!(secret instanceof Uint8Array) || secret.length === 0) throw new ConfigError('ERR_OPTIONS_INVALID', 'secret must be non-empty bytes', { fields: ['secret'] });
   if (!policy || policy.version !== 1) throw new ConfigError('ERR_OPTIONS_INVALID', 'policy must be a parsed policy (parsePolicy)', { fields: ['policy'] });
   // A secret is released only to pinned software: unpinned measurements fail unless the caller says otherwise.
-  const a = await appraise(bundleOrEvidence, { requireReferenceValues: true, ...options, policy });
+  // Nor to a pod without an attested GPU, unless the policy allows CPU-only pods (gpu.count.min 0).
+  const a = await appraise(bundleOrEvidence, { requireReferenceValues: true, ...options, policy, requireGpu: true });
   const digest = await documentDigest(a.document);
   if (!a.document.ok || !a.keyConfig) return { sealed: undefined, format: undefined, document: a.document, ear: a.ear, documentDigest: digest };
   if ((options.binding ?? undefined) === trusteeKbsBinding) {

@@ -9,6 +9,7 @@ export {
   type AttestedDocument,
   type ExportedEvidence,
   type ChatBody,
+  type InferInit,
   type SseEvent,
 } from './secure-client.js';
 export { parseSse } from './sse.js';

@@ -6,7 +6,7 @@
  * hardware evidence is bound to — never to a key fetched on the side.
  */
 import EventEmitter from 'eventemitter3';
-import { fromUtf8 } from '../bytes.js';
+import { fromUtf8, toHex } from '../bytes.js';
 import { randomBytes } from '../crypto.js';
 import type { VerificationDocument } from '../document.js';
 import { CcinferError, ConfigError, SessionError, TransportError, VerificationError } from '../errors.js';
@@ -81,7 +81,10 @@ export type ChatBody = Record<string, unknown> & { stream?: boolean };
  * pod receives nothing but the nonce; a refusal throws (`ERR_SESSION_REJECTED`, or the appraiser's own error)
  * and emits `rejected`. Concurrent callers share one attestation; an accepted appraisal is reused for
  * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key) the client
- * re-attests once and retries once (`rekeyed` event).
+ * re-attests (`rekeyed` event) and re-sends once only a request marked safe to repeat — a safe method, an
+ * `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })` — since that answer is unauthenticated and
+ * the request may already have run; others fail with TransportError `ERR_SESSION_NOT_RETRIED`. A streamed reply
+ * that ends before its authenticated final chunk throws `ERR_OHTTP_TRUNCATED` after the data it delivered.
  *
  * Options are checked in the constructor (ConfigError `ERR_SESSION_OPTIONS`: `endpoint` not a URL, `appraise`
  * not a function, no `fetch`). Defaults: `fetch` the global fetch; `clock` the system clock;
@@ -242,12 +245,17 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
-        // The pod rotated its key (docs/wire-protocol.md "The client's sequence", step 5): re-attest once, retry once.
-        if (attempt === 0) {
-          session = await this.ensureSession(true);
-          continue;
+        if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
+        // The pod rotated its key (docs/wire-protocol.md "The client's sequence", step 5): re-attest, so the next
+        // request reaches the new key.
+        session = await this.ensureSession(true);
+        // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
+        // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
+        // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
+        if (!repeatable(req.method, req.headers)) {
+          throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch (unauthenticated: the request may have run); re-attested, but not repeating a request not marked safe to repeat', { status: outer.status });
         }
-        throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
+        continue;
       }
       if (outer.ok) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${type || 'no content type'}`);
       throw new TransportError('ERR_SESSION_GATEWAY_HTTP', `gateway answered HTTP ${outer.status}${problem ? ` (${problem})` : ''}`, { status: outer.status });
@@ -255,12 +263,14 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
   }
 
   /** OpenAI chat completions through the encrypted session. `stream: true` yields parsed SSE `data` JSON. */
-  infer(body: ChatBody & { stream: true }, init?: { signal?: AbortSignal }): Promise<AsyncIterable<unknown>>;
-  infer(body: ChatBody, init?: { signal?: AbortSignal }): Promise<unknown>;
-  async infer(body: ChatBody, init: { signal?: AbortSignal } = {}): Promise<unknown> {
+  infer(body: ChatBody & { stream: true }, init?: InferInit): Promise<AsyncIterable<unknown>>;
+  infer(body: ChatBody, init?: InferInit): Promise<unknown>;
+  async infer(body: ChatBody, init: InferInit = {}): Promise<unknown> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' };
+    if (init.retryOnKeyChange) headers[IDEMPOTENCY_KEY] = toHex(randomBytes(16));
     const res = await this.fetch(this.opts.endpoint + this.opts.inferPath, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' },
+      headers,
       body: JSON.stringify(body),
       ...(init.signal ? { signal: init.signal } : {}),
     });
@@ -276,6 +286,23 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       throw new SessionError('ERR_SESSION_JSON', 'the model server did not answer JSON', { cause });
     }
   }
+}
+
+export interface InferInit {
+  signal?: AbortSignal;
+  /**
+   * Send the request again after re-attesting when the gateway answers `key-config-mismatch`. Default false:
+   * that answer is unauthenticated, so the model may already have run the request (it is then run twice).
+   */
+  retryOnKeyChange?: boolean;
+}
+
+/** draft-ietf-httpapi-idempotency-key-header: the caller's mark that a request may be sent more than once. */
+const IDEMPOTENCY_KEY = 'idempotency-key';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+function repeatable(method: string, headers: Headers): boolean {
+  return SAFE_METHODS.has(method.toUpperCase()) || headers.has(IDEMPOTENCY_KEY);
 }
 
 function sameKey(a: KeyConfig, b: KeyConfig): boolean {
@@ -350,9 +377,19 @@ async function responseFrom(plain: ReadableStream<Uint8Array>): Promise<Response
   return new Response(body, { status: head.status, headers });
 }
 
+/**
+ * Parsed SSE `data` JSON. `[DONE]` is the model server's end marker, not the message's: the stream is still
+ * read to its end, so a response cut before its authenticated final chunk (chunked OHTTP draft §5.2, a
+ * man-in-the-middle dropping it) throws `ERR_OHTTP_TRUNCATED` after the events it delivered, never ends quietly.
+ */
 async function* sseJson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  let done = false;
   for await (const e of parseSse(body)) {
-    if (e.data === '[DONE]') return;
+    if (done) continue;
+    if (e.data === '[DONE]') {
+      done = true;
+      continue;
+    }
     try {
       yield JSON.parse(e.data) as unknown;
     } catch (cause) {

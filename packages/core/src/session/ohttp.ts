@@ -469,7 +469,7 @@ export async function decapsulateRequest(
   keys: KeyLookup,
   encRequest: Uint8Array,
   opts: DecapsulateOptions = {},
-): Promise<{ request: Uint8Array; encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> }> {
+): Promise<{ request: Uint8Array; keyId: number; enc: Uint8Array; encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> }> {
   if (encRequest.length < HEADER_LENGTH + NENC + 16) throw sessionError('ERR_OHTTP_TRUNCATED', 'encapsulated request too short');
   const r = await setupReceiver(keys, encRequest.subarray(0, HEADER_LENGTH + NENC), LABEL_REQUEST, opts.crypto ?? webCryptoSessionCrypto);
   let request: Uint8Array;
@@ -480,6 +480,8 @@ export async function decapsulateRequest(
   }
   return {
     request,
+    keyId: encRequest[0]!,
+    enc: r.enc,
     async encapsulateResponse(response: Uint8Array, responseNonce?: Uint8Array): Promise<Uint8Array> {
       const { nk, nn } = aeadSizes(r.aeadId);
       const nonce = responseNonce ?? randomBytes(Math.max(nk, nn));
@@ -508,6 +510,14 @@ export class ChunkedRequestDecoder {
   /** True once the header is in and the HPKE context is set up (key id and suite were accepted). */
   get started(): boolean {
     return this.r !== undefined;
+  }
+
+  /**
+   * The request's key identifier and HPKE `enc` once the header is in: what a gateway remembers to refuse a
+   * replayed request (RFC 9458 §6.5 leaves replay protection to it; a fresh `enc` per request is RFC 9180 §5.1).
+   */
+  get encapsulation(): { keyId: number; enc: Uint8Array } | undefined {
+    return this.r ? { keyId: this.head[0]!, enc: this.r.enc } : undefined;
   }
 
   async push(bytes: Uint8Array): Promise<Uint8Array[]> {

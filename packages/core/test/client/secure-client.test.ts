@@ -38,6 +38,22 @@ describe('SecureClient error codes', () => {
     expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp']);
   });
 
+  it('key-config-mismatch for a request not marked safe to repeat: re-attests, never resends (ERR_SESSION_NOT_RETRIED)', async () => {
+    const mismatch = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } });
+    const a = fake(mismatch);
+    const client = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: a.fetch });
+    await expectCode(client.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}' }), TransportError, 'ERR_SESSION_NOT_RETRIED');
+    expect(a.calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest']);
+    await expectCode(client.infer({ model: 'm', messages: [] }), TransportError, 'ERR_SESSION_NOT_RETRIED');
+    // Marked by the caller (Idempotency-Key, or infer's retryOnKeyChange): sent once more to the new key.
+    const b = fake(mismatch);
+    const marked = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: b.fetch });
+    await expectCode(marked.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}', headers: { 'idempotency-key': 'k1' } }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
+    expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(2);
+    await expectCode(marked.infer({ model: 'm', messages: [] }, { retryOnKeyChange: true }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
+    expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(4);
+  });
+
   it('ERR_SESSION_GATEWAY_HTTP and ERR_SESSION_RESPONSE_TYPE', async () => {
     const bad = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:bad-request' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
     const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: bad.fetch }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');

@@ -20,6 +20,7 @@ import { createCorsHandler } from './cors.js';
 import type { EvidenceProvider } from './evidence/provider.js';
 import { serveHealth } from './health.js';
 import { KeyRing } from './key-ring.js';
+import { ReplayGuard } from './replay.js';
 import { createOhttpHandler } from './ohttp.js';
 import { sendProblem } from './problem.js';
 import { createForward } from './upstream.js';
@@ -71,6 +72,12 @@ export interface GatewayOptions {
    * none), off for others (the simulated provider attaches its own).
    */
   attachCollateral?: boolean | CollateralAttacherOptions | CollateralAttacher;
+  /**
+   * Requests one key admits before the gateway rotates to a new one (keeping the old one for requests in
+   * flight). Every admitted request's HPKE `enc` is remembered for the life of its key to refuse replays
+   * (replay.ts), so this bounds that memory: about 100 bytes per request, two keys at most. Default 262144.
+   */
+  maxRequestsPerKey?: number;
 }
 
 export interface Gateway {
@@ -85,7 +92,7 @@ export interface Gateway {
    */
   rotateKey(options?: { keepPrevious?: boolean }): Promise<GatewayKey>;
   /** Counters for tests and metrics. */
-  readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number };
+  readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number; replayed: number };
 }
 
 
@@ -99,7 +106,37 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const attacher: CollateralAttacher | undefined =
     attach === false ? undefined : attach === true ? createCollateralAttacher({ log }) : 'attach' in attach ? attach : createCollateralAttacher({ log, ...attach });
   const keys = await KeyRing.create();
-  const stats = { attest: 0, ohttp: 0, ohttpBytes: 0, rejected: 0 };
+  const stats = { attest: 0, ohttp: 0, ohttpBytes: 0, rejected: 0, replayed: 0 };
+  const replay = new ReplayGuard(options.maxRequestsPerKey ?? 1 << 18);
+  let rotating: Promise<GatewayKey> | undefined;
+
+  async function rotate(keepPrevious: boolean): Promise<GatewayKey> {
+    const retired = [keys.previous, keepPrevious ? undefined : keys.current];
+    const next = await keys.rotate(keepPrevious);
+    // Retired keys open nothing any more, so their replay records go; a reused key id starts empty.
+    for (const k of retired) if (k) replay.forget(k.config.keyId);
+    replay.forget(next.config.keyId);
+    log('key-rotated', { keyId: next.config.keyId });
+    return next;
+  }
+
+  /**
+   * Admits an opened request once (replay.ts). A repeat is refused before it reaches the upstream; a key that
+   * has admitted its share answers `key-config-mismatch` (the client re-attests to the next key), and the
+   * current key is rotated as it fills, keeping it for requests already in flight.
+   */
+  function admit(e: { keyId: number; enc: Uint8Array }): 'fresh' | 'replayed' | 'full' {
+    const a = replay.admit(e.keyId, e.enc);
+    if (a === 'fresh' && e.keyId === keys.current.config.keyId && replay.count(e.keyId) >= replay.maxPerKey) {
+      rotating ??= rotate(true).finally(() => (rotating = undefined));
+      rotating.catch((err: unknown) => log('key-rotation-failed', { error: (err as Error).name }));
+    }
+    if (a === 'replayed') {
+      stats.replayed++;
+      log('request-replayed', { keyId: e.keyId });
+    }
+    return a;
+  }
 
   const attest = createAttestHandler({
     keys,
@@ -112,6 +149,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const ohttp = createOhttpHandler({
     lookup: keys.lookup,
+    admit,
     crypto: options.crypto ?? nodeSessionCrypto,
     forward: createForward({
       upstream: new URL(options.upstream),
@@ -157,10 +195,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     stats,
     listen: (port = 0, host = '127.0.0.1') => listenOn(server, port, host),
     close: () => closeServer(server),
-    async rotateKey(o = {}) {
-      const next = await keys.rotate(o.keepPrevious ?? false);
-      log('key-rotated', { keyId: next.config.keyId });
-      return next;
-    },
+    rotateKey: (o = {}) => rotate(o.keepPrevious ?? false),
   };
 }

@@ -27,6 +27,11 @@ export class KeyRing {
     return this.currentKey;
   }
 
+  /** The previous key while it is in its grace period. */
+  get previous(): GatewayKey | undefined {
+    return this.previousKey;
+  }
+
   /** The key for an OHTTP key id: the current one or the previous one still in its grace period. */
   readonly lookup: KeyLookup = (id) => (id === this.currentKey.config.keyId ? this.currentKey : id === this.previousKey?.config.keyId ? this.previousKey : undefined);
 

@@ -30,6 +30,11 @@ import { responseFields, type Forward } from './upstream.js';
 
 export interface OhttpHandlerOptions {
   lookup: KeyLookup;
+  /**
+   * Admits an opened (authenticated) request once: `replayed` is refused as `replayed-request`, `full` (the key
+   * has admitted its share) as `key-config-mismatch` — both before the upstream sees anything.
+   */
+  admit: (e: { keyId: number; enc: Uint8Array }) => 'fresh' | 'replayed' | 'full';
   crypto: SessionCrypto;
   forward: Forward;
   /** Largest encapsulated request accepted. */
@@ -89,6 +94,12 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     try {
       for await (const chunk of boundedChunks(req, o.maxRequestBytes, countBytes)) plain.push(...(await decoder.push(chunk)));
       plain.push(await decoder.finish());
+    } catch (err) {
+      return refuse(res, err);
+    }
+    // Only a request that opened completely (authenticated) is recorded, so nobody can burn another's `enc`.
+    if (!admitted(res, decoder.encapsulation!)) return;
+    try {
       inner = decodeRequest(concat(...plain));
     } catch (err) {
       return refuse(res, err);
@@ -132,6 +143,11 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
       const body = await readBody(req, o.maxRequestBytes);
       countBytes(body.length);
       opened = await decapsulateRequest(o.lookup, body, { crypto: o.crypto });
+    } catch (err) {
+      return refuse(res, err);
+    }
+    if (!admitted(res, opened)) return;
+    try {
       inner = decodeRequest(opened.request);
     } catch (err) {
       return refuse(res, err);
@@ -155,6 +171,15 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     const out = await opened.encapsulateResponse(message);
     res.writeHead(200, { 'content-type': MEDIA_TYPE_RESPONSE, 'cache-control': 'no-store', 'content-length': out.length });
     res.end(out);
+  }
+
+  function admitted(res: ServerResponse, e: { keyId: number; enc: Uint8Array }): boolean {
+    const a = o.admit(e);
+    if (a === 'fresh') return true;
+    o.stats.rejected++;
+    if (a === 'full') sendProblem(res, 400, 'key-config-mismatch', 'this key admits no more requests; re-attest');
+    else sendProblem(res, 400, 'replayed-request', 'this encapsulated request was already received');
+    return false;
   }
 
   function refuse(res: ServerResponse, err: unknown): void {

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 
 export type ProblemName =
   | 'key-config-mismatch'
+  | 'replayed-request'
   | 'bad-request'
   | 'too-large'
   | 'unsupported-media-type'

@@ -1,11 +1,11 @@
 /** What the key broker's route handlers share: its configuration, session table, audit log and clock. */
 import type { Cache, Fetcher, BindingScheme } from '@ccinfer/core';
 import type { Policy, TrustAnchors } from '@ccinfer/verifier';
-import type { JWK } from 'jose';
 import type { AdminAuthenticator } from './admin.js';
 import type { AuditLog } from './audit.js';
 import type { ResourcePolicies } from './policy.js';
 import type { SessionTable } from './sessions.js';
+import type { AttestationTokens } from './tokens.js';
 import type { ResourceStore } from './store.js';
 
 export interface BrokerContext {
@@ -21,7 +21,8 @@ export interface BrokerContext {
   /** The resource policies now in force (replaceable through the admin interface). */
   policies: ResourcePolicies;
   maxBodyBytes: number;
-  token: { key: CryptoKeyPair; jwk: JWK; ttlSeconds: number };
+  /** Attestation tokens issued at /attest and accepted as `Authorization: Bearer` on resource requests. */
+  tokens: AttestationTokens;
 }
 
 /** Per request: what the audit entry of a refusal names. */

@@ -15,6 +15,8 @@ export type KeyBrokerErrorCode =
   | 'ERR_KBS_NONCE_MISMATCH' // SessionError: runtime-data.nonce is not this session's challenge (stale)
   | 'ERR_KBS_NONCE_USED' // SessionError: the challenge was already answered (replayed attest)
   | 'ERR_KBS_NOT_ATTESTED' // SessionError: resource request before a successful attest
+  | 'ERR_KBS_TOKEN_INVALID' // VerificationError: Bearer token not signed by this broker, malformed, or naming no held attestation
+  | 'ERR_KBS_TOKEN_EXPIRED' // SessionError: Bearer token past its exp
   | 'ERR_KBS_PATH_INVALID' // ParseError: not /kbs/v0/resource/<repository>/<type>/<tag> with safe names
   | 'ERR_KBS_RESOURCE_UNKNOWN' // SessionError: no such resource
   | 'ERR_KBS_NO_POLICY' // PolicyError: no resource policy covers the resource (never released)
@@ -62,6 +64,8 @@ export function problemFor(stage: 'auth' | 'attest' | 'resource' | 'admin', err:
     case 'ERR_KBS_SESSION_UNKNOWN':
     case 'ERR_KBS_SESSION_EXPIRED':
     case 'ERR_KBS_NOT_ATTESTED':
+    case 'ERR_KBS_TOKEN_INVALID':
+    case 'ERR_KBS_TOKEN_EXPIRED':
       return stage === 'resource' ? 'TokenNotFound' : 'AttestationError';
     case 'ERR_KBS_ADMIN_AUTH':
       return 'AdminAuth';

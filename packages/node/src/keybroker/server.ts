@@ -8,6 +8,8 @@
  *                          { primary_evidence, additional_evidence } } → { token } (an EAR JWT, ES256)
  *                          The challenge is answered once: a second attest on the session is refused.
  *   GET  /kbs/v0/resource/<repository>/<type>/<tag>
+ *                          with the session cookie, or `Authorization: Bearer <token>` (tokens.ts: this broker's
+ *                          signature, unexpired, an attestation it still holds)
  *                          → the resource as a flattened JWE to tee-pubkey, if the session attested and the
  *                          resource's policy passes (re-appraised against that policy); else the KBS error.
  *   admin (Bearer JWT, admin.ts): POST /kbs/v0/resource/<r>/<t>/<tag> (store), POST/GET
@@ -24,9 +26,8 @@
  * sessions live in the session table (sessions.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { CcinferError, ConfigError, ParseError, systemClock, trusteeKbsBinding, type Cache, type Clock, type Fetcher } from '@ccinfer/core';
+import { CcinferError, ConfigError, MemoryCache, ParseError, loadCollateralFile, systemClock, trusteeKbsBinding, type Cache, type Clock, type CollateralFile, type Fetcher } from '@ccinfer/core';
 import { parsePolicy, type Policy, type TrustAnchors } from '@ccinfer/verifier';
-import { exportJWK } from 'jose';
 import { listenOn } from '../http.js';
 import { createAdminAuthenticator, type AdminAuthOptions } from './admin.js';
 import { AuditLog, type AuditSink } from './audit.js';
@@ -40,6 +41,7 @@ import { auth } from './routes/auth.js';
 import { resource } from './routes/resource.js';
 import { SessionLimit, SessionTable } from './sessions.js';
 import { resourceId, type ResourceStore } from './store.js';
+import { AttestationTokens } from './tokens.js';
 
 export { KBS_PROTOCOL_VERSION } from './routes/auth.js';
 export { KBS_SESSION_COOKIE } from './sessions.js';
@@ -51,8 +53,16 @@ export interface KeyBrokerOptions {
   /** The appraisal policy applied at /attest (before any resource is asked for). Default: strict defaults. */
   attestationPolicy?: Policy | undefined;
   anchors?: TrustAnchors | undefined;
+  /** Collateral fetcher (AMD KDS, Intel PCS, NVIDIA). Absent: offline, collateral only from the sources below. */
   fetcher?: Fetcher | undefined;
+  /** Collateral cache (a DiskCache keeps it across restarts); verified on every use, never trusted. */
   cache?: Cache | undefined;
+  /**
+   * An offline collateral file (`ccinfer collateral fetch`, format `ccinfer-collateral/1`) loaded into `cache`
+   * (memory when absent) at start: how a broker without vendor access appraises TDX pods (Intel PCS TCB Info,
+   * QE Identity, CRLs for their FMSPC) and SNP pods, as the gateway and browser clients do.
+   */
+  collateralFile?: CollateralFile | Uint8Array | string | undefined;
   /** SNP CRL to use instead of fetching it from AMD KDS. */
   snpCrl?: Uint8Array | undefined;
   /** Session lifetime. Default 300 s (Trustee's default). */
@@ -89,18 +99,22 @@ export async function createKeyBroker(options: KeyBrokerOptions): Promise<KeyBro
   // Continue the stored chain now: an unreadable audit log stops the broker at startup, not at its first release.
   await audit.resume();
   const tokenKey = options.tokenKey ?? ((await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify'])) as CryptoKeyPair);
+  const maxSessions = options.maxSessions ?? 10_000;
+  const cache = options.cache ?? (options.collateralFile !== undefined ? new MemoryCache() : undefined);
+  // Loaded before listening: a bad file stops the broker at startup (ConfigError ERR_COLLATERAL_FILE_INVALID).
+  if (cache && options.collateralFile !== undefined) await loadCollateralFile(cache, options.collateralFile);
   const ctx: BrokerContext = {
     store: options.store,
-    sessions: new SessionTable((options.sessionTtlSeconds ?? 300) * 1000, options.maxSessions ?? 10_000, now),
+    sessions: new SessionTable((options.sessionTtlSeconds ?? 300) * 1000, maxSessions, now),
     audit,
     adminAuth: await createAdminAuthenticator(options.admin),
     now,
-    appraisal: { anchors: options.anchors, fetcher: options.fetcher, cache: options.cache, binding: trusteeKbsBinding },
+    appraisal: { anchors: options.anchors, fetcher: options.fetcher, cache, binding: trusteeKbsBinding },
     attestationPolicy: options.attestationPolicy ?? parsePolicy({ version: 1 }),
     snpCrl: options.snpCrl,
     policies: options.policies,
     maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,
-    token: { key: tokenKey, jwk: await exportJWK(tokenKey.publicKey), ttlSeconds: options.tokenTtlSeconds ?? 300 },
+    tokens: await AttestationTokens.create(tokenKey, options.tokenTtlSeconds ?? 300, maxSessions),
   };
   let server: Server | undefined;
 

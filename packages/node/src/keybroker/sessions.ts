@@ -8,7 +8,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { SessionError, type EvidenceBundle, type TeePubKey } from '@ccinfer/core';
+import { SessionError } from '@ccinfer/core';
+import type { AttestedEvidence } from './tokens.js';
 
 export const KBS_SESSION_COOKIE = 'kbs-session-id';
 export const SUPPORTED_TEES = ['snp', 'tdx'] as const;
@@ -20,7 +21,7 @@ export interface Session {
   nonce: string;
   expiresAt: number;
   state: 'challenged' | 'answered' | 'attested';
-  attested?: { bundle: EvidenceBundle; nonce: Uint8Array; teePubkey: TeePubKey; token: string };
+  attested?: AttestedEvidence;
 }
 
 /** /auth at the session limit: carries when the oldest live session expires (the Retry-After). */

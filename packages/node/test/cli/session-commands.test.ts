@@ -18,7 +18,7 @@ let url: string;
 
 beforeAll(async () => {
   model = await startModelServer();
-  gateway = run(['gateway', '--upstream', model.url, '--evidence', 'simulated', '--listen', '127.0.0.1:0', '--anchors-out', anchors]);
+  gateway = run(['gateway', '--upstream', model.url, '--evidence', 'simulated', '--gpus', '1', '--listen', '127.0.0.1:0', '--anchors-out', anchors]);
   url = await waitFor(() => /listening on (\S+)/.exec(gateway.out())?.[1]);
 });
 afterAll(async () => {
@@ -58,6 +58,10 @@ describe('ccinfer session commands', () => {
     expect(await init.done).toBe(0);
     const p = JSON.parse(readFileSync(policy, 'utf8'));
     expect(p.snp.measurements).toEqual(['11'.repeat(48)]);
+    // …and the GPU it saw: count, architecture, driver and VBIOS versions.
+    expect(p.gpu).toMatchObject({ count: { min: 1, max: 1 }, archs: ['hopper'], mode: 'single' });
+    expect(p.gpu.driverVersions).toHaveLength(1);
+    expect(p.gpu.vbiosVersions).toHaveLength(1);
     const r = run(['attest', url, '--anchors', anchors, '--offline', '--policy', policy]);
     expect(await r.done).toBe(0);
     expect(r.out()).toMatch(/PASS {2}snp\.policy\.measurement/);

@@ -89,7 +89,7 @@ describe('bundle appraisal end to end', () => {
   });
 
   it('refuses to send anything to a pod whose measurement the policy does not pin, unless explicitly allowed', async () => {
-    const { provider, gateway, url } = await pod();
+    const { provider, gateway, url } = await pod({ gpus: 1 });
     try {
       const strict = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
       const codes: string[] = [];
@@ -100,6 +100,25 @@ describe('bundle appraisal end to end', () => {
       const lax = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, allowUnpinnedMeasurements: true });
       await lax.infer(body);
       expect(lax.exportEvidence()!.document.checks.find((c) => c.id === 'snp.policy.measurement')?.status).toBe('skipped');
+      expect(gateway.stats.ohttp).toBe(1);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  it('refuses a pod with no attested GPU unless the policy says gpu.count.min 0 (ERR_NV_POLICY_NO_GPU)', async () => {
+    const { provider, gateway, url } = await pod();
+    try {
+      const pinned = (await provider.referencePolicy()).snp;
+      const client = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, policy: parsePolicy({ version: 1, snp: pinned }) });
+      const codes: string[] = [];
+      client.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(client.infer(body)).rejects.toBeInstanceOf(CcinferError);
+      expect(codes).toEqual(['ERR_NV_POLICY_NO_GPU']);
+      expect(gateway.stats.ohttp).toBe(0);
+      const cpuOnly = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, policy: parsePolicy({ version: 1, snp: pinned, gpu: { count: { min: 0 } } }) });
+      await cpuOnly.infer(body);
+      expect(cpuOnly.exportEvidence()!.document.checks.find((c) => c.id === 'gpu.policy.required')?.status).toBe('passed');
       expect(gateway.stats.ohttp).toBe(1);
     } finally {
       await gateway.close();

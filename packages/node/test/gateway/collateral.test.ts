@@ -81,8 +81,11 @@ async function pod(evidence: EvidenceProvider, attachCollateral: CollateralAttac
   return (await gateway.listen(0, '127.0.0.1')).url;
 }
 
+/** These configfs pods have no GPU: accepted only because the policy says so (gpu.count.min 0). */
+const cpuOnly = (): Policy => parsePolicy({ version: 1, gpu: { count: { min: 0 } } });
+
 /** A browser-style client: no fetcher (vendors unreachable), memory cache only. */
-function browserLike(url: string, policy?: Policy) {
+function browserLike(url: string, policy: Policy = cpuOnly()) {
   const seen: string[] = [];
   const rejected: string[] = [];
   const client = createSecureClient({ endpoint: url, anchors: m.anchors, policy, fetcher: undefined, cache: undefined, allowUnpinnedMeasurements: true, onCheck: (c) => seen.push(`${c.id}:${c.status}`) });
@@ -246,11 +249,11 @@ describe('client-side disk cache (createSecureClient default)', () => {
     try {
       const vendors = await fakeVendors(m);
       const url = await pod(configfs('snp'), false);
-      const first = createSecureClient({ endpoint: url, anchors: m.anchors, fetcher: vendors.fetcher, allowUnpinnedMeasurements: true });
+      const first = createSecureClient({ endpoint: url, anchors: m.anchors, policy: cpuOnly(), fetcher: vendors.fetcher, allowUnpinnedMeasurements: true });
       expect((await first.attest()).ok).toBe(true);
       expect(await readdir(join(xdg, 'ccinfer'))).toContain(createHash('sha256').update(SNP_CRL()).digest('hex'));
       // No fetcher now: the CRL comes from the disk cache the first client filled.
-      const second = createSecureClient({ endpoint: url, anchors: m.anchors, fetcher: undefined, allowUnpinnedMeasurements: true });
+      const second = createSecureClient({ endpoint: url, anchors: m.anchors, policy: cpuOnly(), fetcher: undefined, allowUnpinnedMeasurements: true });
       expect((await second.attest()).ok).toBe(true);
       expect(vendors.calls).toEqual([`GET ${SNP_CRL()}`]);
     } finally {

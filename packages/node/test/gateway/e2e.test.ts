@@ -120,12 +120,14 @@ describe('SecureClient ↔ gateway on loopback (simulated SNP pod)', () => {
     const rekeyed: number[] = [];
     client.on('rekeyed', (e) => rekeyed.push(e.keyId));
     const prompts = Array.from({ length: 16 }, (_, i) => `prompt number ${i}`);
-    const all = Promise.all(prompts.map((p) => client.infer(ask(p)) as Promise<{ choices: { message: { content: string } }[] }>));
+    // Marked safe to repeat: a request that meets the rotated key is re-sent to the new one after re-attesting.
+    const retry = { retryOnKeyChange: true };
+    const all = Promise.all(prompts.map((p) => client.infer(ask(p), retry) as Promise<{ choices: { message: { content: string } }[] }>));
     await gateway.rotateKey();
     const outs = await all;
     outs.forEach((o, i) => expect(o.choices[0]!.message.content).toBe(demoReply(prompts[i]!)));
     // A request after rotation re-attests (key-config-mismatch) and succeeds.
-    const after = (await client.infer(ask('after'))) as { choices: { message: { content: string } }[] };
+    const after = (await client.infer(ask('after'), retry)) as { choices: { message: { content: string } }[] };
     expect(after.choices[0]!.message.content).toBe(demoReply('after'));
     expect(rekeyed).toEqual([gateway.key.config.keyId]);
   });

@@ -74,8 +74,11 @@ export class SimulatedCdh {
     return this.request('POST', '/kbs/v0/attest', attestation ?? (await this.buildAttestation()));
   }
 
-  async getResource(path: string): Promise<HttpResult & { plaintext?: Uint8Array }> {
-    const r = await this.request('GET', `/kbs/v0/resource/${path}`);
+  /** `bearer`: present the attestation token as `Authorization: Bearer` instead of the cookie. */
+  async getResource(path: string, bearer?: string): Promise<HttpResult & { plaintext?: Uint8Array }> {
+    const cookie = this.cookie;
+    if (bearer !== undefined) this.cookie = undefined;
+    const r = await this.request('GET', `/kbs/v0/resource/${path}`, undefined, bearer !== undefined ? { authorization: `Bearer ${bearer}` } : {}).finally(() => (this.cookie = cookie));
     if (r.status !== 200) return r;
     const jwe = r.body as FlattenedJWE & Record<string, string>;
     // kbs_types::ProtectedHeader::generate_aad re-serializes { alg, enc, ...other members } and base64url-encodes

@@ -48,5 +48,7 @@ describe('ccinfer keybroker', () => {
     expect(await run(['keybroker', '--resources', resources, '--policy', bad]).done).toBe(2);
     expect(await run(['keybroker', '--resources', resources, '--policy', policy, '--listen', '0.0.0.0:0']).done).toBe(2);
     expect(await run(['keybroker', '--resources', resources, '--policy', policy, '--session-ttl', '0']).done).toBe(2);
+    // --collateral-file must be a `ccinfer collateral fetch` file.
+    expect(await run(['keybroker', '--resources', resources, '--policy', policy, '--offline', '--collateral-file', policy]).done).toBe(2);
   });
 });

@@ -74,6 +74,11 @@ describe('refusals required by the issue', () => {
     await refused(await cdh.getResource('default/key/gpu'), 'PolicyDeny', 'ERR_NV_POLICY_COUNT');
   });
 
+  it('no attested GPU and a policy that does not allow CPU-only pods: PolicyDeny ERR_NV_POLICY_NO_GPU', async () => {
+    const cdh = await attested({ gpus: 0 });
+    await refused(await cdh.getResource('default/key/llama'), 'PolicyDeny', 'ERR_NV_POLICY_NO_GPU');
+  });
+
   it('GPU evidence not bound to this runtime data', async () => {
     const cdh = new SimulatedCdh(f.url, { gpus: 1, gpuNonce: new Uint8Array(32).fill(1) });
     await cdh.auth();

@@ -56,6 +56,7 @@ export type NvidiaErrorCode =
   // policy.ts (PolicyError; ConfigError for the policy document itself)
   | 'ERR_NV_POLICY_ARCH'
   | 'ERR_NV_POLICY_COUNT'
+  | 'ERR_NV_POLICY_NO_GPU' // no attested GPU, and the policy does not allow CPU-only pods (gpu.count.min 0)
   | 'ERR_NV_POLICY_MODE'
   | 'ERR_NV_POLICY_DRIVER'
   | 'ERR_NV_POLICY_VBIOS';

@@ -88,10 +88,20 @@ export function evaluateDevicePolicy(
   return out;
 }
 
-/** System rules: GPU count and mode (PPCIe or not) over all appraised devices. */
-export function evaluateSystemPolicy(facts: { gpus: number; switches: number; ppcie: boolean }, policy: GpuPolicy = {}): RuleOutcome[] {
+/**
+ * System rules: GPU count and mode (PPCIe or not) over all appraised devices. With `requireGpu` (clients that
+ * send data, sealed release) a pod with no attested GPU is refused unless the policy says `gpu.count.min: 0`,
+ * the one explicit way to accept a CPU-only pod: a confidential-inference client must not silently send its
+ * prompts to a pod whose accelerator, if any, is outside the attested boundary.
+ */
+export function evaluateSystemPolicy(facts: { gpus: number; switches: number; ppcie: boolean }, policy: GpuPolicy = {}, requireGpu = false): RuleOutcome[] {
   const out: RuleOutcome[] = [];
   const { min, max } = policy.count ?? {};
+  if (requireGpu) {
+    if (facts.gpus === 0 && min === undefined) {
+      out.push({ id: 'gpu.policy.required', error: reject('ERR_NV_POLICY_NO_GPU', 'count.min', 'the pod attested no GPU; a CPU-only pod is accepted only with gpu.count.min 0 in the policy', { min: 1 }, 0) });
+    } else out.push({ id: 'gpu.policy.required', detail: facts.gpus === 0 ? 'CPU-only pod allowed by gpu.count.min 0' : `${facts.gpus} attested GPU(s)` });
+  }
   if ((min !== undefined && facts.gpus < min) || (max !== undefined && facts.gpus > max)) {
     out.push({ id: 'gpu.policy.count', error: reject('ERR_NV_POLICY_COUNT', 'count', `${facts.gpus} GPUs outside ${min ?? 0}..${max ?? '∞'}`, policy.count, facts.gpus) });
   } else out.push(policy.count ? { id: 'gpu.policy.count', detail: `${facts.gpus} GPUs` } : { id: 'gpu.policy.count', skipped: `no gpu.count in the policy: ${facts.gpus} GPUs NOT CHECKED` });

@@ -8,14 +8,19 @@ import { type TeePubKey } from '@ccinfer/core';
 import { encodeTrusteeAdditionalEvidence, trusteeGpuNonce, trusteeReportData64, type KbsRuntimeData } from '@ccinfer/core/internal';
 import { SignJWT } from 'jose';
 import type { TrustAnchors } from '../anchors.js';
-import { encodeTrusteeSnpEvidence } from '../trustee/evidence.js';
+import { encodeTrusteeSnpEvidence, encodeTrusteeTdxEvidence } from '../trustee/evidence.js';
 import { mintDevices, simulatedPodMaterial, type SimulatedPodMaterial } from './bundle.js';
 import { encodeReport, signReport, type ReportFields } from './snp.js';
+import { mintTdxQuote, type TdxQuoteSpec } from './tdx.js';
 
 export interface KbsAttestationSpec {
   /** The KBS challenge nonce (base64 string). */
   nonce: string;
   teePubkey: TeePubKey;
+  /** The primary TEE. Default `snp`; `tdx` sends a v4 quote in Trustee's `{ cc_eventlog, quote }` form. */
+  tee?: 'snp' | 'tdx';
+  /** TDX quote fields (reportData is computed unless given). */
+  quote?: TdxQuoteSpec;
   gpus?: number;
   switches?: number;
   /** SNP report fields (reportData is computed unless given). */
@@ -49,9 +54,24 @@ export async function mintKbsAttestation(spec: KbsAttestationSpec, material?: Si
     ...devs.switches.map((d, i) => ({ arch: 'LS10', uuid: `SWITCH-${i}`, evidence: d.report, certificate: d.certChain })),
   ]);
   const reportData = spec.report?.reportData ?? (await trusteeReportData64(runtime, additionalEvidence));
+  const primary = spec.tee === 'tdx' ? await tdxPrimary(m, spec, reportData) : await snpPrimary(m, spec, reportData);
+  const attestation: Record<string, unknown> = {
+    ...(spec.initdata !== undefined ? { 'init-data': { format: 'toml', body: spec.initdata } } : {}),
+    'runtime-data': runtime,
+    'tee-evidence': { primary_evidence: primary, additional_evidence: additionalEvidence },
+  };
+  return { attestation, runtime, additionalEvidence, anchors: m.anchors, crl: await m.amd.mintCrl() };
+}
+
+async function tdxPrimary(m: SimulatedPodMaterial, spec: KbsAttestationSpec, reportData: Uint8Array): Promise<Record<string, unknown>> {
+  const { quote } = await mintTdxQuote(m.intel, { version: 4, ...spec.quote, reportData: spec.quote?.reportData ?? reportData });
+  return encodeTrusteeTdxEvidence(quote);
+}
+
+async function snpPrimary(m: SimulatedPodMaterial, spec: KbsAttestationSpec, reportData: Uint8Array): Promise<Record<string, unknown>> {
   const leaf = await m.amd.mintLeaf({ kind: 'vcek', ...(spec.report?.reportedTcb ? { tcb: spec.report.reportedTcb } : {}) });
   const report = await signReport(encodeReport({ ...spec.report, reportData }, m.amd.product), leaf.key);
-  const primary = encodeTrusteeSnpEvidence(
+  return encodeTrusteeSnpEvidence(
     report,
     spec.noCerts
       ? null
@@ -61,12 +81,6 @@ export async function mintKbsAttestation(spec: KbsAttestationSpec, material?: Si
           { type: 'VCEK', der: leaf.der },
         ],
   );
-  const attestation: Record<string, unknown> = {
-    ...(spec.initdata !== undefined ? { 'init-data': { format: 'toml', body: spec.initdata } } : {}),
-    'runtime-data': runtime,
-    'tee-evidence': { primary_evidence: primary, additional_evidence: additionalEvidence },
-  };
-  return { attestation, runtime, additionalEvidence, anchors: m.anchors, crl: await m.amd.mintCrl() };
 }
 
 export interface TrusteeEarSpec {

@@ -9,6 +9,8 @@ import { expectCode } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
 const lab = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } });
+/** A CPU-only pod is released to only under a policy that says so: gpu.count.min 0. */
+const labCpuOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { count: { min: 0 } } });
 const SECRET = utf8('0123456789abcdef0123456789abcdef');
 let gw: GatewayKey;
 
@@ -40,7 +42,7 @@ describe('releaseTo', () => {
   it('seals nothing to software the policy does not pin (ERR_POLICY_UNPINNED), unless the caller opts out', async () => {
     const nonce = randomBytes(32);
     const { bundle, anchors } = await mintBundle({ nonce, keyConfig: gw.encoded });
-    const unpinned = parsePolicy({ version: 1 });
+    const unpinned = parsePolicy({ version: 1, gpu: { count: { min: 0 } } });
     const r = await releaseTo(bundle, unpinned, SECRET, { nonce, anchors, now: NOW });
     expect(r.sealed).toBeUndefined();
     expect(r.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
@@ -54,11 +56,21 @@ describe('releaseTo', () => {
     const teePubkey: TeePubKey = { kty: 'EC', crv: 'P-256', alg: 'ECDH-ES+A256KW', x: jwk.x!, y: jwk.y! };
     const m = await mintKbsAttestation({ nonce: toBase64(randomBytes(32)), teePubkey });
     const tb = await bundleFromKbsAttestation(parseKbsAttestation(m.attestation), 'snp', { snpCrl: m.crl });
-    const r = await releaseTo(tb.bundle, lab, SECRET, { nonce: tb.nonce, binding: trusteeKbsBinding, anchors: m.anchors, now: NOW });
+    const r = await releaseTo(tb.bundle, labCpuOnly, SECRET, { nonce: tb.nonce, binding: trusteeKbsBinding, anchors: m.anchors, now: NOW });
     expect(r.format).toBe('jwe');
     const jwe = JSON.parse(fromUtf8(r.sealed!));
     expect(Object.keys(jwe).sort()).toEqual(['ciphertext', 'encrypted_key', 'iv', 'protected', 'tag']);
     expect(fromUtf8((await flattenedDecrypt(jwe, privateKey)).plaintext)).toBe(fromUtf8(SECRET));
+  });
+
+  it('seals nothing to a pod without an attested GPU unless the policy says gpu.count.min 0 (ERR_NV_POLICY_NO_GPU)', async () => {
+    const nonce = randomBytes(32);
+    const { bundle, anchors } = await mintBundle({ nonce, keyConfig: gw.encoded });
+    const r = await releaseTo(bundle, lab, SECRET, { nonce, anchors, now: NOW, requireGpu: false });
+    expect(r.sealed).toBeUndefined();
+    expect(r.document.errors.map((e) => e.code)).toEqual(['ERR_NV_POLICY_NO_GPU']);
+    const cpuOnly = await releaseTo(bundle, labCpuOnly, SECRET, { nonce, anchors, now: NOW });
+    expect(cpuOnly.sealed).toBeDefined();
   });
 
   it('refuses empty secrets and unparsed policies', async () => {

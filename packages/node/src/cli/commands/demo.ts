@@ -70,7 +70,8 @@ async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, sw
     driverVersions: [SIMULATED_DRIVER],
     vbiosVersions: [SIMULATED_VBIOS],
   };
-  return parsePolicy({ version: 1, ...cpu, ...(gpus > 0 ? { gpu } : {}) });
+  // A GPU-less demo pod is accepted only because its policy says so (gpu.count.min 0, ERR_NV_POLICY_NO_GPU otherwise).
+  return parsePolicy({ version: 1, ...cpu, gpu: gpus > 0 ? gpu : { count: { min: 0, max: 0 } } });
 }
 
 export const demoCommand: Command = {

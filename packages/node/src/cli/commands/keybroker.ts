@@ -4,6 +4,8 @@
  */
 import { once } from 'node:events';
 import { ConfigError } from '@ccinfer/core';
+import { parseCollateralFile, type CollateralFile } from '@ccinfer/core';
+import { defaultDiskCache } from '../../disk-cache.js';
 import { loadAnchors, loadPolicy, parse, readInput, required } from '../args.js';
 import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies } from '../../keybroker/index.js';
 import { parsePolicyJson } from '@ccinfer/verifier';
@@ -11,7 +13,7 @@ import { parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer keybroker --resources DIR --policy FILE [--listen 127.0.0.1:8080] [--attestation-policy FILE] [--audit FILE] [--admin-key PEM] [--anchors FILE] [--snp-crl FILE] [--session-ttl SECONDS]';
+  'ccinfer keybroker --resources DIR --policy FILE [--listen 127.0.0.1:8080] [--attestation-policy FILE] [--audit FILE] [--admin-key PEM] [--anchors FILE] [--snp-crl FILE] [--collateral-file FILE] [--cache-dir DIR] [--offline] [--session-ttl SECONDS]';
 
 export const keybrokerCommand: Command = {
   name: 'keybroker',
@@ -29,6 +31,9 @@ export const keybrokerCommand: Command = {
         'admin-key': { type: 'string' },
         anchors: { type: 'string' },
         'snp-crl': { type: 'string' },
+        'collateral-file': { type: 'string' },
+        'cache-dir': { type: 'string' },
+        offline: { type: 'boolean' },
         'session-ttl': { type: 'string' },
       },
       usage,
@@ -51,8 +56,11 @@ export const keybrokerCommand: Command = {
       policies,
       attestationPolicy: await loadPolicy(io, values['attestation-policy']),
       anchors: await loadAnchors(io, values.anchors),
-      fetcher: io.fetcher,
+      // Offline (no vendor access): collateral only from --collateral-file, --cache-dir and --snp-crl.
+      fetcher: values.offline ? undefined : io.fetcher,
       ...(values['snp-crl'] ? { snpCrl: await readInput(io, values['snp-crl'], 'SNP CRL') } : {}),
+      ...(values['collateral-file'] ? { collateralFile: await readCollateralFile(io, values['collateral-file']) } : {}),
+      ...(values['cache-dir'] ? { cache: defaultDiskCache(values['cache-dir']) } : {}),
       ...(values.audit ? { audit: new FileAuditSink(values.audit) } : {}),
       ...(adminKey ? { admin: { publicKey: adminKey } } : {}),
       ...(ttl ? { sessionTtlSeconds: ttl } : {}),
@@ -71,3 +79,13 @@ export const keybrokerCommand: Command = {
     return EXIT.ACCEPTED;
   },
 };
+
+/** A `ccinfer collateral fetch` file; one that is not a collateral file is a usage error (exit 2). */
+async function readCollateralFile(io: Parameters<Command['run']>[1], path: string): Promise<CollateralFile> {
+  try {
+    return parseCollateralFile(await readInput(io, path, 'collateral file'));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(`collateral file ${path} is invalid: ${err.message}`);
+    throw err;
+  }
+}

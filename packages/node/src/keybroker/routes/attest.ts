@@ -6,9 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SessionError } from '@ccinfer/core';
 import { appraise } from '@ccinfer/verifier';
 import { bundleFromKbsAttestation, documentDigest, parseKbsAttestation } from '@ccinfer/verifier/trustee';
-import { SignJWT } from 'jose';
 import type { BrokerContext, RequestRecord } from '../context.js';
 import { readKbsJson, send } from '../reply.js';
+import type { AttestedEvidence } from '../tokens.js';
 import { AppraisalRefused } from './refused.js';
 
 export async function attest(ctx: BrokerContext, req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
@@ -27,16 +27,13 @@ export async function attest(ctx: BrokerContext, req: IncomingMessage, res: Serv
     const first = a.document.errors[0];
     throw new AppraisalRefused(first?.code ?? 'ERR_INTERNAL', first?.message ?? 'appraisal failed');
   }
-  const iat = Math.floor(ctx.now().getTime() / 1000);
-  const token = await new SignJWT({ ...a.ear, 'tee-pubkey': tb.runtimeData['tee-pubkey'], 'ccinfer.document-digest': record.digest })
-    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', jwk: ctx.token.jwk })
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ctx.token.ttlSeconds)
-    .sign(ctx.token.key.privateKey);
-  // Logged before the session may ask for resources; an unwritable log leaves it unattested (fail closed).
+  const attested: AttestedEvidence = { session: s.id, tee: s.tee, bundle: tb.bundle, nonce: tb.nonce, teePubkey: tb.runtimeData['tee-pubkey'] };
+  const token = await ctx.tokens.issue({ ...a.ear, 'ccinfer.document-digest': record.digest }, attested, ctx.now());
+  // Logged before the session (or the token) may ask for resources: an unwritable log leaves the session
+  // unattested and the token never sent (fail closed).
   await ctx.audit.record({ event: 'attest', session: s.id, tee: s.tee, ok: true, documentDigest: record.digest }, ctx.now());
   s.state = 'attested';
-  s.attested = { bundle: tb.bundle, nonce: tb.nonce, teePubkey: tb.runtimeData['tee-pubkey'], token };
+  s.attested = attested;
   ctx.sessions.setCookie(res, s);
   send(res, 200, { token });
 }
