@@ -208,6 +208,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
         const got = await checkInitdata(hostRegister, init, { tee });
         claims['initdataDigest'] = toHex(got.register);
         claims['initdataAlgorithm'] = got.algorithm;
+        claims['initdataParts'] = got.parts;
       }, () => `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
     } else {
       checks.skip('initdata.digest', 'the bundle carries no initdata document');

@@ -1,6 +1,6 @@
 /** Bundle appraisal (docs/checks.md "Bundle appraisal"): the whole checklist on simulated pods, and each kind of tampering refused. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, sha384, toHex, utf8, type EvidenceBundle } from '@ccinfer/core';
 import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
 import { mintBundle, mintGpuEvidence, simulatedPodMaterial, type MintedGpuEvidence, type SimulatedNvidia } from '../../src/testing.js';
 import { expectCode, flip } from '../../../../test-support/helpers.js';
@@ -104,6 +104,7 @@ describe('appraise: accepted pods', () => {
     const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
     failed((await appraise(other.bundle, { nonce: other.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
     expect(r.document.claims).toMatchObject({ initdataDigest: toHex(hostData), initdataAlgorithm: 'sha384' });
+    expect(r.document.claims['initdataParts']).toEqual({ 'policy.rego': toHex(await sha384(utf8('package agent_policy'))) });
     const undeclared = await pod(0, 0, { initdata: 'version = "0.1.0"\n[data]\n', report: { hostData } });
     failed((await appraise(undeclared.bundle, { nonce: undeclared.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MALFORMED');
   });
