@@ -3,14 +3,14 @@
  * RTMRs (TDX), HOST_DATA / MRCONFIGID, the reported TCB as the minimum, the device count and topology. It
  * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
  */
-import { decodeBundle, isZero, toHex, type EvidenceBundle } from '@ccinfer/core';
+import { decodeBundle, toHex, type EvidenceBundle } from '@ccinfer/core';
 import { parsePolicy, type Policy } from './policy.js';
 import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
 import { parseTdxQuote } from './tdx/parse.js';
 
 /**
- * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (when not
- * zero), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`, `mrConfigId` and
+ * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (also when
+ * zero: clients require it pinned), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`, `mrConfigId` and
  * `mrSeam`; and, with GPUs, the exact GPU `count` and `mode` (`ppcie` when the bundle has NVSwitches, else
  * `single`). Security switches are left out, so their strict defaults apply.
  *
@@ -33,7 +33,8 @@ export function policyFromBundle(input: Uint8Array | EvidenceBundle): Policy {
     const r = parseSnpReport(b.cpu.report);
     const product = productFromCpuid(r.cpuid);
     const snp: Record<string, unknown> = { measurements: [toHex(r.measurement)], vmpl: [r.vmpl] };
-    if (!isZero(r.hostData)) snp['hostData'] = [toHex(r.hostData)];
+    // Pinned even when zero (no initdata): clients need HOST_DATA pinned, and zero says "this VM has none".
+    snp['hostData'] = [toHex(r.hostData)];
     if (product) {
       snp['productLines'] = [product];
       const t = decodeTcb(r.reportedTcbRaw, product);
