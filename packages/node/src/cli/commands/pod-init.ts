@@ -1,8 +1,8 @@
 /**
  * `ccinfer pod init`: everything needed to run a model behind the ccinfer gateway in the reference architecture
- * (Kata confidential VMs with the NVIDIA GPU Operator and the Confidential Containers guest components,
- * README "Deploying on the reference architecture"): the Kubernetes manifests, the pod's initdata document, and a client policy that pins that
- * document's digest.
+ * (Kata confidential VMs with the NVIDIA GPU Operator and the Confidential Containers guest components; README
+ * "Deploying on the reference architecture"): the Kubernetes manifests, the pod's initdata document, and a client
+ * policy that pins that document's digest.
  *
  * Why the initdata pin matters: every Kata pod started from one guest image has the same launch measurement, and
  * the Attestation Agent's REST API (which the gateway needs) signs any runtime data it is given. A measurement
