@@ -220,8 +220,9 @@ Before deploying:
    so the annotation, the ConfigMap and policy.json carry the final document's digest.
 2. Pin the launch measurement: add ${measurement} to policy.json.
    It is left out on purpose: it depends on the guest image, kernel, firmware, vCPU count and kernel command
-   line of your nodes (compute it for your Kata release, or take it from a first bundle with
-   ccinfer attest --save and ccinfer policy init). Clients refuse a pod unless BOTH the measurement and the
+   line of your nodes.${o.tee === 'snp' ? ` Compute it with ccinfer measure snp --kata-config <the node's
+   configuration-qemu-nvidia-gpu-snp.toml> --append "<the guest kernel command line, with ${KERNEL_PARAMS}>",` : ''}
+   or take it from a first bundle with ccinfer attest --save and ccinfer policy init. Clients refuse a pod unless BOTH the measurement and the
    initdata digest are pinned (ERR_POLICY_UNPINNED): every Kata pod of one guest image has the same
    measurement, and the agent's REST API signs any data it is given, so a measurement pin alone would accept
    any Kata pod running anyone's containers ("evidence factory"). The initdata digest, whose policy.rego fixes
