@@ -15,7 +15,8 @@ import { pathToFileURL } from 'node:url';
 export async function main({ endpoint = process.env.CCINFER_ENDPOINT, log = console.log } = {}) {
   let pod;
   let anchors; // undefined = the pinned AMD / Intel / NVIDIA roots
-  // The policy pins the software the pod must run; without one the client refuses (ERR_POLICY_UNPINNED).
+  // The policy pins the software the pod must run (launch measurement and initdata digest); without both the
+  // client refuses (ERR_POLICY_UNPINNED).
   let policy = process.env.CCINFER_POLICY ? parsePolicy(JSON.parse(readFileSync(process.env.CCINFER_POLICY, 'utf8'))) : undefined;
   if (!endpoint) {
     // A stand-in pod: an OpenAI-compatible model behind the ccinfer gateway, with simulated SEV-SNP evidence

@@ -44,7 +44,7 @@ export interface BrowserClientOptions extends Omit<SecureClientOptions, 'apprais
   /** Trust anchors; default the pinned AMD / Intel / NVIDIA roots. Replaceable, never switchable off. */
   anchors?: TrustAnchors;
   onCheck?: CheckListener;
-  /** Accept a pod whose CPU measurement the policy does not pin. Default false (`ERR_POLICY_UNPINNED`). */
+  /** Accept a pod whose CPU measurement or initdata digest the policy does not pin. Default false (`ERR_POLICY_UNPINNED`). */
   allowUnpinnedMeasurements?: boolean;
   /** Collateral cache; default memory, in front of IndexedDB when `indexedDb` is set. */
   cache?: Cache;
@@ -238,7 +238,7 @@ function problemType(res: RawResponse): string | undefined {
  *
  * Each attestation runs `@ccinfer/verifier`'s `appraise` in the page with this client's nonce: against
  * `anchors` (default the pinned AMD / Intel / NVIDIA roots) and `policy`, and — unless
- * `allowUnpinnedMeasurements: true` — refusing a pod whose CPU measurement the policy does not pin
+ * `allowUnpinnedMeasurements: true` — refusing a pod whose CPU measurement and initdata digest the policy do not both pin
  * (`ERR_POLICY_UNPINNED`). `maxEvidenceAgeSeconds` defaults to the policy's `freshness.maxEvidenceAgeSeconds`,
  * then 3600.
  *

@@ -34,8 +34,9 @@ export interface BundleAppraiserOptions {
   /** Called as each check completes (the CLI prints them live). */
   onCheck?: CheckListener | undefined;
   /**
-   * Accept a pod whose CPU measurement the policy does not pin. Default false: a client refuses to send
-   * anything to a VM that could be running anyone's software (`ERR_POLICY_UNPINNED`).
+   * Accept a pod whose CPU measurement or initdata digest (HOST_DATA / MRCONFIGID) the policy does not pin.
+   * Default false: a client refuses to send anything to a VM that could be running anyone's software
+   * (`ERR_POLICY_UNPINNED`); in Kata every pod of one guest image has the same measurement, so both are needed.
    */
   allowUnpinnedMeasurements?: boolean | undefined;
   /**

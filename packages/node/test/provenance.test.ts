@@ -190,8 +190,9 @@ describe('signed provenance on the Tinfoil release bundle', () => {
       const nonce = randomBytes(32);
       const keyConfig = (await generateGatewayKey(1)).encoded;
       const { bundle: pod, anchors } = await mintBundle({ nonce, keyConfig, now, ...(measurementHex ? { report: { measurement: fromHex(measurementHex) } } : {}) });
+      // The release identity pins the measurement; HOST_DATA (zero: this pod has no initdata) is the second pin a client needs.
       // The simulated pod has no GPU: accepted by a client only because the policy says so (gpu.count.min 0).
-      const policy = parsePolicy({ version: 1, snp: { provenance: RELEASE }, gpu: { count: { min: 0 } } });
+      const policy = parsePolicy({ version: 1, snp: { provenance: RELEASE, hostData: ['00'.repeat(32)] }, gpu: { count: { min: 0 } } });
       const appraiser = bundleAppraiser({ policy, anchors, fetcher: undefined, clock: { now: () => now }, ...(provenance ? { provenance: { bundle } } : {}) });
       return appraiser(encodeBundle(pod), nonce);
     };

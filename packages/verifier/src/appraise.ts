@@ -81,8 +81,9 @@ export interface AppraiseOptions {
   /** Aborts collateral fetches. */
   signal?: AbortSignal | undefined;
   /**
-   * Require the policy to pin the CPU measurement (SNP `measurements`, TDX `mrTd`): without it any genuine
-   * confidential VM — running anyone's software — would be accepted. Clients that send data set this (their
+   * Require the policy to pin the CPU measurement (SNP `measurements`, TDX `mrTd`) and the initdata digest (SNP
+   * `hostData`, TDX `mrConfigId`): without both, any genuine confidential VM — or any Kata pod of the same guest
+   * image — running anyone's software would be accepted. Clients that send data set this (their
    * default); `verify` commands leave it off and report the measurement as NOT CHECKED instead.
    */
   requireReferenceValues?: boolean | undefined;
@@ -236,6 +237,7 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
         const got = await checkInitdata(hostRegister, init, { tee });
         claims['initdataDigest'] = toHex(got.register);
         claims['initdataAlgorithm'] = got.algorithm;
+        claims['initdataParts'] = got.parts;
       }, () => `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
     } else {
       checks.skip('initdata.digest', 'the bundle carries no initdata document');
@@ -300,13 +302,12 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       else checks.pass(o.id, o.detail);
     }
     if (options.requireReferenceValues) {
-      // A signed-provenance identity pins the measurement too: `snp.provenance.measurement` has checked it.
-      const pinned = b.cpu.tee === 'snp' ? (policy?.snp?.measurements ?? policy?.snp?.provenance) : policy?.tdx?.mrTd;
+      const unpinned = unpinnedReferenceValues(b.cpu.tee, policy);
       await checks.run('policy.referenceValues', () => {
-        if (!pinned) {
-          throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd'}: any genuine ${b.cpu.tee.toUpperCase()} VM would be accepted, whatever software it runs (pin it with \`ccinfer policy init\`)`, { field: b.cpu.tee === 'snp' ? 'snp.measurements' : 'tdx.mrTd' });
+        if (unpinned.length > 0) {
+          throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${unpinned.join(' and no ')}: a genuine ${b.cpu.tee.toUpperCase()} VM running anyone's software would be accepted (pin both with \`ccinfer policy init\` or \`ccinfer pod init\`)`, { field: unpinned[0]! });
         }
-      }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement' : 'MRTD'} is pinned by the policy`);
+      }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement and HOST_DATA' : 'MRTD and MRCONFIGID'} are pinned by the policy`);
     }
   } catch (err) {
     if (!(err instanceof CcinferError)) throw err;
@@ -318,6 +319,22 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
   const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
   // An audit (no client nonce) establishes no freshness: it never hands out a key to encrypt to.
   return { document, ear, bundle, keyConfig: document.ok && !audit ? bundle?.keyConfig : undefined };
+}
+
+/**
+ * The reference values a client needs pinned before it trusts a pod: the launch measurement (SNP `measurements` or a
+ * `provenance` release identity) / MRTD (TDX) *and* the initdata digest, HOST_DATA / MRCONFIGID. In Kata every pod of one guest image has the same launch
+ * measurement and the guest's Attestation Agent signs any runtime data a container asks for, so a measurement
+ * pin alone accepts any Kata pod running anyone's containers ("evidence factory", CoCo `get-attestation.md`);
+ * the initdata digest (whose agent policy fixes the containers) is what tells one pod from another. A VM with
+ * no initdata pins HOST_DATA / MRCONFIGID as zero: explicit, like `ccinfer policy init` writes it.
+ */
+function unpinnedReferenceValues(tee: 'snp' | 'tdx', policy: Policy | undefined): string[] {
+  const pins: [string, unknown][] = tee === 'snp'
+    ? // A signed-provenance identity pins the measurement too: `snp.provenance.measurement` has checked it.
+      [['snp.measurements', policy?.snp?.measurements ?? policy?.snp?.provenance], ['snp.hostData', policy?.snp?.hostData]]
+    : [['tdx.mrTd', policy?.tdx?.mrTd], ['tdx.mrConfigId', policy?.tdx?.mrConfigId]];
+  return pins.filter(([, v]) => v === undefined).map(([k]) => k);
 }
 
 function tdxCollateral(m: Map<string, Uint8Array>): TdxCollateral {

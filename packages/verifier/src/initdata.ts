@@ -6,14 +6,19 @@
  * what Kata's runtime computes at launch and what its attestation agent re-checks in the guest, so a verifier
  * that follows the same rule accepts exactly the initdata the pod runs with.
  *
- * Only the top-level keys `algorithm` (required) and `version` are read; the `[data]` table is hashed, not
- * parsed. The top level must be plain `key = "string"` lines (or blank lines and comments) before the first
- * table header, each key once: a document whose declared algorithm is ambiguous is refused, never guessed.
+ * The top-level keys `algorithm` (required) and `version` are read line by line: plain `key = "string"` lines
+ * (or blank lines and comments) before the first table header, each key once, so a document whose declared
+ * algorithm is ambiguous is refused, never guessed. The whole document must also be valid TOML v1.0.0 (parsed
+ * with smol-toml, which refuses repeated keys) with only `version`, `algorithm` and a `[data]` table of strings,
+ * the shape Kata's agent deserialises (`src/agent/src/initdata.rs`); each `[data]` entry (`aa.toml`,
+ * `cdh.toml`, `policy.rego`) is reported by its digest with the declared algorithm, so a policy or an auditor
+ * can name the agent policy a pod runs without the whole document.
  */
+import { parse as parseToml, TomlError } from 'smol-toml';
 import { ParseError, VerificationError, digest, equalBytes, toHex, utf8, type HashName } from '@ccinfer/core';
 
 export type InitdataErrorCode =
-  | 'ERR_INITDATA_MALFORMED' // ParseError: no / unsupported / repeated algorithm, or a top-level line that is not key = "string"
+  | 'ERR_INITDATA_MALFORMED' // ParseError: no / unsupported / repeated algorithm, a top-level line that is not key = "string", not TOML, or [data] not a table of strings
   | 'ERR_INITDATA_MISMATCH'; // VerificationError: HOST_DATA / MRCONFIGID is not the document's digest
 
 export type InitdataAlgorithm = 'sha256' | 'sha384' | 'sha512';
@@ -34,6 +39,8 @@ export interface InitdataClaims {
   digest: Uint8Array;
   /** The register value: `digest` zero-padded or truncated to HOST_DATA / MRCONFIGID. */
   register: Uint8Array;
+  /** Each `[data]` entry (`aa.toml`, `cdh.toml`, `policy.rego`, …): hex digest of its UTF-8 text with `algorithm`. */
+  parts: Record<string, string>;
 }
 
 const malformed = (message: string): never => {
@@ -60,6 +67,28 @@ export function parseInitdataHeader(toml: string): { algorithm: InitdataAlgorith
   return { algorithm: algorithm as InitdataAlgorithm, ...(version !== undefined ? { version } : {}) };
 }
 
+/** The `[data]` entries of a document whose header already parsed: strict TOML, nothing but strings. */
+function parseInitdataData(text: string): Map<string, string> {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (cause) {
+    const line = cause instanceof TomlError ? cause.line : undefined;
+    throw new ParseError('ERR_INITDATA_MALFORMED', `initdata is not TOML v1.0.0${line !== undefined ? ` (line ${line})` : ''}`, { cause });
+  }
+  for (const key of Object.keys(doc)) {
+    if (key !== 'version' && key !== 'algorithm' && key !== 'data') malformed(`initdata has an unknown top-level key "${key}"`);
+  }
+  const data = new Map<string, string>();
+  if (doc['data'] === undefined) return data;
+  if (typeof doc['data'] !== 'object' || doc['data'] === null || Array.isArray(doc['data'])) return malformed('initdata "data" is not a table');
+  for (const [key, value] of Object.entries(doc['data'] as Record<string, unknown>)) {
+    if (typeof value !== 'string') return malformed(`initdata data."${key}" is not a string`);
+    data.set(key, value);
+  }
+  return data;
+}
+
 /**
  * The digest of an initdata document as its register holds it, with its parts as claims.
  * Throws ParseError `ERR_INITDATA_MALFORMED` when the document declares no usable algorithm.
@@ -73,10 +102,13 @@ export async function initdataClaims(toml: string | Uint8Array, options: { tee: 
     throw new ParseError('ERR_INITDATA_MALFORMED', 'initdata is not UTF-8', { cause });
   }
   const header = parseInitdataHeader(text);
+  const data = parseInitdataData(text);
   const full = await digest(HASH[header.algorithm], bytes);
   const register = new Uint8Array(REGISTER_LENGTH[options.tee]);
   register.set(full.subarray(0, register.length));
-  return { ...header, digest: full, register };
+  const parts: Record<string, string> = {};
+  for (const [key, value] of data) parts[key] = toHex(await digest(HASH[header.algorithm], utf8(value)));
+  return { ...header, digest: full, register, parts };
 }
 
 /**

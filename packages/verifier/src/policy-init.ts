@@ -4,7 +4,6 @@
  * trusts whatever the bundle contained, so appraise the bundle first (trust on first use) and review it.
  */
 import { decodeBundle, toHex, type EvidenceBundle, type GpuEvidence } from '@ccinfer/core';
-import { isZero } from '@ccinfer/core/internal';
 import { parseReport } from './nvidia/parse.js';
 import { identifyDevice } from './nvidia/verify.js';
 import { parsePolicy, type Policy } from './policy.js';
@@ -13,10 +12,10 @@ import { decodeTcb, parseSnpReport, productFromCpuid } from './snp/parse.js';
 import { parseTdxQuote } from './tdx/parse.js';
 
 /**
- * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (when not
- * zero), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`, `mrConfigId` and
- * `mrSeam`; and the GPUs it shows: the exact `count` (`{ min: 0, max: 0 }` for a CPU-only pod, the explicit
- * allowance clients need to accept one), and with GPUs their `archs`, `driverVersions` and `vbiosVersions`
+ * Writes the policy a bundle satisfies (trust on first use): SNP `measurements`, `vmpl`, `hostData` (also when
+ * zero: clients require it pinned), `productLines` and the reported TCB as `minTcb`; or TDX `mrTd`, `rtmr0`..`rtmr3`,
+ * `mrConfigId` and `mrSeam`; and the GPUs it shows: the exact `count` (`{ min: 0, max: 0 }` for a CPU-only pod, the
+ * explicit allowance clients need to accept one), and with GPUs their `archs`, `driverVersions` and `vbiosVersions`
  * (from each leaf certificate and report) and `mode` (`ppcie` when the bundle has NVSwitches, else `single`).
  * Security switches are left out, so their strict defaults apply.
  *
@@ -39,7 +38,8 @@ export function policyFromBundle(input: Uint8Array | EvidenceBundle): Policy {
     const r = parseSnpReport(b.cpu.report);
     const product = productFromCpuid(r.cpuid);
     const snp: Record<string, unknown> = { measurements: [toHex(r.measurement)], vmpl: [r.vmpl] };
-    if (!isZero(r.hostData)) snp['hostData'] = [toHex(r.hostData)];
+    // Pinned even when zero (no initdata): clients need HOST_DATA pinned, and zero says "this VM has none".
+    snp['hostData'] = [toHex(r.hostData)];
     if (product) {
       snp['productLines'] = [product];
       const t = decodeTcb(r.reportedTcbRaw, product);

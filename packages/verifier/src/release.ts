@@ -50,8 +50,8 @@ export async function documentDigest(doc: VerificationDocument): Promise<string>
  * Appraises `bundleOrEvidence` against `policy` (the same `appraise` checklist as every client), then seals
  * `secret` to the key the evidence binds; seals nothing when the appraisal fails (`sealed` undefined, the
  * document says why). `requireReferenceValues` defaults to true here: a secret is released only to pinned
- * software (an unpinned measurement fails with `ERR_POLICY_UNPINNED` unless the caller passes false), and only to a
- * pod with an attested GPU unless the policy says `gpu.count.min: 0` (`ERR_NV_POLICY_NO_GPU`).
+ * software (an unpinned measurement or initdata digest fails with `ERR_POLICY_UNPINNED` unless the caller passes
+ * false), and only to a pod with an attested GPU unless the policy says `gpu.count.min: 0` (`ERR_NV_POLICY_NO_GPU`).
  *
  * Format follows `options.binding`: ccinfer/1 (default) gives `hpke`, RFC 9180 single-shot HPKE to the attested
  * key config with `label` (default empty) as AAD, opened in the pod with `openSealed`; `trusteeKbsBinding` gives

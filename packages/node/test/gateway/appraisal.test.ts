@@ -88,7 +88,7 @@ describe('bundle appraisal end to end', () => {
     }
   });
 
-  it('refuses to send anything to a pod whose measurement the policy does not pin, unless explicitly allowed', async () => {
+  it('refuses to send anything to a pod whose measurement and initdata digest the policy does not both pin, unless explicitly allowed', async () => {
     const { provider, gateway, url } = await pod({ gpus: 1 });
     try {
       const strict = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined });
@@ -96,6 +96,16 @@ describe('bundle appraisal end to end', () => {
       strict.on('rejected', (e) => codes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
       await expect(strict.infer(body)).rejects.toBeInstanceOf(CcinferError);
       expect(codes).toEqual(['ERR_POLICY_UNPINNED']);
+      expect(gateway.stats.ohttp).toBe(0);
+      // A measurement pin alone is not enough: every Kata pod of one guest image shares it; HOST_DATA must be pinned too.
+      const reference = await provider.referencePolicy();
+      const measurementOnly = parsePolicy({ ...reference, snp: Object.fromEntries(Object.entries(reference.snp ?? {}).filter(([k]) => k !== 'hostData')) });
+      expect(measurementOnly.snp?.measurements).toBeDefined();
+      const half = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, policy: measurementOnly });
+      const halfCodes: string[] = [];
+      half.on('rejected', (e) => halfCodes.push(...(e.document?.errors.map((x) => x.code) ?? [])));
+      await expect(half.infer(body)).rejects.toBeInstanceOf(CcinferError);
+      expect(halfCodes).toEqual(['ERR_POLICY_UNPINNED']);
       expect(gateway.stats.ohttp).toBe(0);
       const lax = createSecureClient({ endpoint: url, anchors: provider.anchors, fetcher: undefined, allowUnpinnedMeasurements: true });
       await lax.infer(body);

@@ -9,8 +9,9 @@ import { createKeyBroker, FileAuditSink, MemoryResourceStore, parseResourcePolic
 
 export const NOW = new Date('2026-06-01T00:00:00Z');
 /** Simulated GPUs have no RIMs or OCSP responders: named explicitly (the default requires both). */
-// Pins the simulator's launch measurement (a release needs pinned software); GPUs without RIMs/OCSP named explicitly.
-export const LAB = { version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } };
+// Pins the simulator's launch measurement and HOST_DATA (zero: no initdata), as a release needs pinned software;
+// GPUs without RIMs/OCSP named explicitly.
+export const LAB = { version: 1, snp: { measurements: ['11'.repeat(48)], hostData: ['00'.repeat(32)] }, gpu: { requireRim: false, ocsp: 'skip' } };
 export const SECRET = '6b3f0a4c9e2d7a1b5c8e0f3a6d9c2b5e8f1a4d7c0b3e6a9d2c5f8b1e4a7d0c3f';
 
 export interface Fixture {
@@ -36,7 +37,7 @@ export async function startBroker(
     version: 1,
     resources: {
       'default/key/*': { policy: LAB },
-      'default/key/pinned': { policy: { ...LAB, snp: { measurements: ['00'.repeat(48)] } } },
+      'default/key/pinned': { policy: { ...LAB, snp: { ...LAB.snp, measurements: ['00'.repeat(48)] } } },
       'default/key/gpu': { policy: { ...LAB, gpu: { ...LAB.gpu, count: { min: 1 } } } },
     },
   });

@@ -1,7 +1,7 @@
 /** Bundle appraisal (docs/checks.md "Bundle appraisal"): the whole checklist on simulated pods, and each kind of tampering refused. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, toHex, type EvidenceBundle } from '@ccinfer/core';
-import { appraise, initdataDigest, parsePolicy, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
+import { ConfigError, encodeBundle, generateGatewayKey, randomBytes, sha384, toHex, utf8, type EvidenceBundle } from '@ccinfer/core';
+import { appraise, initdataDigest, parsePolicy, policyFromBundle, PINNED_ANCHORS, type TrustAnchors } from '../../src/index.js';
 import { mintBundle, mintGpuEvidence, simulatedPodMaterial, type MintedGpuEvidence, type SimulatedNvidia } from '../../src/testing.js';
 import { expectCode, flip } from '../../../../test-support/helpers.js';
 
@@ -104,6 +104,7 @@ describe('appraise: accepted pods', () => {
     const other = await pod(0, 0, { initdata: initdata + '# changed\n', report: { hostData } });
     failed((await appraise(other.bundle, { nonce: other.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MISMATCH');
     expect(r.document.claims).toMatchObject({ initdataDigest: toHex(hostData), initdataAlgorithm: 'sha384' });
+    expect(r.document.claims['initdataParts']).toEqual({ 'policy.rego': toHex(await sha384(utf8('package agent_policy'))) });
     const undeclared = await pod(0, 0, { initdata: 'version = "0.1.0"\n[data]\n', report: { hostData } });
     failed((await appraise(undeclared.bundle, { nonce: undeclared.nonce, anchors, now: NOW })).document, 'initdata.digest', 'ERR_INITDATA_MALFORMED');
   });
@@ -275,5 +276,38 @@ describe('appraise: every GPU and NVSwitch is a distinct device (issue 10 findin
     const doc = (await appraise(bundle, { nonce, anchors, policy: twoOrMore, now: NOW })).document;
     expect(doc.errors).toEqual([]);
     expect(doc.checks.find((c) => c.id === 'devices.distinct')?.status).toBe('passed');
+  });
+});
+
+describe('appraise: reference values a client must pin (requireReferenceValues)', () => {
+  // In Kata every pod of one guest image has the same launch measurement: a client needs the initdata digest
+  // (HOST_DATA / MRCONFIGID) pinned as well, or it accepts any pod of that image ("evidence factory").
+  for (const tee of ['snp', 'tdx'] as const) {
+    it(`${tee}: ERR_POLICY_UNPINNED unless both the measurement and the initdata digest are pinned`, async () => {
+      const initdata = 'algorithm = "sha384"\nversion = "0.1.0"\n[data]\n"policy.rego" = "package agent_policy"\n';
+      const { nonce, bundle } = await pod(0, 0, tee === 'snp' ? { initdata, report: { hostData: await initdataDigest(initdata, { tee }) } } : { tee, initdata });
+      const full = policyFromBundle(bundle);
+      const cpu = (full as unknown as Record<string, unknown>)[tee] as Record<string, unknown>;
+      const [measurement, register] = tee === 'snp' ? ['measurements', 'hostData'] : ['mrTd', 'mrConfigId'];
+      expect(cpu[register]).toEqual([toHex(await initdataDigest(initdata, { tee }))]); // policy init pins both
+      const without = (key: string) => parsePolicy({ ...full, [tee]: Object.fromEntries(Object.entries(cpu).filter(([k]) => k !== key)) });
+      for (const [policy, field] of [[without(measurement), `${tee}.${measurement}`], [without(register), `${tee}.${register}`], [parsePolicy({ version: 1 }), `${tee}.${measurement}`]] as const) {
+        const r = await appraise(bundle, { nonce, anchors, now: NOW, policy, requireReferenceValues: true });
+        failed(r.document, 'policy.referenceValues', 'ERR_POLICY_UNPINNED');
+        expect(r.keyConfig).toBeUndefined();
+        expect(r.document.checks.find((c) => c.id === 'policy.referenceValues')?.detail ?? r.document.errors[0]?.message).toContain(field);
+      }
+      const ok = await appraise(bundle, { nonce, anchors, now: NOW, policy: full, requireReferenceValues: true });
+      expect(ok.document.errors).toEqual([]);
+      expect(ok.document.checks.find((c) => c.id === 'policy.referenceValues')?.status).toBe('passed');
+      expect(ok.keyConfig).toEqual(keyConfig);
+    });
+  }
+
+  it('policy init pins a zero HOST_DATA (a VM without initdata) explicitly', async () => {
+    const { nonce, bundle } = await pod(0, 0);
+    const policy = policyFromBundle(bundle);
+    expect(policy.snp?.hostData).toEqual(['00'.repeat(32)]);
+    expect((await appraise(bundle, { nonce, anchors, now: NOW, policy, requireReferenceValues: true })).document.errors).toEqual([]);
   });
 });

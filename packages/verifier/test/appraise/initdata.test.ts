@@ -28,6 +28,12 @@ describe('initdataDigest', () => {
     expect(c.digest).toHaveLength(64);
     expect(toHex(c.register)).toBe(toHex(c.digest.subarray(0, 32)));
     expect(parseInitdataHeader("algorithm = 'sha384' # literal string\n").algorithm).toBe('sha384');
+    // Each [data] entry by its digest with the declared algorithm, over the entry's text (not its TOML quoting).
+    expect(c.parts).toEqual({
+      'aa.toml': createHash('sha512').update('[token_configs]\n').digest('hex'),
+      'policy.rego': createHash('sha512').update('package agent_policy').digest('hex'),
+    });
+    expect((await initdataClaims('algorithm = "sha256"\n', { tee: 'snp' })).parts).toEqual({});
   });
 
   it('ERR_INITDATA_MALFORMED: no, unsupported, repeated or hidden algorithm; top level that is not key = "string"', async () => {
@@ -39,6 +45,11 @@ describe('initdataDigest', () => {
       'version = "0.1.0"\n[data]\nalgorithm = "sha256"\n', // only inside a table
       'x = """\nalgorithm = "sha256"\n"""\nalgorithm = "sha512"\n', // a multi-line string at the top level
       'algorithm = "sha\\u003256"\n', // escapes are not read
+      'algorithm = "sha256"\n[data]\n"aa.toml" = "a"\n"aa.toml" = "b"\n', // a repeated [data] key: which one does the agent use?
+      'algorithm = "sha256"\n[data]\n"policy.rego" = 1\n', // the agent reads strings only
+      'algorithm = "sha256"\ndata = "x"\n', // data is not a table
+      'algorithm = "sha256"\n[extra]\n', // a top-level key the agent does not know
+      'algorithm = "sha256"\n[data]\n"aa.toml" = "unterminated\n', // not TOML
     ];
     for (const t of bad) await expectCode(initdataDigest(t, { tee: 'snp' }), ParseError, 'ERR_INITDATA_MALFORMED');
     await expectCode(initdataDigest(Uint8Array.of(0x61, 0xff), { tee: 'snp' }), ParseError, 'ERR_INITDATA_MALFORMED');

@@ -8,9 +8,10 @@ import { mintBundle, mintKbsAttestation } from '../../src/testing.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const lab = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } });
+// Pins the simulator's launch measurement and its HOST_DATA (zero: no initdata); releases need both pinned.
+const lab = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)], hostData: ['00'.repeat(32)] }, gpu: { requireRim: false, ocsp: 'skip' } });
 /** A CPU-only pod is released to only under a policy that says so: gpu.count.min 0. */
-const labCpuOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { count: { min: 0 } } });
+const labCpuOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)], hostData: ['00'.repeat(32)] }, gpu: { count: { min: 0 } } });
 const SECRET = utf8('0123456789abcdef0123456789abcdef');
 let gw: GatewayKey;
 
@@ -46,6 +47,11 @@ describe('releaseTo', () => {
     const r = await releaseTo(bundle, unpinned, SECRET, { nonce, anchors, now: NOW });
     expect(r.sealed).toBeUndefined();
     expect(r.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
+    // A measurement pin alone is not enough: the initdata digest (HOST_DATA) must be pinned too.
+    const measurementOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } });
+    const half = await releaseTo(bundle, measurementOnly, SECRET, { nonce, anchors, now: NOW });
+    expect(half.sealed).toBeUndefined();
+    expect(half.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
     const lax = await releaseTo(bundle, unpinned, SECRET, { nonce, anchors, now: NOW, requireReferenceValues: false });
     expect(lax.sealed).toBeDefined();
   });

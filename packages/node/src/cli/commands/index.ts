@@ -14,5 +14,6 @@ import { collateralFetchCommand } from './collateral-fetch.js';
 import { verifyBundleCommand } from './verify-bundle.js';
 import { keybrokerCommand } from './keybroker.js';
 import { measureSnpCommand } from './measure-snp.js';
+import { podInitCommand } from './pod-init.js';
 
-export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, demoCommand, policyInitCommand, collateralFetchCommand, keybrokerCommand, measureSnpCommand];
+export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, demoCommand, policyInitCommand, podInitCommand, collateralFetchCommand, keybrokerCommand, measureSnpCommand];
