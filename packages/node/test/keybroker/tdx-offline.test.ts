@@ -42,7 +42,7 @@ async function broker(o: Partial<KeyBrokerOptions>): Promise<string> {
   await store.put(resourceId('default', 'key', 'tdx'), utf8(SECRET));
   const b = await createKeyBroker({
     store,
-    policies: parseResourcePolicies({ version: 1, resources: { 'default/key/tdx': { policy: { version: 1, tdx: { mrTd: [toHex(MRTD)] }, gpu: { count: { min: 0 } } } } } }),
+    policies: parseResourcePolicies({ version: 1, resources: { 'default/key/tdx': { policy: { version: 1, tdx: { mrTd: [toHex(MRTD)], mrConfigId: ['00'.repeat(48)] }, gpu: { count: { min: 0 } } } } } }),
     attestationPolicy: parsePolicy({ version: 1 }),
     anchors: m.anchors,
     audit: new FileAuditSink(join(await mkdtemp(join(tmpdir(), 'ccinfer-kbs-tdx-')), 'audit.jsonl')),

@@ -48,7 +48,7 @@ describe('releaseTo', () => {
     expect(r.sealed).toBeUndefined();
     expect(r.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
     // A measurement pin alone is not enough: the initdata digest (HOST_DATA) must be pinned too.
-    const measurementOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { requireRim: false, ocsp: 'skip' } });
+    const measurementOnly = parsePolicy({ version: 1, snp: { measurements: ['11'.repeat(48)] }, gpu: { count: { min: 0 } } });
     const half = await releaseTo(bundle, measurementOnly, SECRET, { nonce, anchors, now: NOW });
     expect(half.sealed).toBeUndefined();
     expect(half.document.errors.map((e) => e.code)).toEqual(['ERR_POLICY_UNPINNED']);
