@@ -242,7 +242,8 @@ function measurementStep(o: PodOptions, pins: MeasurementPins): string {
   }
   for (const m of pins.given) lines.push(`   ${m}`, '     given with --measurement.');
   lines.push(`   Recompute and re-run pod init when the nodes' firmware, kernel, initrd, vCPU count or command line change:
-   a pod launched from other images reports another measurement and is refused (ERR_SNP_POLICY_MEASUREMENT). ${why}`);
+   a pod launched from other images reports another measurement and is refused (ERR_SNP_POLICY_MEASUREMENT).
+   ${why}`);
   return lines.join('\n');
 }
 
