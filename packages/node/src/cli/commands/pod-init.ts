@@ -10,6 +10,11 @@
  * `get-attestation.md`). What makes a pod ours is its initdata: the host measures its digest into SNP HOST_DATA /
  * TDX MRCONFIGID (Kata `addHypervisorInitdataOverrides`), and its `policy.rego` (from `genpolicy`) fixes which
  * containers, images and commands the agent runs.
+ *
+ * For SEV-SNP the policy can also pin the launch measurement with no first contact: computed from the node's Kata
+ * runtime configuration and the images it names (`--kata-config`, the same computation as `ccinfer measure snp`),
+ * or given (`--measurement`). TDX has no MRTD calculator here, so `--tee tdx` refuses those flags rather than
+ * writing a value nobody computed.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,10 +22,11 @@ import { gzipSync } from 'node:zlib';
 import { CcinferError, toBase64, toHex } from '@ccinfer/core';
 import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
 import { parse, readInput, required } from '../args.js';
-import { EXIT, UsageError, type Command } from '../types.js';
+import { SNP_LAUNCH_FLAGS, snpLaunchFromFlags, type SnpLaunchResult } from '../snp-launch.js';
+import { EXIT, UsageError, type CliIo, type Command } from '../types.js';
 
 const usage =
-  'ccinfer pod init --tee snp|tdx --model-image IMG --gateway-image IMG --out DIR [--gpus N] [--switches M] [--platform kata|openshift] [--replicas N] [--name NAME] [--initdata FILE]';
+  'ccinfer pod init --tee snp|tdx --model-image IMG --gateway-image IMG --out DIR [--gpus N] [--switches M] [--platform kata|openshift] [--replicas N] [--name NAME] [--initdata FILE] [--measurement HEX]... [--kata-config FILE [--append TEXT] [--vcpus N] [--vcpu-type NAME] [--guest-features HEX] | --ovmf FILE ...]';
 
 /** RuntimeClasses of the NVIDIA confidential-containers stack (GPU Operator docs) and OpenShift sandboxed containers. */
 const RUNTIME_CLASS = {
@@ -48,6 +54,12 @@ interface PodOptions {
   name: string;
   modelImage: string;
   gatewayImage: string;
+}
+
+/** The launch measurements policy.json pins (SNP), and where each came from, for README.txt. */
+interface MeasurementPins {
+  given: string[];
+  computed: (SnpLaunchResult & { hex: string }) | undefined;
 }
 
 function intFlag(value: string | undefined, flag: string, fallback: number, min: number, max: number): number {
@@ -202,35 +214,86 @@ function configMap(o: PodOptions, initdata: string): Manifest {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${o.name}-initdata`, labels: labels(o) }, data: { 'initdata.toml': initdata } };
 }
 
-function readme(o: PodOptions, register: string): string {
+/** README.txt step 2: the measurement pinned and where it came from, or how to pin it. */
+function measurementStep(o: PodOptions, pins: MeasurementPins): string {
+  const why = `Clients refuse a pod unless BOTH the measurement and the
+   initdata digest are pinned (ERR_POLICY_UNPINNED): every Kata pod of one guest image has the same
+   measurement, and the agent's REST API signs any data it is given, so a measurement pin alone would accept
+   any Kata pod running anyone's containers ("evidence factory"). The initdata digest, whose policy.rego fixes
+   the containers and their images, is what makes the pod yours.`;
+  const c = pins.computed;
+  if (c === undefined && pins.given.length === 0) {
+    const measurement = o.tee === 'snp' ? 'snp.measurements (the SNP launch measurement)' : 'tdx.mrTd (and tdx.rtmr0..rtmr2)';
+    return `2. Pin the launch measurement: add ${measurement} to policy.json.
+   It is left out on purpose: it depends on the guest image, kernel, firmware, vCPU count and kernel command
+   line of your nodes.${o.tee === 'snp' ? ` Compute it with ccinfer pod init ... --kata-config <the node's
+   configuration-qemu-nvidia-gpu-snp.toml> --append "<the guest kernel command line, with ${KERNEL_PARAMS}>"
+   (or ccinfer measure snp with the same flags), or take it` : ' MRTD computation is not available in ccinfer: take it'}
+   from a first bundle with ccinfer attest --save and ccinfer policy init. ${why}`;
+  }
+  const lines = ['2. The launch measurement is pinned in policy.json (snp.measurements), with no first contact:'];
+  if (c !== undefined) {
+    const s = c.source;
+    lines.push(`   ${c.hex}`,
+      `     computed from ${s.kataConfig !== undefined ? `the Kata configuration ${s.kataConfig}: ` : ''}firmware ${s.ovmf}${s.kernel !== undefined ? `, kernel ${s.kernel}` : ''}${s.initrd !== undefined ? `, initrd ${s.initrd}` : ''},`,
+      `     ${c.vcpus} vCPU(s)${c.vcpuType !== undefined ? ` of type ${c.vcpuType}` : ''}, vmm ${c.vmm}, SEV features ${c.guestFeatures}, ${c.directBoot ? `kernel command line ${JSON.stringify(s.append ?? '')}` : 'no kernel hashes'}`,
+      '     (ccinfer measure snp with the same flags prints the same value and, with --json, every launch step).');
+    for (const n of c.notes) lines.push(`     note: ${n}`);
+  }
+  for (const m of pins.given) lines.push(`   ${m}`, '     given with --measurement.');
+  lines.push(`   Recompute and re-run pod init when the nodes' firmware, kernel, initrd, vCPU count or command line change:
+   a pod launched from other images reports another measurement and is refused (ERR_SNP_POLICY_MEASUREMENT).
+   ${why}`);
+  return lines.join('\n');
+}
+
+function readme(o: PodOptions, register: string, pins: MeasurementPins): string {
   const reg = o.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID';
-  const measurement = o.tee === 'snp' ? 'snp.measurements (the SNP launch measurement)' : 'tdx.mrTd (and tdx.rtmr0..rtmr2)';
+  const pinned = pins.computed !== undefined || pins.given.length > 0;
   return `ccinfer pod init output (${o.tee.toUpperCase()}, ${RUNTIME_CLASS[o.platform][o.tee]}, ${o.gpus} GPU(s), ${o.switches} NVSwitch(es), ${o.replicas} replica(s))
 
 initdata.toml        the pod's initdata. Its ${o.tee === 'snp' ? 'sha256' : 'sha384'} digest is measured into ${reg}:
                      ${register}
 k8s/                 Deployment, Service${o.replicas > 1 ? ', headless Service for the replicas' : ''} and the ConfigMap the gateway serves
                      initdata.toml from. Apply with: kubectl apply -f k8s/
-policy.json          the client policy: pins ${o.tee === 'snp' ? 'snp.hostData' : 'tdx.mrConfigId'} = the initdata digest above.
+policy.json          the client policy: pins ${o.tee === 'snp' ? 'snp.hostData' : 'tdx.mrConfigId'} = the initdata digest above${pinned ? '\n                     and snp.measurements = the launch measurement (step 2)' : ''}.
 
 Before deploying:
 1. Replace the placeholder agent policy. Run genpolicy (Kata tools) on k8s/deployment.json with
    initdata.toml, write the generated policy into initdata.toml's "policy.rego", fill aa.toml / cdh.toml,
    then re-run:  ccinfer pod init ... --initdata initdata.toml --out <this directory>
    so the annotation, the ConfigMap and policy.json carry the final document's digest.
-2. Pin the launch measurement: add ${measurement} to policy.json.
-   It is left out on purpose: it depends on the guest image, kernel, firmware, vCPU count and kernel command
-   line of your nodes.${o.tee === 'snp' ? ` Compute it with ccinfer measure snp --kata-config <the node's
-   configuration-qemu-nvidia-gpu-snp.toml> --append "<the guest kernel command line, with ${KERNEL_PARAMS}>",` : ''}
-   or take it from a first bundle with ccinfer attest --save and ccinfer policy init. Clients refuse a pod unless BOTH the measurement and the
-   initdata digest are pinned (ERR_POLICY_UNPINNED): every Kata pod of one guest image has the same
-   measurement, and the agent's REST API signs any data it is given, so a measurement pin alone would accept
-   any Kata pod running anyone's containers ("evidence factory"). The initdata digest, whose policy.rego fixes
-   the containers and their images, is what makes the pod yours.
+${measurementStep(o, pins)}
 3. The model image must serve its OpenAI-compatible API on ${MODEL_URL} (loopback only); the gateway is the only
    exposed port (${GATEWAY_PORT}).${o.gpus > 0 ? `\n4. The gateway collects GPU evidence with --gpu aa (guest components v0.21, Kata >= 4.0). On Kata 3.29 use
    --gpu nvattest or --gpu nvml with access to the GPUs instead.` : ''}
 `;
+}
+
+/**
+ * The SNP launch measurements to pin: computed from the launch flags (shared with `ccinfer measure snp`) and/or
+ * given with `--measurement`. Refused for TDX: there is no MRTD calculator, and a guessed value would pin nothing.
+ */
+async function measurementPins(io: CliIo, tee: 'snp' | 'tdx', values: Record<string, unknown>): Promise<MeasurementPins> {
+  const given = (values['measurement'] as string[] | undefined) ?? [];
+  const launch = Object.keys(SNP_LAUNCH_FLAGS).filter((k) => values[k] !== undefined);
+  if (tee === 'tdx' && (given.length > 0 || launch.length > 0)) {
+    throw new UsageError(`--${given.length > 0 ? 'measurement' : launch[0]} is SEV-SNP only: MRTD computation from a TDVF image is not available in ccinfer; pin tdx.mrTd from a first bundle (ccinfer attest --save, ccinfer policy init)\nusage: ${usage}`);
+  }
+  const seen = new Set<string>();
+  for (const m of given) {
+    if (!/^[0-9a-fA-F]{96}$/.test(m)) throw new UsageError(`--measurement must be 48 bytes of hex (the SNP launch MEASUREMENT), not ${JSON.stringify(m)}\nusage: ${usage}`);
+    if (seen.has(m.toLowerCase())) throw new UsageError(`--measurement ${m} is given twice`);
+    seen.add(m.toLowerCase());
+  }
+  let computed: MeasurementPins['computed'];
+  if (launch.length > 0) {
+    const r = await snpLaunchFromFlags(io, values as Parameters<typeof snpLaunchFromFlags>[1], usage);
+    computed = { ...r, hex: toHex(r.measurement) };
+    // The same value computed and given: pinned once, reported as computed.
+    seen.delete(computed.hex);
+  }
+  return { given: [...seen], computed };
 }
 
 export const podInitCommand: Command = {
@@ -251,6 +314,8 @@ export const podInitCommand: Command = {
         name: { type: 'string' },
         initdata: { type: 'string' },
         out: { type: 'string' },
+        measurement: { type: 'string', multiple: true },
+        ...SNP_LAUNCH_FLAGS,
       },
       usage,
     );
@@ -273,6 +338,8 @@ export const podInitCommand: Command = {
       gatewayImage: image(values['gateway-image'], '--gateway-image'),
     };
     const out = required(values.out, '--out', usage);
+    const pins = await measurementPins(io, tee, values);
+    const measurements = [...(pins.computed ? [pins.computed.hex] : []), ...pins.given.map((m) => m.toLowerCase())];
 
     let text: string;
     if (values.initdata !== undefined) {
@@ -293,7 +360,9 @@ export const podInitCommand: Command = {
     const bytes = new TextEncoder().encode(text);
     const policy = parsePolicy({
       version: 1,
-      ...(tee === 'snp' ? { snp: { hostData: [toHex(register)] } } : { tdx: { mrConfigId: [toHex(register)] } }),
+      ...(tee === 'snp'
+        ? { snp: { ...(measurements.length > 0 ? { measurements } : {}), hostData: [toHex(register)] } }
+        : { tdx: { mrConfigId: [toHex(register)] } }),
       ...(gpus > 0 ? { gpu: { count: { min: gpus, max: gpus }, mode: switches > 0 ? 'ppcie' : 'single' } } : {}),
     });
 
@@ -307,7 +376,7 @@ export const podInitCommand: Command = {
     const files: [string, string | Uint8Array][] = [
       [join(out, 'initdata.toml'), bytes],
       [join(out, 'policy.json'), json(policy)],
-      [join(out, 'README.txt'), readme(o, toHex(register))],
+      [join(out, 'README.txt'), readme(o, toHex(register), pins)],
       [join(k8s, 'configmap-initdata.json'), json(configMap(o, text))],
       [join(k8s, 'deployment.json'), json(deployment(o, bytes))],
       [join(k8s, 'service.json'), json(service(o, false))],
@@ -320,7 +389,9 @@ export const podInitCommand: Command = {
         throw new UsageError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     }
-    io.stdout(`wrote ${files.map(([p]) => p).join(', ')}\n${tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} (initdata digest): ${toHex(register)}\nnext: read ${join(out, 'README.txt')}\n`);
+    const pinned = measurements.map((m) => `MEASUREMENT (launch digest${m === pins.computed?.hex ? ', computed' : ', given'}): ${m}\n`).join('');
+    io.stdout(`wrote ${files.map(([p]) => p).join(', ')}\n${tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} (initdata digest): ${toHex(register)}\n${pinned}next: read ${join(out, 'README.txt')}\n`);
+    for (const n of pins.computed?.notes ?? []) io.stderr(`  note: ${n}\n`);
     return EXIT.ACCEPTED;
   },
 };
