@@ -13,7 +13,7 @@ import { CcinferError, ConfigError, SessionError, TransportError, VerificationEr
 import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js';
 import { BhttpResponseDecoder, encodeRequest, HOP_BY_HOP, type Fields } from '../session/bhttp.js';
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
-import { parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
+import { KEY_CONFIG_HEADER, keyConfigDigest, parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
 import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
 import { parseSse, type SseEvent } from './sse.js';
@@ -64,6 +64,8 @@ export interface SecureClientEvents {
 interface Session {
   document: AttestedDocument;
   keyConfig: KeyConfig;
+  /** `ccinfer-key-config` value: the digest of the whole key config (docs/wire-protocol.md "Key identity"). */
+  keyDigest: string;
   bundle: Uint8Array;
   nonce: Uint8Array;
   attestedAt: number;
@@ -170,6 +172,16 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     return this.attesting;
   }
 
+  /**
+   * The session after the pod refused the key `sentTo`: the one another request already re-attested to (so
+   * concurrent refusals cost one attestation, not one each), else a fresh attestation.
+   */
+  private async rekey(sentTo: string): Promise<Session> {
+    if (this.attesting) await this.attesting.catch(() => undefined);
+    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return this.session;
+    return this.ensureSession(true);
+  }
+
   private async doAttest(): Promise<Session> {
     const nonce = randomBytes(NONCE_LENGTH);
     this.emit('attesting', { nonce });
@@ -200,9 +212,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const keyConfig = parseKeyConfig(document.keyConfig);
       const previous = this.session;
-      this.session = { document, keyConfig, bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
+      this.session = { document, keyConfig, keyDigest: keyConfigDigest(document.keyConfig), bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
       this.emit('attested', { document });
-      if (previous && (previous.keyConfig.keyId !== keyConfig.keyId || !sameKey(previous.keyConfig, keyConfig))) {
+      if (previous && previous.keyDigest !== this.session.keyDigest) {
         this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: keyConfig.keyId });
       }
       return this.session;
@@ -235,7 +247,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       const body = await encoder.encapsulateAll(message);
       const outer = await this.opts.fetch(this.opts.endpoint + OHTTP_PATH, {
         method: 'POST',
-        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1' },
+        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', [KEY_CONFIG_HEADER]: session.keyDigest },
         body: body as Uint8Array<ArrayBuffer>,
         ...(signal ? { signal } : {}),
       });
@@ -245,16 +257,19 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
+        // The pod restarted or rotated its key (docs/wire-protocol.md "The client's sequence", step 5):
+        // re-attest once, and send again once, only to a different key: a pod that still attests the key the
+        // request went to still holds it, so the refusal did not come from the key change a resend is for.
         if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
-        // The pod rotated its key (docs/wire-protocol.md "The client's sequence", step 5): re-attest, so the next
-        // request reaches the new key.
-        session = await this.ensureSession(true);
+        const sentTo = session.keyDigest;
+        session = await this.rekey(sentTo);
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
         if (!repeatable(req.method, req.headers)) {
           throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch (unauthenticated: the request may have run); re-attested, but not repeating a request not marked safe to repeat', { status: outer.status });
         }
+        if (session.keyDigest === sentTo) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused the key it attests', { status: outer.status });
         continue;
       }
       if (outer.ok) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${type || 'no content type'}`);
@@ -303,10 +318,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 function repeatable(method: string, headers: Headers): boolean {
   return SAFE_METHODS.has(method.toUpperCase()) || headers.has(IDEMPOTENCY_KEY);
-}
-
-function sameKey(a: KeyConfig, b: KeyConfig): boolean {
-  return a.publicKey.length === b.publicKey.length && a.publicKey.every((x, i) => x === b.publicKey[i]);
 }
 
 /** The problem type name of an `application/problem+json` answer (RFC 9457), or undefined. */

@@ -32,10 +32,30 @@ describe('SecureClient error codes', () => {
     await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: wrongType }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
   });
 
-  it('key-config-mismatch: re-attests once and retries once, then ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
-    const { fetch, calls } = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
+  const mismatch = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } });
+
+  it('key-config-mismatch for the key the pod still attests: re-attests once, no resend, ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
+    const { fetch, calls } = fake(mismatch);
     await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
+    expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest']);
+  });
+
+  it('key-config-mismatch after a key change: re-attests once, resends once to the new key, then ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
+    const keys = [key, await generateGatewayKey(3)];
+    let n = 0;
+    const rotating = async (): Promise<AttestedDocument> => ({ ...(await okAppraise()), keyConfig: keys[n++ % 2]!.encoded });
+    const named: string[] = [];
+    const { fetch, calls } = fake(mismatch);
+    const spy: Fetcher = (url, init) => {
+      const h = new Headers(init?.headers).get('ccinfer-key-config');
+      if (h) named.push(h);
+      return fetch(url, init);
+    };
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: rotating, fetch: spy }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
     expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp']);
+    // Each send names the whole key config it went to: the same id 3, two different keys.
+    expect(named).toHaveLength(2);
+    expect(named[0]).not.toBe(named[1]);
   });
 
   it('key-config-mismatch for a request not marked safe to repeat: re-attests, never resends (ERR_SESSION_NOT_RETRIED)', async () => {
@@ -45,9 +65,13 @@ describe('SecureClient error codes', () => {
     await expectCode(client.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}' }), TransportError, 'ERR_SESSION_NOT_RETRIED');
     expect(a.calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest']);
     await expectCode(client.infer({ model: 'm', messages: [] }), TransportError, 'ERR_SESSION_NOT_RETRIED');
-    // Marked by the caller (Idempotency-Key, or infer's retryOnKeyChange): sent once more to the new key.
+    // Marked by the caller (Idempotency-Key, or infer's retryOnKeyChange): sent once more to the new key (the
+    // pod attests another key each time here).
+    const keys = [key, await generateGatewayKey(3)];
+    let n = 0;
+    const rotating = async (): Promise<AttestedDocument> => ({ ...(await okAppraise()), keyConfig: keys[n++ % 2]!.encoded });
     const b = fake(mismatch);
-    const marked = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: b.fetch });
+    const marked = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: rotating, fetch: b.fetch });
     await expectCode(marked.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}', headers: { 'idempotency-key': 'k1' } }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
     expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(2);
     await expectCode(marked.infer({ model: 'm', messages: [] }, { retryOnKeyChange: true }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');

@@ -78,6 +78,13 @@ export interface GatewayOptions {
    * (replay.ts), so this bounds that memory: about 100 bytes per request, two keys at most. Default 262144.
    */
   maxRequestsPerKey?: number;
+  /**
+   * Rotate the key this often (ms), keeping the previous key for `rotationGraceMs` so requests already
+   * encrypted to it still open. Default: never (the key lives as long as the process).
+   */
+  rotateEveryMs?: number;
+  /** How long a rotated-out key still opens requests (ms). Default 60 s; 0 forgets it at once. */
+  rotationGraceMs?: number;
 }
 
 export interface Gateway {
@@ -87,10 +94,11 @@ export interface Gateway {
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
   /**
-   * Replaces the key. With `keepPrevious`, requests to the old key still open (a grace period for requests
-   * in flight); without it they get `key-config-mismatch` and clients re-attest.
+   * Replaces the key (a new random key id, never the previous key's). With `keepPrevious`, requests to the old
+   * key still open — for `graceMs` when given, else until the next rotation; without it they get
+   * `key-config-mismatch` and clients re-attest.
    */
-  rotateKey(options?: { keepPrevious?: boolean }): Promise<GatewayKey>;
+  rotateKey(options?: { keepPrevious?: boolean; graceMs?: number }): Promise<GatewayKey>;
   /** Counters for tests and metrics. */
   readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number; replayed: number };
 }
@@ -110,14 +118,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const replay = new ReplayGuard(options.maxRequestsPerKey ?? 1 << 18);
   let rotating: Promise<GatewayKey> | undefined;
 
-  async function rotate(keepPrevious: boolean): Promise<GatewayKey> {
+  // Rotation: each rotation's grace timer ends only its own previous key (a later rotation replaced it anyway).
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  async function rotate(keepPrevious: boolean, graceMs?: number): Promise<GatewayKey> {
+    clearTimeout(graceTimer);
     const retired = [keys.previous, keepPrevious ? undefined : keys.current];
     const next = await keys.rotate(keepPrevious);
     // Retired keys open nothing any more, so their replay records go; a reused key id starts empty.
     for (const k of retired) if (k) replay.forget(k.config.keyId);
     replay.forget(next.config.keyId);
+    if (keepPrevious && graceMs !== undefined) graceTimer = setTimeout(() => endGrace(), graceMs).unref();
     log('key-rotated', { keyId: next.config.keyId });
     return next;
+  }
+  function endGrace(): void {
+    const dropped = keys.previous;
+    keys.dropPrevious();
+    if (dropped) replay.forget(dropped.config.keyId);
   }
 
   /**
@@ -148,7 +165,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     counted: () => void stats.attest++,
   });
   const ohttp = createOhttpHandler({
-    lookup: keys.lookup,
+    lookupFor: (digest) => keys.lookupFor(digest),
     admit,
     crypto: options.crypto ?? nodeSessionCrypto,
     forward: createForward({
@@ -187,6 +204,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   server.requestTimeout = options.requestTimeoutMs ?? 60_000;
 
+  const rotationGraceMs = options.rotationGraceMs ?? 60_000;
+  const rotateTimer =
+    options.rotateEveryMs === undefined
+      ? undefined
+      : setInterval(() => {
+          rotate(rotationGraceMs > 0, rotationGraceMs).catch((err: unknown) => log('key-rotation-failed', { error: (err as Error).name }));
+        }, options.rotateEveryMs).unref();
+
   return {
     server,
     get key() {
@@ -194,7 +219,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     stats,
     listen: (port = 0, host = '127.0.0.1') => listenOn(server, port, host),
-    close: () => closeServer(server),
-    rotateKey: (o = {}) => rotate(o.keepPrevious ?? false),
+    close: () => {
+      clearInterval(rotateTimer);
+      clearTimeout(graceTimer);
+      return closeServer(server);
+    },
+    rotateKey: (o = {}) => rotate(o.keepPrevious ?? false, o.graceMs),
   };
 }
