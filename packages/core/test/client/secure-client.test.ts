@@ -78,6 +78,38 @@ describe('SecureClient error codes', () => {
     expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(4);
   });
 
+  it('gateway-busy 503: resends the same bytes after Retry-After, at most maxRetries times', async () => {
+    const bodies: Uint8Array[] = [];
+    const busy = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:gateway-busy' }), { status: 503, headers: { 'content-type': 'application/problem+json', 'retry-after': '0' } });
+    const { fetch, calls } = fake(busy);
+    const spy: Fetcher = (url, init) => {
+      if (url.endsWith('/ohttp')) bodies.push(init!.body as Uint8Array);
+      return fetch(url, init);
+    };
+    const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: spy }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect((e as TransportError).status).toBe(503);
+    expect(calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(3); // 1 + maxRetries (2)
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+    const none = fake(busy);
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: none.fetch, maxRetries: 0 }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect(none.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(1);
+    // The upstream's own 503 (not gateway-busy) is not resent.
+    const other = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:upstream-unavailable' }), { status: 503, headers: { 'content-type': 'application/problem+json', 'retry-after': '0' } }));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: other.fetch }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect(other.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(1);
+  });
+
+  it('ERR_SESSION_TIMEOUT when the gateway does not answer within requestTimeoutMs; ERR_SESSION_OPTIONS for bad retry / timeout options', async () => {
+    const hang: Fetcher = (url, init) =>
+      url.endsWith('/attest')
+        ? Promise.resolve(cbor())
+        : new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: hang, requestTimeoutMs: 30 }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_TIMEOUT');
+    await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, maxRetries: -1 }), ConfigError, 'ERR_SESSION_OPTIONS');
+    await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, requestTimeoutMs: 0 }), ConfigError, 'ERR_SESSION_OPTIONS');
+  });
+
   it('ERR_SESSION_GATEWAY_HTTP and ERR_SESSION_RESPONSE_TYPE', async () => {
     const bad = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:bad-request' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
     const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: bad.fetch }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');

@@ -54,7 +54,10 @@ export interface GatewayOptions {
    * attested client still must not reach the model server's admin, metrics or debug endpoints.
    */
   allowedPathPrefixes?: readonly string[];
-  /** OHTTP requests handled at once (each buffers up to maxRequestBytes); beyond it 503 + Retry-After. Default 32. */
+  /**
+   * OHTTP requests handled at once, streamed responses included (a stream holds its slot to its end; each
+   * request buffers up to maxRequestBytes); beyond it 503 `gateway-busy` + Retry-After. Default 1024.
+   */
   maxConcurrentRequests?: number;
   /** Largest upstream response relayed as a non-chunked (RFC 9458) message. Default 16 MiB. */
   maxResponseBytes?: number;
@@ -62,7 +65,7 @@ export interface GatewayOptions {
   writeIdleTimeoutMs?: number;
   /**
    * Evidence collections running at once (each asks the CPU and every GPU for a signed report). Beyond it an
-   * attest gets 503 with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
+   * attest gets 503 `gateway-busy` with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
    */
   maxConcurrentAttests?: number;
   /**
@@ -177,7 +180,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxResponseBytes: options.maxResponseBytes ?? 16 * 1024 * 1024,
-    maxConcurrent: options.maxConcurrentRequests ?? 32,
+    maxConcurrent: options.maxConcurrentRequests ?? 1024,
     writeIdleTimeoutMs: options.writeIdleTimeoutMs ?? 60_000,
     log,
     stats,

@@ -25,7 +25,7 @@ import {
 import { encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
 import { BodyTooLarge, boundedChunks, readBody } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
-import { Slots, type GatewayLog } from './slots.js';
+import { sendBusy, Slots, type GatewayLog } from './slots.js';
 import { responseFields, type Forward } from './upstream.js';
 
 export interface OhttpHandlerOptions {
@@ -197,11 +197,9 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
 
   return async (req, res) => {
     // Anyone can encrypt to the published key, so buffered request memory is bounded by a concurrency limit
-    // (each request holds at most maxRequestBytes of ciphertext plus its plaintext).
-    if (!slots.take()) {
-      res.setHeader('retry-after', '1');
-      return sendProblem(res, 503, 'upstream-unavailable', 'too many requests in progress; retry shortly');
-    }
+    // (each request holds at most maxRequestBytes of ciphertext plus its plaintext). A streamed response holds
+    // its slot to its end, so the limit is sized for streams (default 1024), not for short requests.
+    if (!slots.take()) return sendBusy(res, 'requests');
     try {
       o.stats.ohttp++;
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
