@@ -10,7 +10,7 @@
  * This file holds the options, their defaults, and the routing between the parts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { GatewayKey, SessionCrypto } from '@ccinfer/core';
 import { closeServer, listenOn } from '../http.js';
 import { nodeSessionCrypto } from '../session-crypto.js';
@@ -39,7 +39,11 @@ export interface GatewayOptions {
   evidenceTimeoutMs?: number;
   /** HPKE / AES-GCM primitives. Default node:crypto (`nodeSessionCrypto`). */
   crypto?: SessionCrypto;
-  /** Undici dispatcher for the upstream (tests, connection pools). */
+  /**
+   * Undici dispatcher for the upstream. Default: the gateway's own keep-alive pool to the upstream origin (as
+   * many connections as requests may be in flight, idle ones kept 60 s), closed with the gateway, so requests
+   * after the first skip the TCP handshake.
+   */
   dispatcher?: Dispatcher;
   /** Logger for operational events; never receives plaintext. */
   log?: (event: string, detail?: Record<string, unknown>) => void;
@@ -167,6 +171,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     counted: () => void stats.attest++,
   });
+  const maxConcurrentRequests = options.maxConcurrentRequests ?? 1024;
+  const pool = options.dispatcher ? undefined : new Pool(new URL(options.upstream).origin, { connections: maxConcurrentRequests, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
   const ohttp = createOhttpHandler({
     lookupFor: (digest) => keys.lookupFor(digest),
     admit,
@@ -175,12 +181,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       upstream: new URL(options.upstream),
       allowedPathPrefixes: options.allowedPathPrefixes ?? ['/v1/'],
       timeoutMs: options.upstreamTimeoutMs ?? 120_000,
-      dispatcher: options.dispatcher,
+      dispatcher: options.dispatcher ?? pool,
       log,
     }),
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxResponseBytes: options.maxResponseBytes ?? 16 * 1024 * 1024,
-    maxConcurrent: options.maxConcurrentRequests ?? 1024,
+    maxConcurrent: maxConcurrentRequests,
     writeIdleTimeoutMs: options.writeIdleTimeoutMs ?? 60_000,
     log,
     stats,
@@ -225,7 +231,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close: () => {
       clearInterval(rotateTimer);
       clearTimeout(graceTimer);
-      return closeServer(server);
+      return closeServer(server).finally(() => pool?.destroy());
     },
     rotateKey: (o = {}) => rotate(o.keepPrevious ?? false, o.graceMs),
   };
