@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import type { GatewayKey, SessionCrypto } from '@ccinfer/core';
+import { ConfigError, type GatewayKey, type SessionCrypto } from '@ccinfer/core';
 import { closeServer, listenOn } from '../http.js';
 import { nodeSessionCrypto } from '../session-crypto.js';
 import { createAttestHandler } from './attest.js';
@@ -116,6 +116,7 @@ const OHTTP = '/.well-known/ccinfer/ohttp';
 const KEYS = '/.well-known/ohttp-keys';
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  checkOptions(options);
   const log = options.log ?? (() => undefined);
   const attach = options.attachCollateral ?? (options.evidence.name === 'configfs' || options.evidence.name === 'coco');
   const attacher: CollateralAttacher | undefined =
@@ -235,4 +236,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     rotateKey: (o = {}) => rotate(o.keepPrevious ?? false, o.graceMs),
   };
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Limits, timeouts and rotation periods must be in range (a limit of 0 refuses all; a period of 0 would spin). */
+function checkOptions(o: GatewayOptions): void {
+  const check = (name: keyof GatewayOptions, min: number, max: number): void => {
+    const v = o[name];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError('ERR_GATEWAY_OPTIONS', `${name} must be an integer ${min}..${max}`, { fields: [name] });
+    }
+  };
+  check('maxConcurrentRequests', 0, 1_000_000);
+  check('maxConcurrentAttests', 0, 1_000_000);
+  check('rotateEveryMs', 1, MAX_TIMER_MS);
+  check('rotationGraceMs', 0, MAX_TIMER_MS);
+  check('upstreamTimeoutMs', 1, MAX_TIMER_MS);
+  check('requestTimeoutMs', 1, MAX_TIMER_MS);
 }

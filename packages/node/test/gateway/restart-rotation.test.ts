@@ -14,6 +14,7 @@ import { KeyRing } from '../../src/gateway/key-ring.js';
 import { createSimulatedProvider } from '../../src/simulator.js';
 import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
 import { fakeAppraise } from './fake-appraiser.js';
+import { ConfigError } from '@ccinfer/core';
 import { expectCode } from '../../../../test-support/helpers.js';
 
 let model: ModelServer;
@@ -178,5 +179,12 @@ describe('rotation', () => {
     expect((e as TransportError).status).toBe(400);
     await new Promise((r) => setTimeout(r, 50));
     expect(model.received.length - received).toBe(1);
+  });
+
+  it('ERR_GATEWAY_OPTIONS for a rotation period, grace, limit or timeout out of range', async () => {
+    const evidence = await createSimulatedProvider();
+    for (const bad of [{ rotateEveryMs: 0 }, { rotationGraceMs: -1 }, { maxConcurrentRequests: -1 }, { maxConcurrentAttests: 1.5 }, { upstreamTimeoutMs: 2 ** 31 }, { requestTimeoutMs: Number.NaN }]) {
+      await expectCode(createGateway({ upstream: model.url, evidence, ...bad }), ConfigError, 'ERR_GATEWAY_OPTIONS');
+    }
   });
 });
