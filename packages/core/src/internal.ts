@@ -31,7 +31,7 @@ export {
   // session/binding
   bindingInputOf, type BindingInput,
   // session/keyconfig
-  selectAlgorithm,
+  selectAlgorithm, keyConfigDigest, KEY_CONFIG_HEADER,
   // session/bhttp: the streaming pieces of a response (the gateway seals each as it is produced)
   encodeResponseHead, encodeContentChunk, encodeResponseEnd,
   // session/varint

@@ -13,7 +13,7 @@ import { CcinferError, ConfigError, SessionError, TransportError, VerificationEr
 import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js';
 import { BhttpResponseDecoder, encodeRequest, HOP_BY_HOP, type Fields } from '../session/bhttp.js';
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
-import { parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
+import { KEY_CONFIG_HEADER, keyConfigDigest, parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
 import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
 import { parseSse, type SseEvent } from './sse.js';
@@ -44,7 +44,18 @@ export interface SecureClientOptions {
   attestTimeoutMs?: number;
   /** HPKE / AES-GCM primitives for the session. Default WebCrypto; `@ccinfer/node` passes node:crypto. */
   crypto?: SessionCrypto;
+  /**
+   * Times a request is sent again when the gateway answers its own 503 `gateway-busy` (a limit reached before
+   * it read the request), after its `Retry-After` (waiting at most 5 s). The same encapsulated
+   * bytes are resent, so a gateway that refuses replays runs the request at most once. Default 2; 0 never.
+   */
+  maxRetries?: number;
+  /** Time allowed for the gateway's answer to arrive (its status and head; a stream then flows). Default 300 s. */
+  requestTimeoutMs?: number;
 }
+
+/** The longest `Retry-After` the client waits before resending a request the gateway was too busy to take. */
+const MAX_RETRY_DELAY_MS = 5_000;
 
 export interface ExportedEvidence {
   bundle: Uint8Array;
@@ -64,6 +75,8 @@ export interface SecureClientEvents {
 interface Session {
   document: AttestedDocument;
   keyConfig: KeyConfig;
+  /** `ccinfer-key-config` value: the digest of the whole key config (docs/wire-protocol.md "Key identity"). */
+  keyDigest: string;
   bundle: Uint8Array;
   nonce: Uint8Array;
   attestedAt: number;
@@ -134,7 +147,11 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       maxBundleBytes: options.maxBundleBytes ?? 8 * 1024 * 1024,
       attestTimeoutMs: options.attestTimeoutMs ?? 30_000,
       crypto: options.crypto ?? webCryptoSessionCrypto,
+      maxRetries: options.maxRetries ?? 2,
+      requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
     };
+    if (!Number.isSafeInteger(this.opts.maxRetries) || this.opts.maxRetries < 0 || this.opts.maxRetries > 100) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxRetries must be an integer 0..100', { fields: ['maxRetries'] });
+    if (!(this.opts.requestTimeoutMs > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'requestTimeoutMs must be positive', { fields: ['requestTimeoutMs'] });
     this.fetch = this.fetch.bind(this);
   }
 
@@ -170,6 +187,16 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     return this.attesting;
   }
 
+  /**
+   * The session after the pod refused the key `sentTo`: the one another request already re-attested to (so
+   * concurrent refusals cost one attestation, not one each), else a fresh attestation.
+   */
+  private async rekey(sentTo: string): Promise<Session> {
+    if (this.attesting) await this.attesting.catch(() => undefined);
+    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return this.session;
+    return this.ensureSession(true);
+  }
+
   private async doAttest(): Promise<Session> {
     const nonce = randomBytes(NONCE_LENGTH);
     this.emit('attesting', { nonce });
@@ -200,9 +227,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const keyConfig = parseKeyConfig(document.keyConfig);
       const previous = this.session;
-      this.session = { document, keyConfig, bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
+      this.session = { document, keyConfig, keyDigest: keyConfigDigest(document.keyConfig), bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
       this.emit('attested', { document });
-      if (previous && (previous.keyConfig.keyId !== keyConfig.keyId || !sameKey(previous.keyConfig, keyConfig))) {
+      if (previous && previous.keyDigest !== this.session.keyDigest) {
         this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: keyConfig.keyId });
       }
       return this.session;
@@ -233,32 +260,68 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     for (let attempt = 0; ; attempt++) {
       const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
       const body = await encoder.encapsulateAll(message);
-      const outer = await this.opts.fetch(this.opts.endpoint + OHTTP_PATH, {
-        method: 'POST',
-        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1' },
-        body: body as Uint8Array<ArrayBuffer>,
-        ...(signal ? { signal } : {}),
-      });
+      let outer: Response;
+      let problem: string | undefined;
+      for (let busy = 0; ; busy++) {
+        outer = await this.post(body, session.keyDigest, signal);
+        if (outer.ok) break;
+        const wait = retryAfterMs(outer.headers.get('retry-after'));
+        problem = await readProblem(outer);
+        // The gateway's own 503 comes before it reads the request: the same bytes go again after Retry-After.
+        if (problem !== 'gateway-busy' || outer.status !== 503 || busy >= this.opts.maxRetries) break;
+        await delay(wait, signal);
+      }
       const type = outer.headers.get('content-type') ?? '';
       if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
         return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()));
       }
-      const problem = await readProblem(outer);
+      if (outer.ok) problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
+        // The pod restarted or rotated its key (docs/wire-protocol.md "The client's sequence", step 5):
+        // re-attest once, and send again once, only to a different key: a pod that still attests the key the
+        // request went to still holds it, so the refusal did not come from the key change a resend is for.
         if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
-        // The pod rotated its key (docs/wire-protocol.md "The client's sequence", step 5): re-attest, so the next
-        // request reaches the new key.
-        session = await this.ensureSession(true);
+        const sentTo = session.keyDigest;
+        session = await this.rekey(sentTo);
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
         if (!repeatable(req.method, req.headers)) {
           throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch (unauthenticated: the request may have run); re-attested, but not repeating a request not marked safe to repeat', { status: outer.status });
         }
+        if (session.keyDigest === sentTo) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused the key it attests', { status: outer.status });
         continue;
       }
       if (outer.ok) throw new SessionError('ERR_SESSION_RESPONSE_TYPE', `gateway answered ${type || 'no content type'}`);
       throw new TransportError('ERR_SESSION_GATEWAY_HTTP', `gateway answered HTTP ${outer.status}${problem ? ` (${problem})` : ''}`, { status: outer.status });
+    }
+  }
+
+  /**
+   * POSTs an encapsulated request. The gateway's answer must begin within `requestTimeoutMs`; once it has, a
+   * stream may flow as long as it lasts (only the caller's signal ends it).
+   */
+  private async post(body: Uint8Array, keyDigest: string, signal: AbortSignal | undefined): Promise<Response> {
+    const ac = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, this.opts.requestTimeoutMs);
+    if (signal?.aborted) ac.abort(signal.reason);
+    else signal?.addEventListener('abort', () => ac.abort(signal.reason), { once: true });
+    try {
+      return await this.opts.fetch(this.opts.endpoint + OHTTP_PATH, {
+        method: 'POST',
+        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', [KEY_CONFIG_HEADER]: keyDigest },
+        body: body as Uint8Array<ArrayBuffer>,
+        signal: ac.signal,
+      });
+    } catch (cause) {
+      if (timedOut) throw new TransportError('ERR_SESSION_TIMEOUT', `the gateway did not answer within ${this.opts.requestTimeoutMs} ms`, { cause });
+      throw cause;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -305,8 +368,26 @@ function repeatable(method: string, headers: Headers): boolean {
   return SAFE_METHODS.has(method.toUpperCase()) || headers.has(IDEMPOTENCY_KEY);
 }
 
-function sameKey(a: KeyConfig, b: KeyConfig): boolean {
-  return a.publicKey.length === b.publicKey.length && a.publicKey.every((x, i) => x === b.publicKey[i]);
+/** A `Retry-After` in delay-seconds (RFC 9110 §10.2.3), capped at MAX_RETRY_DELAY_MS; 1 s when absent or a date. */
+function retryAfterMs(header: string | null): number {
+  const seconds = header !== null && /^\d+$/.test(header.trim()) ? Number(header.trim()) : 1;
+  return Math.min(seconds * 1000, MAX_RETRY_DELAY_MS);
+}
+
+/** Waits `ms`, or rejects at once when the caller aborts. */
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason as Error);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** The problem type name of an `application/problem+json` answer (RFC 9457), or undefined. */

@@ -46,6 +46,8 @@ export {
   parseKeyConfigList,
   encodeKeyConfigList,
   selectAlgorithm,
+  keyConfigDigest,
+  KEY_CONFIG_HEADER,
   type KeyConfig,
   type SymmetricAlgorithm,
 } from './keyconfig.js';

@@ -7,9 +7,10 @@
  * Parsing is exact: the public key length is the KEM's Npk (RFC 9180 §7.1), the algorithms length is a
  * non-zero multiple of 4, and nothing may follow the last algorithm.
  */
-import { ByteReader, concat } from '../bytes.js';
+import { ByteReader, concat, toBase64Url } from '../bytes.js';
 import { ParseError, SessionError } from '../errors.js';
 import { sessionError } from './errors.js';
+import { sha256Sync } from './sha256.js';
 
 export interface SymmetricAlgorithm {
   kdfId: number;
@@ -93,4 +94,17 @@ export function selectAlgorithm(kc: KeyConfig, preferred: readonly SymmetricAlgo
     if (kc.algorithms.some((a) => a.kdfId === p.kdfId && a.aeadId === p.aeadId)) return p;
   }
   throw sessionError('ERR_KEYCONFIG_NO_SUPPORTED_SUITE', 'the key config offers no KDF/AEAD pair this client supports');
+}
+
+/**
+ * The outer request header that names the whole key config a request is encrypted to (docs/wire-protocol.md
+ * "Key identity"). RFC 9458 §3.1 gives a key config only a one-byte key id, so a restarted or rotated gateway
+ * may hold a different key under the id a client still uses; with this header it answers
+ * `key-config-mismatch` instead of failing to decrypt. The value is public (the key config is).
+ */
+export const KEY_CONFIG_HEADER = 'ccinfer-key-config';
+
+/** SHA-256 of the encoded key config (RFC 9458 §3.1 encoding), base64url without padding: the header's value. */
+export function keyConfigDigest(encoded: Uint8Array): string {
+  return toBase64Url(sha256Sync(encoded));
 }

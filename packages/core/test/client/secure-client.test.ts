@@ -32,10 +32,30 @@ describe('SecureClient error codes', () => {
     await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: wrongType }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
   });
 
-  it('key-config-mismatch: re-attests once and retries once, then ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
-    const { fetch, calls } = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } }));
+  const mismatch = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } });
+
+  it('key-config-mismatch for the key the pod still attests: re-attests once, no resend, ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
+    const { fetch, calls } = fake(mismatch);
     await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
+    expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest']);
+  });
+
+  it('key-config-mismatch after a key change: re-attests once, resends once to the new key, then ERR_SESSION_KEY_CONFIG_MISMATCH', async () => {
+    const keys = [key, await generateGatewayKey(3)];
+    let n = 0;
+    const rotating = async (): Promise<AttestedDocument> => ({ ...(await okAppraise()), keyConfig: keys[n++ % 2]!.encoded });
+    const named: string[] = [];
+    const { fetch, calls } = fake(mismatch);
+    const spy: Fetcher = (url, init) => {
+      const h = new Headers(init?.headers).get('ccinfer-key-config');
+      if (h) named.push(h);
+      return fetch(url, init);
+    };
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: rotating, fetch: spy }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
     expect(calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp']);
+    // Each send names the whole key config it went to: the same id 3, two different keys.
+    expect(named).toHaveLength(2);
+    expect(named[0]).not.toBe(named[1]);
   });
 
   it('key-config-mismatch for a request not marked safe to repeat: re-attests, never resends (ERR_SESSION_NOT_RETRIED)', async () => {
@@ -45,13 +65,49 @@ describe('SecureClient error codes', () => {
     await expectCode(client.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}' }), TransportError, 'ERR_SESSION_NOT_RETRIED');
     expect(a.calls).toEqual(['/.well-known/ccinfer/attest', '/.well-known/ccinfer/ohttp', '/.well-known/ccinfer/attest']);
     await expectCode(client.infer({ model: 'm', messages: [] }), TransportError, 'ERR_SESSION_NOT_RETRIED');
-    // Marked by the caller (Idempotency-Key, or infer's retryOnKeyChange): sent once more to the new key.
+    // Marked by the caller (Idempotency-Key, or infer's retryOnKeyChange): sent once more to the new key (the
+    // pod attests another key each time here).
+    const keys = [key, await generateGatewayKey(3)];
+    let n = 0;
+    const rotating = async (): Promise<AttestedDocument> => ({ ...(await okAppraise()), keyConfig: keys[n++ % 2]!.encoded });
     const b = fake(mismatch);
-    const marked = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: b.fetch });
+    const marked = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: rotating, fetch: b.fetch });
     await expectCode(marked.fetch('http://127.0.0.1:1/v1/chat/completions', { method: 'POST', body: '{}', headers: { 'idempotency-key': 'k1' } }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
     expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(2);
     await expectCode(marked.infer({ model: 'm', messages: [] }, { retryOnKeyChange: true }), TransportError, 'ERR_SESSION_KEY_CONFIG_MISMATCH');
     expect(b.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(4);
+  });
+
+  it('gateway-busy 503: resends the same bytes after Retry-After, at most maxRetries times', async () => {
+    const bodies: Uint8Array[] = [];
+    const busy = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:gateway-busy' }), { status: 503, headers: { 'content-type': 'application/problem+json', 'retry-after': '0' } });
+    const { fetch, calls } = fake(busy);
+    const spy: Fetcher = (url, init) => {
+      if (url.endsWith('/ohttp')) bodies.push(init!.body as Uint8Array);
+      return fetch(url, init);
+    };
+    const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: spy }).fetch('http://127.0.0.1:1/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect((e as TransportError).status).toBe(503);
+    expect(calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(3); // 1 + maxRetries (2)
+    expect(bodies[1]).toEqual(bodies[0]);
+    expect(bodies[2]).toEqual(bodies[0]);
+    const none = fake(busy);
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: none.fetch, maxRetries: 0 }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect(none.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(1);
+    // The upstream's own 503 (not gateway-busy) is not resent.
+    const other = fake(() => new Response(JSON.stringify({ type: 'urn:ccinfer:error:upstream-unavailable' }), { status: 503, headers: { 'content-type': 'application/problem+json', 'retry-after': '0' } }));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: other.fetch }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_GATEWAY_HTTP');
+    expect(other.calls.filter((c) => c.endsWith('/ohttp'))).toHaveLength(1);
+  });
+
+  it('ERR_SESSION_TIMEOUT when the gateway does not answer within requestTimeoutMs; ERR_SESSION_OPTIONS for bad retry / timeout options', async () => {
+    const hang: Fetcher = (url, init) =>
+      url.endsWith('/attest')
+        ? Promise.resolve(cbor())
+        : new Promise((_, reject) => init!.signal!.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: hang, requestTimeoutMs: 30 }).fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_TIMEOUT');
+    await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, maxRetries: -1 }), ConfigError, 'ERR_SESSION_OPTIONS');
+    await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, requestTimeoutMs: 0 }), ConfigError, 'ERR_SESSION_OPTIONS');
   });
 
   it('ERR_SESSION_GATEWAY_HTTP and ERR_SESSION_RESPONSE_TYPE', async () => {

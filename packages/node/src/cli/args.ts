@@ -143,3 +143,13 @@ export async function loadProvenance(
     throw err;
   }
 }
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration flag (`500ms`, `90s`, `15m`, `24h`; a bare number is seconds) in milliseconds, at least `minMs`. */
+export function parseDuration(value: string, flag: string, minMs = 0): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 's']! : NaN;
+  if (!Number.isFinite(ms) || ms < minMs || ms > 2 ** 31 - 1) throw new UsageError(`${flag} must be a duration such as 90s, 15m or 24h (at least ${minMs} ms, under 24 days)`);
+  return Math.round(ms);
+}

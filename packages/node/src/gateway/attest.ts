@@ -10,7 +10,7 @@ import type { CollateralAttacher } from './collateral.js';
 import type { EvidenceProvider } from './evidence/provider.js';
 import type { KeyRing } from './key-ring.js';
 import { sendProblem } from './problem.js';
-import { Slots, type GatewayLog } from './slots.js';
+import { sendBusy, Slots, type GatewayLog } from './slots.js';
 
 /** An attest request is a nonce in a small CBOR map; anything larger is not one. */
 const MAX_ATTEST_REQUEST_BYTES = 256;
@@ -58,8 +58,7 @@ export function createAttestHandler(o: AttestHandlerOptions): (req: IncomingMess
     }
     // A flood of attests must not queue up CPU and GPU report signing.
     if (!slots.take()) {
-      res.setHeader('retry-after', '1');
-      return sendProblem(res, 503, 'evidence-unavailable', 'too many attestations in progress; retry shortly');
+      return sendBusy(res, 'attestations');
     }
     try {
       await collect(nonce, res);

@@ -10,8 +10,8 @@
  * This file holds the options, their defaults, and the routing between the parts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
-import type { GatewayKey, SessionCrypto } from '@ccinfer/core';
+import { Pool, type Dispatcher } from 'undici';
+import { ConfigError, type GatewayKey, type SessionCrypto } from '@ccinfer/core';
 import { closeServer, listenOn } from '../http.js';
 import { nodeSessionCrypto } from '../session-crypto.js';
 import { createAttestHandler } from './attest.js';
@@ -39,7 +39,11 @@ export interface GatewayOptions {
   evidenceTimeoutMs?: number;
   /** HPKE / AES-GCM primitives. Default node:crypto (`nodeSessionCrypto`). */
   crypto?: SessionCrypto;
-  /** Undici dispatcher for the upstream (tests, connection pools). */
+  /**
+   * Undici dispatcher for the upstream. Default: the gateway's own keep-alive pool to the upstream origin (as
+   * many connections as requests may be in flight, idle ones kept 60 s), closed with the gateway, so requests
+   * after the first skip the TCP handshake.
+   */
   dispatcher?: Dispatcher;
   /** Logger for operational events; never receives plaintext. */
   log?: (event: string, detail?: Record<string, unknown>) => void;
@@ -54,7 +58,10 @@ export interface GatewayOptions {
    * attested client still must not reach the model server's admin, metrics or debug endpoints.
    */
   allowedPathPrefixes?: readonly string[];
-  /** OHTTP requests handled at once (each buffers up to maxRequestBytes); beyond it 503 + Retry-After. Default 32. */
+  /**
+   * OHTTP requests handled at once, streamed responses included (a stream holds its slot to its end; each
+   * request buffers up to maxRequestBytes); beyond it 503 `gateway-busy` + Retry-After. Default 1024.
+   */
   maxConcurrentRequests?: number;
   /** Largest upstream response relayed as a non-chunked (RFC 9458) message. Default 16 MiB. */
   maxResponseBytes?: number;
@@ -62,7 +69,7 @@ export interface GatewayOptions {
   writeIdleTimeoutMs?: number;
   /**
    * Evidence collections running at once (each asks the CPU and every GPU for a signed report). Beyond it an
-   * attest gets 503 with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
+   * attest gets 503 `gateway-busy` with Retry-After, so a flood of attests cannot queue up GPU work. Default 8.
    */
   maxConcurrentAttests?: number;
   /**
@@ -78,6 +85,13 @@ export interface GatewayOptions {
    * (replay.ts), so this bounds that memory: about 100 bytes per request, two keys at most. Default 262144.
    */
   maxRequestsPerKey?: number;
+  /**
+   * Rotate the key this often (ms), keeping the previous key for `rotationGraceMs` so requests already
+   * encrypted to it still open. Default: never (the key lives as long as the process).
+   */
+  rotateEveryMs?: number;
+  /** How long a rotated-out key still opens requests (ms). Default 60 s; 0 forgets it at once. */
+  rotationGraceMs?: number;
 }
 
 export interface Gateway {
@@ -87,10 +101,11 @@ export interface Gateway {
   listen(port?: number, host?: string): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
   /**
-   * Replaces the key. With `keepPrevious`, requests to the old key still open (a grace period for requests
-   * in flight); without it they get `key-config-mismatch` and clients re-attest.
+   * Replaces the key (a new random key id, never the previous key's). With `keepPrevious`, requests to the old
+   * key still open — for `graceMs` when given, else until the next rotation; without it they get
+   * `key-config-mismatch` and clients re-attest.
    */
-  rotateKey(options?: { keepPrevious?: boolean }): Promise<GatewayKey>;
+  rotateKey(options?: { keepPrevious?: boolean; graceMs?: number }): Promise<GatewayKey>;
   /** Counters for tests and metrics. */
   readonly stats: { attest: number; ohttp: number; ohttpBytes: number; rejected: number; replayed: number };
 }
@@ -101,6 +116,7 @@ const OHTTP = '/.well-known/ccinfer/ohttp';
 const KEYS = '/.well-known/ohttp-keys';
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  checkOptions(options);
   const log = options.log ?? (() => undefined);
   const attach = options.attachCollateral ?? (options.evidence.name === 'configfs' || options.evidence.name === 'coco');
   const attacher: CollateralAttacher | undefined =
@@ -110,14 +126,23 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const replay = new ReplayGuard(options.maxRequestsPerKey ?? 1 << 18);
   let rotating: Promise<GatewayKey> | undefined;
 
-  async function rotate(keepPrevious: boolean): Promise<GatewayKey> {
+  // Rotation: each rotation's grace timer ends only its own previous key (a later rotation replaced it anyway).
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  async function rotate(keepPrevious: boolean, graceMs?: number): Promise<GatewayKey> {
+    clearTimeout(graceTimer);
     const retired = [keys.previous, keepPrevious ? undefined : keys.current];
     const next = await keys.rotate(keepPrevious);
     // Retired keys open nothing any more, so their replay records go; a reused key id starts empty.
     for (const k of retired) if (k) replay.forget(k.config.keyId);
     replay.forget(next.config.keyId);
+    if (keepPrevious && graceMs !== undefined) graceTimer = setTimeout(() => endGrace(), graceMs).unref();
     log('key-rotated', { keyId: next.config.keyId });
     return next;
+  }
+  function endGrace(): void {
+    const dropped = keys.previous;
+    keys.dropPrevious();
+    if (dropped) replay.forget(dropped.config.keyId);
   }
 
   /**
@@ -147,20 +172,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     counted: () => void stats.attest++,
   });
+  const maxConcurrentRequests = options.maxConcurrentRequests ?? 1024;
+  const pool = options.dispatcher ? undefined : new Pool(new URL(options.upstream).origin, { connections: maxConcurrentRequests, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
   const ohttp = createOhttpHandler({
-    lookup: keys.lookup,
+    lookupFor: (digest) => keys.lookupFor(digest),
     admit,
     crypto: options.crypto ?? nodeSessionCrypto,
     forward: createForward({
       upstream: new URL(options.upstream),
       allowedPathPrefixes: options.allowedPathPrefixes ?? ['/v1/'],
       timeoutMs: options.upstreamTimeoutMs ?? 120_000,
-      dispatcher: options.dispatcher,
+      dispatcher: options.dispatcher ?? pool,
       log,
     }),
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxResponseBytes: options.maxResponseBytes ?? 16 * 1024 * 1024,
-    maxConcurrent: options.maxConcurrentRequests ?? 32,
+    maxConcurrent: maxConcurrentRequests,
     writeIdleTimeoutMs: options.writeIdleTimeoutMs ?? 60_000,
     log,
     stats,
@@ -187,6 +214,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   server.requestTimeout = options.requestTimeoutMs ?? 60_000;
 
+  const rotationGraceMs = options.rotationGraceMs ?? 60_000;
+  const rotateTimer =
+    options.rotateEveryMs === undefined
+      ? undefined
+      : setInterval(() => {
+          rotate(rotationGraceMs > 0, rotationGraceMs).catch((err: unknown) => log('key-rotation-failed', { error: (err as Error).name }));
+        }, options.rotateEveryMs).unref();
+
   return {
     server,
     get key() {
@@ -194,7 +229,30 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     stats,
     listen: (port = 0, host = '127.0.0.1') => listenOn(server, port, host),
-    close: () => closeServer(server),
-    rotateKey: (o = {}) => rotate(o.keepPrevious ?? false),
+    close: () => {
+      clearInterval(rotateTimer);
+      clearTimeout(graceTimer);
+      return closeServer(server).finally(() => pool?.destroy());
+    },
+    rotateKey: (o = {}) => rotate(o.keepPrevious ?? false, o.graceMs),
   };
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Limits, timeouts and rotation periods must be in range (a limit of 0 refuses all; a period of 0 would spin). */
+function checkOptions(o: GatewayOptions): void {
+  const check = (name: keyof GatewayOptions, min: number, max: number): void => {
+    const v = o[name];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new ConfigError('ERR_GATEWAY_OPTIONS', `${name} must be an integer ${min}..${max}`, { fields: [name] });
+    }
+  };
+  check('maxConcurrentRequests', 0, 1_000_000);
+  check('maxConcurrentAttests', 0, 1_000_000);
+  check('rotateEveryMs', 1, MAX_TIMER_MS);
+  check('rotationGraceMs', 0, MAX_TIMER_MS);
+  check('upstreamTimeoutMs', 1, MAX_TIMER_MS);
+  check('requestTimeoutMs', 1, MAX_TIMER_MS);
 }

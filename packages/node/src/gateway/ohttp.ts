@@ -22,14 +22,18 @@ import {
   type KeyLookup,
   type SessionCrypto,
 } from '@ccinfer/core';
-import { encodeContentChunk, encodeResponseEnd, encodeResponseHead } from '@ccinfer/core/internal';
+import { encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
 import { BodyTooLarge, boundedChunks, readBody } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
-import { Slots, type GatewayLog } from './slots.js';
+import { sendBusy, Slots, type GatewayLog } from './slots.js';
 import { responseFields, type Forward } from './upstream.js';
 
 export interface OhttpHandlerOptions {
-  lookup: KeyLookup;
+  /**
+   * The key lookup for a request that names its key config by digest (`ccinfer-key-config`), or the plain
+   * key-id lookup without one; `undefined` when no held key has that config (key-ring.ts).
+   */
+  lookupFor: (digest: string | undefined) => KeyLookup | undefined;
   /**
    * Admits an opened (authenticated) request once: `replayed` is refused as `replayed-request`, `full` (the key
    * has admitted its share) as `key-config-mismatch` — both before the upstream sees anything.
@@ -87,8 +91,8 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     });
   }
 
-  async function chunked(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const decoder = new ChunkedRequestDecoder(o.lookup, { crypto: o.crypto });
+  async function chunked(req: IncomingMessage, res: ServerResponse, lookup: KeyLookup): Promise<void> {
+    const decoder = new ChunkedRequestDecoder(lookup, { crypto: o.crypto });
     const plain: Uint8Array[] = [];
     let inner: BhttpRequest;
     try {
@@ -136,13 +140,13 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
   }
 
   /** Plain RFC 9458 (non-chunked) request: buffered both ways. */
-  async function single(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function single(req: IncomingMessage, res: ServerResponse, lookup: KeyLookup): Promise<void> {
     let opened: Awaited<ReturnType<typeof decapsulateRequest>>;
     let inner: BhttpRequest;
     try {
       const body = await readBody(req, o.maxRequestBytes);
       countBytes(body.length);
-      opened = await decapsulateRequest(o.lookup, body, { crypto: o.crypto });
+      opened = await decapsulateRequest(lookup, body, { crypto: o.crypto });
     } catch (err) {
       return refuse(res, err);
     }
@@ -193,17 +197,24 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
 
   return async (req, res) => {
     // Anyone can encrypt to the published key, so buffered request memory is bounded by a concurrency limit
-    // (each request holds at most maxRequestBytes of ciphertext plus its plaintext).
-    if (!slots.take()) {
-      res.setHeader('retry-after', '1');
-      return sendProblem(res, 503, 'upstream-unavailable', 'too many requests in progress; retry shortly');
-    }
+    // (each request holds at most maxRequestBytes of ciphertext plus its plaintext). A streamed response holds
+    // its slot to its end, so the limit is sized for streams (default 1024), not for short requests.
+    if (!slots.take()) return sendBusy(res, 'requests');
     try {
       o.stats.ohttp++;
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-      if (type === MEDIA_TYPE_REQUEST) return await single(req, res);
-      if (type !== MEDIA_TYPE_CHUNKED_REQUEST) return sendProblem(res, 415, 'unsupported-media-type', `expected ${MEDIA_TYPE_CHUNKED_REQUEST}`);
-      return await chunked(req, res);
+      if (type !== MEDIA_TYPE_REQUEST && type !== MEDIA_TYPE_CHUNKED_REQUEST) return sendProblem(res, 415, 'unsupported-media-type', `expected ${MEDIA_TYPE_CHUNKED_REQUEST}`);
+      // A request naming a key config this gateway does not hold (restarted, rotated past its grace period) is
+      // refused before any byte is decrypted, so the client knows it may re-attest and send it again.
+      const named = req.headers[KEY_CONFIG_HEADER];
+      const lookup = Array.isArray(named) ? undefined : o.lookupFor(named);
+      if (!lookup) {
+        o.stats.rejected++;
+        o.log('request-refused', { code: 'key-config-unknown' });
+        req.resume();
+        return sendProblem(res, 400, 'key-config-mismatch', 'the request is not encrypted to a key config this gateway holds');
+      }
+      return type === MEDIA_TYPE_REQUEST ? await single(req, res, lookup) : await chunked(req, res, lookup);
     } finally {
       slots.release();
     }

@@ -226,7 +226,8 @@ describe('SecureClient ↔ gateway on loopback (simulated SNP pod)', () => {
 
   it('malformed messages get problem+json, never a stack trace', async () => {
     const post = (path: string, type: string, body: Uint8Array): Promise<Response> => fetch(url + path, { method: 'POST', headers: { 'content-type': type }, body: body as Uint8Array<ArrayBuffer> });
-    const junk = await post('/.well-known/ccinfer/ohttp', 'message/ohttp-chunked-req', new Uint8Array(100).fill(7));
+    // Key ids are random: junk with any other id than the gateway's names no key it holds.
+    const junk = await post('/.well-known/ccinfer/ohttp', 'message/ohttp-chunked-req', new Uint8Array(100).fill((gateway.key.config.keyId + 1) & 0xff));
     expect(junk.status).toBe(400);
     expect(junk.headers.get('content-type')).toBe('application/problem+json');
     expect(((await junk.json()) as { type: string }).type).toBe('urn:ccinfer:error:key-config-mismatch');

@@ -129,6 +129,8 @@ describe('gateway resource bounds (review findings)', () => {
       const res = await fetch(`${u}/.well-known/ccinfer/ohttp`, { method: 'POST', headers: { 'content-type': 'message/ohttp-chunked-req' }, body: new Uint8Array(10) });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
+      // The gateway's own limit, not the upstream's.
+      expect(((await res.json()) as { type: string }).type).toBe('urn:ccinfer:error:gateway-busy');
     } finally {
       await g.close();
     }

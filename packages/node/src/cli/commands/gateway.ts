@@ -1,6 +1,6 @@
 /** `ccinfer gateway`: the pod side (docs/architecture.md "Data flow", docs/wire-protocol.md). */
 import { once } from 'node:events';
-import { cacheOptions, cliCache, parse, readInput, required } from '../args.js';
+import { cacheOptions, cliCache, parse, parseDuration, readInput, required } from '../args.js';
 import { createConfigfsProvider, createGateway, type EvidenceProvider } from '../../gateway/index.js';
 import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
 import { parseListen } from './proxy.js';
@@ -8,7 +8,7 @@ import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
 import { EXIT, UsageError, type Command } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
+  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
 
 export const gatewayCommand: Command = {
   name: 'gateway',
@@ -26,6 +26,12 @@ export const gatewayCommand: Command = {
         'gpu-command': { type: 'string' },
         'snp-leaf': { type: 'string' },
         'max-request-bytes': { type: 'string' },
+        'rotate-every': { type: 'string' },
+        'rotation-grace': { type: 'string' },
+        'max-streams': { type: 'string' },
+        'max-attest': { type: 'string' },
+        'upstream-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
         'allow-path': { type: 'string', multiple: true },
         tee: { type: 'string' },
@@ -80,6 +86,14 @@ export const gatewayCommand: Command = {
     if (kind !== 'coco' && usesCocoFlags(values)) throw new UsageError('--aa-url, --gpu, --nvattest, --nvswitches and --nvml-library are for --evidence coco');
     const max = values['max-request-bytes'] !== undefined ? Number(values['max-request-bytes']) : undefined;
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new UsageError('--max-request-bytes must be a positive integer');
+    // A rotation at least a second apart, so a typo (`--rotate-every 1ms`) cannot make every attest stale at once.
+    const rotateEveryMs = values['rotate-every'] !== undefined ? parseDuration(values['rotate-every'], '--rotate-every', 1000) : undefined;
+    const rotationGraceMs = values['rotation-grace'] !== undefined ? parseDuration(values['rotation-grace'], '--rotation-grace') : undefined;
+    if (rotationGraceMs !== undefined && rotateEveryMs === undefined) throw new UsageError('--rotation-grace needs --rotate-every');
+    const maxStreams = values['max-streams'] !== undefined ? limit(values['max-streams'], '--max-streams') : undefined;
+    const maxAttest = values['max-attest'] !== undefined ? limit(values['max-attest'], '--max-attest') : undefined;
+    const upstreamTimeoutMs = values['upstream-timeout'] !== undefined ? parseDuration(values['upstream-timeout'], '--upstream-timeout', 1) : undefined;
+    const requestTimeoutMs = values['request-timeout'] !== undefined ? parseDuration(values['request-timeout'], '--request-timeout', 1) : undefined;
     if (values['attach-collateral'] && values['no-attach-collateral']) throw new UsageError('--attach-collateral and --no-attach-collateral exclude each other');
     // Default on for real pods (configfs, coco): their bundles carry no collateral, and browsers cannot fetch it
     // (no CORS at AMD / Intel / NVIDIA). Off for simulated evidence, which carries its own.
@@ -90,6 +104,12 @@ export const gatewayCommand: Command = {
       evidence,
       attachCollateral: attach ? { cache: cliCache(io, values), log, fetcher: io.fetcher } : false,
       ...(max ? { maxRequestBytes: max } : {}),
+      ...(rotateEveryMs !== undefined ? { rotateEveryMs } : {}),
+      ...(maxStreams !== undefined ? { maxConcurrentRequests: maxStreams } : {}),
+      ...(maxAttest !== undefined ? { maxConcurrentAttests: maxAttest } : {}),
+      ...(upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs } : {}),
+      ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+      ...(rotationGraceMs !== undefined ? { rotationGraceMs } : {}),
       ...(values['cors-origin'] ? { corsOrigins: corsOrigins(values['cors-origin']) } : {}),
       ...(values['allow-path'] ? { allowedPathPrefixes: pathPrefixes(values['allow-path']) } : {}),
       log,
@@ -101,6 +121,13 @@ export const gatewayCommand: Command = {
     return EXIT.ACCEPTED;
   },
 };
+
+/** `--max-streams` / `--max-attest`: a concurrency limit, 1..1,000,000. */
+function limit(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1_000_000) throw new UsageError(`${flag} must be an integer 1..1000000`);
+  return n;
+}
 
 /** `--cors-origin`: `*` or web origins (scheme://host[:port]), checked so a typo cannot widen access. */
 function corsOrigins(values: string[]): string[] {

@@ -20,7 +20,9 @@ export type GatewayErrorCode =
   | 'ERR_GATEWAY_NVML' // libnvidia-ml could not be loaded or a call failed
   | 'ERR_GATEWAY_NVML_CC_OFF' // confidential computing (and PPCIe) is off: there is no evidence to collect
   | 'ERR_GATEWAY_NVML_DEVTOOLS' // CC devtools mode: the GPU is not protected, evidence would be meaningless
-  | 'ERR_GATEWAY_NVML_BOUNDS'; // a length reported by the library exceeds its buffer
+  | 'ERR_GATEWAY_NVML_BOUNDS' // a length reported by the library exceeds its buffer
+  // gateway.ts
+  | 'ERR_GATEWAY_OPTIONS'; // ConfigError: a limit, timeout or rotation option out of range
 
 export function gatewayError(code: GatewayErrorCode, message: string, options?: CcinferErrorOptions): CcinferError {
   return new CcinferError(code, message, options);
