@@ -3,27 +3,14 @@
  * once and surfaces as AttestationRefusedError with its document (never the SDK's retried APIConnectionError);
  * an accepted pod answers a chat completion and a stream through the SDK, end-to-end encrypted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, OHTTP_PATH, TransportError, VerificationError } from '@ccinfer/core';
 import { AttestationRefusedError, AttestedOpenAI, createAttestedOpenAI } from '../src/openai.js';
-import { createGateway, createSimulatedProvider, type SimulatedProviderOptions } from '../src/gateway/index.js';
-import { demoReply, startModelServer, type ModelServer, DEMO_MODEL } from '../src/demo/model-server.js';
+import { demoReply, DEMO_MODEL } from '../src/demo/model-server.js';
+import { useSimulatedPods } from './gateway/simulated-pods.js';
 import { expectCode, expectCodeSync } from '../../../test-support/helpers.js';
 
-let model: ModelServer;
-beforeAll(async () => {
-  model = await startModelServer();
-});
-afterAll(async () => {
-  await model.close();
-});
-
-async function pod(o: SimulatedProviderOptions = {}) {
-  const provider = await createSimulatedProvider(o);
-  const gateway = await createGateway({ upstream: model.url, evidence: provider });
-  const { url } = await gateway.listen(0, '127.0.0.1');
-  return { provider, gateway, url };
-}
+const pod = useSimulatedPods();
 
 const messages = [{ role: 'user' as const, content: 'hello' }];
 

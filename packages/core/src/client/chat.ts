@@ -32,26 +32,26 @@ export interface CompletionUsage {
   [k: string]: unknown;
 }
 
-/** A non-streamed answer (`object: "chat.completion"`). */
-export interface ChatCompletion {
+/** What a completion and a streamed chunk share. */
+interface CompletionEnvelope {
   id: string;
-  object: 'chat.completion' | (string & {});
   created: number;
   model: string;
-  choices: Array<{ index: number; message: ChatMessage; finish_reason: string | null; [k: string]: unknown }>;
-  usage?: CompletionUsage | undefined;
   [k: string]: unknown;
 }
 
+/** A non-streamed answer (`object: "chat.completion"`). */
+export interface ChatCompletion extends CompletionEnvelope {
+  object: 'chat.completion' | (string & {});
+  choices: Array<{ index: number; message: ChatMessage; finish_reason: string | null; [k: string]: unknown }>;
+  usage?: CompletionUsage | undefined;
+}
+
 /** One streamed event (`object: "chat.completion.chunk"`); `delta` holds the new part of the message. */
-export interface ChatCompletionChunk {
-  id: string;
+export interface ChatCompletionChunk extends CompletionEnvelope {
   object: 'chat.completion.chunk' | (string & {});
-  created: number;
-  model: string;
   choices: Array<{ index: number; delta: Partial<ChatMessage>; finish_reason: string | null; [k: string]: unknown }>;
   usage?: CompletionUsage | null | undefined;
-  [k: string]: unknown;
 }
 
 /** The shape check behind the types: a JSON object with a `choices` array (else `ERR_SESSION_COMPLETION_SHAPE`). */

@@ -7,7 +7,8 @@ import { createServer, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SecureClient, SessionError, type ChatCompletion, type ChatCompletionChunk } from '@ccinfer/core';
-import { createGateway, createSimulatedProvider } from '../../src/gateway/index.js';
+import { createGateway } from '../../src/gateway/index.js';
+import { createSimulatedProvider } from '../../src/simulator.js';
 import { fakeAppraise } from './fake-appraiser.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 
