@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs what a fresh machine lacks, then builds. Idempotent, needs no stdin, runs as root or a user.
 #   --quiet     print only what changes
-#   --no-build  install only (tests run from the TypeScript sources)
+#   --no-build     install only (tests run from the TypeScript sources)
+#   --no-chromium  never install Chromium (only the browser tests need it; `npm run demo` passes this)
+# A second run skips what is up to date: the install when the lockfile and manifests hash to the stamp in
+# node_modules/.ccinfer-install, the build when the sources, configs and lockfile hash to node_modules/.ccinfer-build
+# and every package has its dist/. CCINFER_FORCE_BOOTSTRAP=1 ignores the stamps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quiet=0; build=1
+quiet=0; build=1; chromium=1
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --no-build) build=0 ;;
+    --no-chromium) chromium=0 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -29,7 +34,7 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
 fi
 
 # Chromium for the browser suite (Debian's package; Playwright's own download is not reachable).
-if [ -z "${SKIP_BROWSER_TESTS:-}" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "$chromium" = 1 ] && [ -z "${SKIP_BROWSER_TESTS:-}" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing chromium from apt (about 30 s, once)"
     export DEBIAN_FRONTEND=noninteractive
@@ -40,9 +45,27 @@ if [ -z "${SKIP_BROWSER_TESTS:-}" ] && ! command -v chromium >/dev/null 2>&1; th
   fi
 fi
 
-say "pnpm install"
-if [ "$quiet" = 1 ]; then pnpm install --frozen-lockfile --reporter=silent; else pnpm install --frozen-lockfile; fi
+# Content hashes of what each step reads (sorted paths, then contents), compared with the stamp it left.
+tree_hash() { find "$@" -type f -not -path '*/node_modules/*' -not -path '*/dist/*' -not -path '*/.tsbuild/*' -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1; }
+up_to_date() { [ -z "${CCINFER_FORCE_BOOTSTRAP:-}" ] && [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+install_hash="$(tree_hash pnpm-lock.yaml pnpm-workspace.yaml package.json packages/*/package.json examples/*/package.json bench/package.json)"
+if up_to_date node_modules/.ccinfer-install "$install_hash"; then
+  say "dependencies up to date"
+else
+  say "pnpm install"
+  if [ "$quiet" = 1 ]; then pnpm install --frozen-lockfile --reporter=silent; else pnpm install --frozen-lockfile; fi
+  echo "$install_hash" > node_modules/.ccinfer-install
+fi
 if [ "$build" = 1 ]; then
-  say "build"
-  if [ "$quiet" = 1 ]; then pnpm run --silent build >/dev/null; else pnpm run build; fi
+  build_hash="$(tree_hash pnpm-lock.yaml tsconfig.base.json packages/*/package.json packages/*/tsconfig.json packages/*/tsup.config.ts packages/*/src packages/browser/build)"
+  dists=1
+  for p in packages/*/; do [ -f "$p/dist/index.js" ] || dists=0; done
+  if [ "$dists" = 1 ] && up_to_date node_modules/.ccinfer-build "$build_hash"; then
+    say "build up to date"
+  else
+    say "build"
+    if [ "$quiet" = 1 ]; then pnpm run --silent build >/dev/null; else pnpm run build; fi
+    echo "$build_hash" > node_modules/.ccinfer-build
+  fi
 fi

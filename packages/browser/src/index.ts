@@ -62,8 +62,12 @@ export {
   type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody, type InferInit,
   // client/sse
   parseSse, type SseEvent,
+  // client/chat
+  type ChatMessage, type ChatCompletionRequest, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage,
   // client/errors
   type ClientErrorCode,
+  // jose-types
+  type Jwk, type JwtClaims,
 } from '@ccinfer/core';
 export {
   // anchors

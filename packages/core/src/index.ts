@@ -42,6 +42,7 @@ export {
   type CollateralFile,
   type CollateralFileErrorCode,
 } from './collateral-file.js';
+export type { Jwk, JwtClaims } from './jose-types.js';
 export { CheckList, type Check, type CheckStatus, type CheckListener, type TeeKind, type VerificationDocument } from './document.js';
 export {
   // session/errors
@@ -78,6 +79,8 @@ export {
   type Appraiser, type AttestedDocument, type ExportedEvidence, type ChatBody, type InferInit,
   // client/sse
   parseSse, type SseEvent,
+  // client/chat
+  type ChatMessage, type ChatCompletionRequest, type ChatCompletion, type ChatCompletionChunk, type CompletionUsage,
   // client/errors
   type ClientErrorCode,
 } from './client/index.js';

@@ -9,4 +9,5 @@ export type ClientErrorCode =
   | 'ERR_SESSION_RESPONSE_TYPE' // SessionError: a 200 that is not message/ohttp-chunked-res
   | 'ERR_SESSION_UPSTREAM_STATUS' // TransportError: infer() got a non-2xx inner response
   | 'ERR_SESSION_JSON' // SessionError: infer() got a body that is not JSON
+  | 'ERR_SESSION_COMPLETION_SHAPE' // SessionError: infer() got JSON that is not an object with a `choices` array
   | 'ERR_SESSION_OPTIONS'; // ConfigError

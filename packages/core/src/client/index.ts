@@ -13,4 +13,5 @@ export {
   type SseEvent,
 } from './secure-client.js';
 export { parseSse } from './sse.js';
+export type { ChatMessage, ChatCompletionRequest, ChatCompletion, ChatCompletionChunk, CompletionUsage } from './chat.js';
 export type { ClientErrorCode } from './errors.js';

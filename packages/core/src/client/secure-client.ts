@@ -5,7 +5,8 @@
  * fresh nonce). Requests are encrypted to the key config returned by the injected `appraise` — the key the
  * hardware evidence is bound to — never to a key fetched on the side.
  */
-import EventEmitter from 'eventemitter3';
+// The named export: a default import of this CommonJS-typed module is the module object under node16 ESM.
+import { EventEmitter } from 'eventemitter3';
 import { fromUtf8, toHex } from '../bytes.js';
 import { randomBytes } from '../crypto.js';
 import type { VerificationDocument } from '../document.js';
@@ -17,6 +18,7 @@ import { KEY_CONFIG_HEADER, keyConfigDigest, parseKeyConfig, type KeyConfig } fr
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
 import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
 import { parseSse, type SseEvent } from './sse.js';
+import { asCompletion, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from './chat.js';
 
 export const ATTEST_PATH = '/.well-known/ccinfer/attest';
 export const OHTTP_PATH = '/.well-known/ccinfer/ohttp';
@@ -83,7 +85,8 @@ interface Session {
 }
 
 
-export type ChatBody = Record<string, unknown> & { stream?: boolean };
+/** The body of {@link SecureClient.infer}: a chat completion request. */
+export type ChatBody = ChatCompletionRequest;
 
 /**
  * Attests a pod, then talks to it end-to-end encrypted (HPKE over chunked Oblivious HTTP, docs/architecture.md "Data flow").
@@ -325,10 +328,16 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     }
   }
 
-  /** OpenAI chat completions through the encrypted session. `stream: true` yields parsed SSE `data` JSON. */
-  infer(body: ChatBody & { stream: true }, init?: InferInit): Promise<AsyncIterable<unknown>>;
-  infer(body: ChatBody, init?: InferInit): Promise<unknown>;
-  async infer(body: ChatBody, init: InferInit = {}): Promise<unknown> {
+  /**
+   * OpenAI chat completions through the encrypted session. Resolves to the {@link ChatCompletion}, or with
+   * `stream: true` to the {@link ChatCompletionChunk}s parsed from the SSE `data` events (until `[DONE]`).
+   * A non-2xx answer is `ERR_SESSION_UPSTREAM_STATUS`; a body that is not JSON `ERR_SESSION_JSON`; JSON that is
+   * not an object with a `choices` array `ERR_SESSION_COMPLETION_SHAPE`.
+   */
+  infer(body: ChatCompletionRequest & { stream: true }, init?: InferInit): Promise<AsyncIterable<ChatCompletionChunk>>;
+  infer(body: ChatCompletionRequest & { stream?: false | undefined }, init?: InferInit): Promise<ChatCompletion>;
+  infer(body: ChatCompletionRequest, init?: InferInit): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+  async infer(body: ChatCompletionRequest, init: InferInit = {}): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: body.stream ? 'text/event-stream' : 'application/json' };
     if (init.retryOnKeyChange) headers[IDEMPOTENCY_KEY] = toHex(randomBytes(16));
     const res = await this.fetch(this.opts.endpoint + this.opts.inferPath, {
@@ -343,11 +352,13 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     }
     if (body.stream) return sseJson(res.body!);
     const text = await res.text();
+    let json: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      json = JSON.parse(text);
     } catch (cause) {
       throw new SessionError('ERR_SESSION_JSON', 'the model server did not answer JSON', { cause });
     }
+    return asCompletion<ChatCompletion>(json, 'the chat completion');
   }
 }
 
@@ -459,11 +470,12 @@ async function responseFrom(plain: ReadableStream<Uint8Array>): Promise<Response
 }
 
 /**
- * Parsed SSE `data` JSON. `[DONE]` is the model server's end marker, not the message's: the stream is still
- * read to its end, so a response cut before its authenticated final chunk (chunked OHTTP draft §5.2, a
- * man-in-the-middle dropping it) throws `ERR_OHTTP_TRUNCATED` after the events it delivered, never ends quietly.
+ * Parsed SSE `data` JSON, each a {@link ChatCompletionChunk}. `[DONE]` is the model server's end marker, not the
+ * message's: the stream is still read to its end, so a response cut before its authenticated final chunk (chunked
+ * OHTTP draft §5.2, a man-in-the-middle dropping it) throws `ERR_OHTTP_TRUNCATED` after the events it delivered,
+ * never ends quietly.
  */
-async function* sseJson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+async function* sseJson(body: ReadableStream<Uint8Array>): AsyncGenerator<ChatCompletionChunk> {
   let done = false;
   for await (const e of parseSse(body)) {
     if (done) continue;
@@ -471,11 +483,13 @@ async function* sseJson(body: ReadableStream<Uint8Array>): AsyncGenerator<unknow
       done = true;
       continue;
     }
+    let json: unknown;
     try {
-      yield JSON.parse(e.data) as unknown;
+      json = JSON.parse(e.data);
     } catch (cause) {
       throw new SessionError('ERR_SESSION_JSON', 'an SSE event is not JSON', { cause });
     }
+    yield asCompletion<ChatCompletionChunk>(json, 'a streamed chunk');
   }
 }
 

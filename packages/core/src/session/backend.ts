@@ -46,7 +46,7 @@ export interface SessionCrypto {
   seal(key: AeadKeyHandle, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): MaybePromise<Uint8Array>;
   /** Inverse of `seal`; throws (any error) when the tag does not verify. */
   open(key: AeadKeyHandle, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): MaybePromise<Uint8Array>;
-  /** Optional synchronous HMAC-SHA-256 over the concatenation of `data`; absent → sha256.ts. */
+  /** Optional synchronous HMAC-SHA-256 over the concatenation of `data`; absent → `@noble/hashes` (session/hkdf.ts). */
   hmacSha256?(key: Uint8Array, ...data: Uint8Array[]): Uint8Array;
 }
 

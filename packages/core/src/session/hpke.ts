@@ -5,7 +5,7 @@
  *
  * The key schedule is written here over an injectable {@link SessionCrypto} (backend.ts) rather than taken
  * from `@hpke/core`, whose primitives are fixed to WebCrypto: the protocol stays in one place while Node
- * runs X25519 and AES-GCM synchronously on node:crypto. HKDF is synchronous either way (sha256.ts, or the
+ * runs X25519 and AES-GCM synchronously on node:crypto. HKDF is synchronous either way (hkdf.ts on @noble/hashes, or the
  * backend's HMAC). Checked byte for byte against the RFC 9458 and chunked-draft examples (which exercise
  * Encap/Decap, the key schedule, Seal/Open with sequence numbers and Export) and against `@hpke/core`.
  */
@@ -15,7 +15,7 @@ import { subtle } from '../crypto.js';
 import { X25519_PKCS8_PREFIX, type AeadKeyHandle, type PrivateKeyHandle, type SessionCrypto } from './backend.js';
 import { sessionError } from './errors.js';
 import { encodeKeyConfig, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
-import { hkdfExpand, hkdfExtract, hmacSha256, type Hmac } from './sha256.js';
+import { hkdfExpand, hkdfExtract, hmacSha256, type Hmac } from './hkdf.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -53,7 +53,7 @@ export interface HpkeSuite {
   aeadId: number;
 }
 
-// ————— HKDF-SHA256 (RFC 5869, sha256.ts) over the backend's HMAC —————
+// ————— HKDF-SHA256 (RFC 5869, hkdf.ts) over the backend's HMAC —————
 
 const NH = 32; // HKDF-SHA256 output size
 const EMPTY: Uint8Array = new Uint8Array(0);

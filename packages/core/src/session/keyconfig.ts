@@ -10,7 +10,7 @@
 import { ByteReader, concat, toBase64Url } from '../bytes.js';
 import { ParseError, SessionError } from '../errors.js';
 import { sessionError } from './errors.js';
-import { sha256Sync } from './sha256.js';
+import { sha256Sync } from './hkdf.js';
 
 export interface SymmetricAlgorithm {
   kdfId: number;

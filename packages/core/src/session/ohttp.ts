@@ -26,7 +26,7 @@ import {
   type RawKeyPair,
 } from './hpke.js';
 import { selectAlgorithm, type KeyConfig, type SymmetricAlgorithm } from './keyconfig.js';
-import { hkdfExpand, hkdfExtract } from './sha256.js';
+import { hkdfExpand, hkdfExtract } from './hkdf.js';
 import { readVarint, varintLength, writeVarint } from './varint.js';
 
 export const MEDIA_TYPE_REQUEST = 'message/ohttp-req';
@@ -79,7 +79,7 @@ interface ResponseKey {
  * RFC 9458 §4.4 (and draft §5.2 with its own label):
  *   secret = context.Export(label, max(Nn, Nk)); salt = enc || response_nonce
  *   prk = Extract(salt, secret); aead_key = Expand(prk, "key", Nk); aead_nonce = Expand(prk, "nonce", Nn)
- * HKDF runs synchronously (sha256.ts or the backend's HMAC); the AEAD key is imported once.
+ * HKDF runs synchronously (hkdf.ts on @noble/hashes, or the backend's HMAC); the AEAD key is imported once.
  */
 async function deriveResponseKey(
   crypto: SessionCrypto,

@@ -5,12 +5,12 @@
  * ACL (regexes anchored with ^/kbs … $) must allow the request path. Without a configured key every admin
  * request is refused (Trustee's `DenyAll`).
  */
-import { ConfigError, VerificationError } from '@ccinfer/core';
+import { ConfigError, VerificationError, type Jwk } from '@ccinfer/core';
 import { importJWK, importSPKI, jwtVerify, type JWK } from 'jose';
 
 export interface AdminAuthOptions {
   /** PEM SubjectPublicKeyInfo or a public JWK (with `alg`). */
-  publicKey: string | JWK;
+  publicKey: string | Jwk;
   /** JWS algorithm of a PEM key. Default EdDSA (Trustee's admin keys are Ed25519). */
   algorithm?: 'EdDSA' | 'ES256' | 'ES384';
   issuer?: string;
@@ -53,7 +53,7 @@ async function importAdminKey(o: AdminAuthOptions): Promise<{ key: CryptoKey; al
   }
   let key: CryptoKey;
   try {
-    const k = jwk ? await importJWK(jwk, alg) : await importSPKI(o.publicKey as string, alg);
+    const k = jwk ? await importJWK(jwk as JWK, alg) : await importSPKI(o.publicKey as string, alg);
     if (k instanceof Uint8Array) throw badKey('the admin key is symmetric');
     key = k;
   } catch (err) {

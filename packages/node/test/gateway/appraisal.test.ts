@@ -2,29 +2,16 @@
  * The Node client with the real bundle appraiser against simulated pods: accepted only with the simulator's
  * anchors, and every kind of tampered evidence refused before a single request byte reaches the pod.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { VerificationError, CcinferError, decodeBundle, toHex, type EvidenceBundle } from '@ccinfer/core';
 import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
 import { mintDevices } from '@ccinfer/verifier/testing';
 import { createSecureClient } from '../../src/client.js';
-import { createGateway } from '../../src/gateway/index.js';
 import { createSimulatedProvider, type SimulatedProviderOptions } from '../../src/simulator.js';
-import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
+import { demoReply } from '../../src/demo/model-server.js';
+import { useSimulatedPods } from './simulated-pods.js';
 
-let model: ModelServer;
-beforeAll(async () => {
-  model = await startModelServer();
-});
-afterAll(async () => {
-  await model.close();
-});
-
-async function pod(o: SimulatedProviderOptions = {}) {
-  const provider = await createSimulatedProvider(o);
-  const gateway = await createGateway({ upstream: model.url, evidence: provider });
-  const { url } = await gateway.listen(0, '127.0.0.1');
-  return { provider, gateway, url };
-}
+const pod = useSimulatedPods();
 
 const body = { model: 'ccinfer-demo-1', messages: [{ role: 'user', content: 'hello' }] };
 

@@ -103,7 +103,7 @@ export interface NvidiaAppraisalOptions {
    * producedAt must be at most `OCSP_MAX_AGE_MS` (7 days) old. So `ocsp: 'require'` is satisfied by such responses.
    */
   ocspResponses?: readonly Uint8Array[] | undefined;
-  /** Work shared by the devices of one appraisal (same `now`, anchors and OCSP mode): see {@link NvidiaMemo}. */
+  /** Work shared by the devices of one appraisal (same `now`, anchors and OCSP mode): see `NvidiaMemo`. */
   memo?: NvidiaMemo | undefined;
   policy?: GpuPolicy | undefined;
   /** Overrides `policy.ocsp`. Default `require`. */

@@ -25,9 +25,11 @@ import {
   type CheckListener,
   type Clock,
   type Fetcher,
+  type Jwk,
+  type JwtClaims,
   type VerificationDocument,
 } from '@ccinfer/core';
-import { decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { NRAS_JWKS_URL } from './collateral.js';
 import { parseReport } from './parse.js';
 
@@ -38,7 +40,7 @@ export interface NrasOptions {
   expectedNonce: Uint8Array;
   now: Date;
   /** The JWKS (`{ keys: [...] }`); without it it is fetched from `jwksUrl` and cached briefly. */
-  jwks?: { keys: JWK[] } | undefined;
+  jwks?: { keys: Jwk[] } | undefined;
   jwksUrl?: string | undefined;
   fetcher?: Fetcher | undefined;
   cache?: Cache | undefined;
@@ -61,8 +63,8 @@ export interface NrasResult {
   nonce: string;
   issuedAt: string | undefined;
   expiresAt: string | undefined;
-  overall: JWTPayload;
-  devices: Record<string, JWTPayload>;
+  overall: JwtClaims;
+  devices: Record<string, JwtClaims>;
 }
 
 const MALFORMED = 'ERR_NV_NRAS_MALFORMED';
@@ -92,7 +94,7 @@ export function parseDetachedEat(input: string | Uint8Array | unknown): { overal
   return { overall: arr[0][1], devices: arr[1] };
 }
 
-async function loadJwks(o: NrasOptions): Promise<{ keys: JWK[] }> {
+async function loadJwks(o: NrasOptions): Promise<{ keys: Jwk[] }> {
   if (o.jwks) return o.jwks;
   const body = await cachedFetch(o.jwksUrl ?? NRAS_JWKS_URL, {
     ...(o.fetcher ? { fetcher: o.fetcher } : {}),
@@ -104,13 +106,13 @@ async function loadJwks(o: NrasOptions): Promise<{ keys: JWK[] }> {
   try {
     const j = JSON.parse(fromUtf8(body)) as { keys?: unknown };
     if (!Array.isArray(j.keys)) throw new Error('no keys');
-    return j as { keys: JWK[] };
+    return j as { keys: Jwk[] };
   } catch (cause) {
     throw new CollateralError('ERR_NV_NRAS_JWKS_UNAVAILABLE', 'NRAS JWKS is not a JSON Web Key Set', { cause });
   }
 }
 
-async function verifyJwt(token: string, jwks: { keys: JWK[] }, o: NrasOptions, what: string): Promise<JWTPayload> {
+async function verifyJwt(token: string, jwks: { keys: Jwk[] }, o: NrasOptions, what: string): Promise<JwtClaims> {
   let kid: string | undefined;
   try {
     const h = decodeProtectedHeader(token);
@@ -171,7 +173,7 @@ export async function verifyNrasToken(input: string | Uint8Array | unknown, o: N
     'nras.signature',
     async () => {
       const overall = await verifyJwt(eat.overall, jwks, o, 'overall token');
-      const devices: Record<string, JWTPayload> = {};
+      const devices: Record<string, JwtClaims> = {};
       for (const [name, token] of Object.entries(eat.devices)) devices[name] = await verifyJwt(token, jwks, o, `${name} token`);
       return { overall, devices };
     },
@@ -198,7 +200,7 @@ export async function verifyNrasToken(input: string | Uint8Array | unknown, o: N
 
   const nonce = toHex(o.expectedNonce);
   await step('nras.nonce', () => {
-    const tokenNonce = (p: JWTPayload): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
+    const tokenNonce = (p: JwtClaims): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
     if (tokenNonce(overall) !== nonce) {
       throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `eat_nonce ${String(overall['eat_nonce'])} is not our nonce ${nonce}`);
     }

@@ -95,7 +95,7 @@ export interface OpaqueField {
 export interface OpaqueData {
   fields: OpaqueField[];
   driverVersion?: string;
-  /** GPU_INFO architecture id: the lower 32 bits (see {@link GpuInfo}). */
+  /** GPU_INFO architecture id: the lower 32 bits (see `GpuInfo`). */
   gpuInfo?: number;
   /** GPU_INFO upper 32 bits of an 8-byte field, kept as sent and not interpreted (2 on GB202). */
   gpuInfoHigh?: number;

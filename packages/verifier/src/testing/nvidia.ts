@@ -5,9 +5,9 @@
  * RIMs signed with the same enveloped XML-DSig profile, OCSP responses and NRAS detached EATs. The layouts are
  * exactly the real ones; only the keys differ, so verification accepts them only with `sim.anchors`.
  */
-import { concat, fromHex, randomBytes, sha256, sha384, toBase64, toHex, utf8, type HashName } from '@ccinfer/core';
+import { concat, fromHex, randomBytes, sha256, sha384, toBase64, toHex, utf8, type HashName, type Jwk } from '@ccinfer/core';
 import { der, tlv } from '@ccinfer/core/internal';
-import { SignJWT, exportJWK, type JWK } from 'jose';
+import { SignJWT, exportJWK } from 'jose';
 import type { TrustAnchors } from '../anchors.js';
 import { parseCertificate, parseCertificates } from '../x509/index.js';
 import { OID_OCSP_BASIC, OID_OCSP_NONCE, certIdFor, CRL_REASONS } from '../nvidia/ocsp.js';
@@ -443,7 +443,7 @@ export async function mintOcspResponse(sim: SimulatedNvidia, s: OcspResponseSpec
 export interface SimulatedNras {
   key: KeyPair;
   kid: string;
-  jwks: { keys: JWK[] };
+  jwks: { keys: Jwk[] };
 }
 
 export async function createSimulatedNras(kid = 'nv-eat-kid-sim-0001'): Promise<SimulatedNras> {

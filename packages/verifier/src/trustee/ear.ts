@@ -16,8 +16,8 @@
  * Device appraisals carry runtime-data claims only when their verifier reports report_data; where present,
  * their nonce is checked too.
  */
-import { CcinferError, CheckList, ConfigError, ParseError, PolicyError, VerificationError, type VerificationDocument } from '@ccinfer/core';
-import { createLocalJWKSet, errors as joseErrors, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import { CcinferError, CheckList, ConfigError, ParseError, PolicyError, VerificationError, type Jwk, type JwtClaims, type VerificationDocument } from '@ccinfer/core';
+import { createLocalJWKSet, errors as joseErrors, importJWK, jwtVerify, type JWK } from 'jose';
 
 export const TRUSTEE_EAR_PROFILES = ['tag:github.com,2024:confidential-containers/Trustee', 'tag:github.com,2023:veraison/ear'] as const;
 
@@ -25,8 +25,8 @@ export type EarSubmodStatus = 'affirming' | 'warning' | 'contraindicated' | 'non
 
 export interface TrusteeEarOptions {
   /** The AS token-signing public key, or a JWKS. One is required; the key in the JWT header is never used. */
-  key?: CryptoKey | JWK | undefined;
-  jwks?: { keys: JWK[] } | undefined;
+  key?: CryptoKey | Jwk | undefined;
+  jwks?: { keys: Jwk[] } | undefined;
   /** The KBS challenge nonce (the string sent to the guest). */
   expectedNonce: string;
   now: Date;
@@ -55,7 +55,7 @@ export interface TrusteeEarSubmod {
 
 export interface TrusteeEarResult {
   document: VerificationDocument;
-  payload: JWTPayload | undefined;
+  payload: JwtClaims | undefined;
   submods: Record<string, TrusteeEarSubmod>;
 }
 
@@ -100,14 +100,14 @@ export async function verifyTrusteeEar(token: string, options: TrusteeEarOptions
   const checks = new CheckList();
   const claims: Record<string, unknown> = { delegatedTo: 'trustee-attestation-service' };
   const submods: Record<string, TrusteeEarSubmod> = {};
-  let payload: JWTPayload | undefined;
+  let payload: JwtClaims | undefined;
   try {
     payload = await checks.run('trustee.signature', async () => {
       const verifyOpts = { algorithms: options.algorithms ?? ['ES256', 'ES384'], currentDate: options.now, clockTolerance: options.clockToleranceSeconds ?? 0, requiredClaims: ['iat', 'exp'] };
       try {
-        if (options.jwks) return (await jwtVerify(token, createLocalJWKSet(options.jwks), verifyOpts)).payload;
+        if (options.jwks) return (await jwtVerify(token, createLocalJWKSet(options.jwks as { keys: JWK[] }), verifyOpts)).payload;
         const key = options.key!;
-        const k = 'kty' in key ? await importJWK(key, key.alg ?? 'ES256') : key;
+        const k = 'kty' in key ? await importJWK(key as JWK, key.alg ?? 'ES256') : key;
         return (await jwtVerify(token, k, verifyOpts)).payload;
       } catch (err) {
         throw mapJoseError(err);
