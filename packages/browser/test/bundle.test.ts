@@ -1,6 +1,6 @@
 /**
  * The browser build's own guarantees, checked without a browser: the bundle graph holds no Node built-in (the
- * build fails on one), and the whole client stays within its gzip budget (docs/design-notes.md "Budgets": ≤ 100 KB).
+ * build fails on one), and the whole client stays within its gzip budget (docs/design-notes.md "Budgets": ≤ 110 KB).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { buildBundle, ENTRY } from '../build/bundle.js';
 const dir = mkdtempSync(join(tmpdir(), 'ccinfer-bundle-test-'));
 
 describe('browser bundle', () => {
-  it('whole client: one ESM file within the 100 KB gzip -9 budget, with no Node built-in', async () => {
+  it('whole client: one ESM file within the 110 KB gzip -9 budget, with no Node built-in', async () => {
     const file = join(dir, 'ccinfer.min.js');
     const meta = await buildBundle(ENTRY, file);
     expect(Object.keys(meta.outputs)).toHaveLength(1);
@@ -25,7 +25,7 @@ describe('browser bundle', () => {
     const bytes = readFileSync(file);
     const gz = gzipSync(bytes, { level: 9 }).length;
     console.log(`browser bundle: ${bytes.length} B minified, ${gz} B gzip -9`);
-    expect(gz).toBeLessThanOrEqual(100 * 1024);
+    expect(gz).toBeLessThanOrEqual(110 * 1024);
     expect(bytes.toString('utf8')).not.toMatch(/from\s*"node:|import\("node:|require\("node:/);
   });
 
