@@ -81,7 +81,7 @@ describe('ccinfer gateway under concurrent streams', () => {
       req.on('end', () => {
         if (body.includes('hang')) return;
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ ok: true }));
+        res.end(JSON.stringify({ choices: [] }));
       });
     });
     upstream.listen(0, '127.0.0.1');
@@ -94,7 +94,7 @@ describe('ccinfer gateway under concurrent streams', () => {
       const hung = Array.from({ length: 48 }, () => client.infer(ask('hang')).then(() => 'answered', (e: TransportError) => `${e.code} ${e.status}`));
       await new Promise((r) => setTimeout(r, 200));
       const t0 = Date.now();
-      expect(await client.infer(ask('hello'))).toEqual({ ok: true });
+      expect(await client.infer(ask('hello'))).toEqual({ choices: [] });
       expect(Date.now() - t0).toBeLessThan(1_500);
       const outcomes = await Promise.all(hung);
       expect(new Set(outcomes)).toEqual(new Set(['ERR_SESSION_UPSTREAM_STATUS 504']));

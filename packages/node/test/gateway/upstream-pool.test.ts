@@ -15,7 +15,7 @@ describe('upstream keep-alive pool', () => {
       req.resume();
       req.on('end', () => {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
+        res.end('{"choices":[]}');
       });
     });
     upstream.on('connection', () => connections++);
@@ -25,7 +25,7 @@ describe('upstream keep-alive pool', () => {
     const { url } = await g.listen();
     try {
       const client = new SecureClient({ endpoint: url, appraise: fakeAppraise });
-      for (let i = 0; i < 20; i++) expect(await client.infer({ model: 'm', messages: [] })).toEqual({ ok: true });
+      for (let i = 0; i < 20; i++) expect(await client.infer({ model: 'm', messages: [] })).toEqual({ choices: [] });
       expect(connections).toBe(1);
     } finally {
       await g.close();
