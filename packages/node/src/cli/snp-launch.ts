@@ -120,7 +120,7 @@ export async function snpLaunchFromFlags(io: CliIo, values: SnpLaunchFlags, usag
     throw new UsageError(`--kata-config names the images itself: drop --ovmf/--kernel/--initrd\nusage: ${usage}`);
   }
   const vmm = values.vmm ?? 'qemu';
-  if (vmm !== 'qemu' && vmm !== 'gce') throw new UsageError(`--vmm must be qemu or gce (EC2 launches are not supported)\nusage: ${usage}`);
+  if (vmm !== 'qemu' && vmm !== 'ec2' && vmm !== 'gce') throw new UsageError(`--vmm must be qemu, ec2 or gce\nusage: ${usage}`);
   let ovmfHash: Uint8Array | undefined;
   if (values['ovmf-hash'] !== undefined) {
     if (!/^[0-9a-fA-F]{96}$/.test(values['ovmf-hash'])) throw new UsageError(`--ovmf-hash must be 48 bytes of hex\nusage: ${usage}`);

@@ -67,6 +67,16 @@ describe('ccinfer measure snp', () => {
     expect(x64.out).toBe(`${digest('snp_with_ovmfx64_without_default')}\n`);
   });
 
+  it('EC2 (snp_ec2_default): the vCPU type is optional and does not change the digest', async () => {
+    const base = ['measure', 'snp', '--ovmf', ovmf(), '--kernel', empty, '--initrd', empty, '--vcpus', '1', '--vmm', 'ec2', '--guest-features', '0x21'];
+    const typed = await cli([...base, '--vcpu-type', 'EPYC-v4']);
+    expect(typed.code).toBe(0);
+    expect(typed.out).toBe(`${digest('snp_ec2_default')}\n`);
+    const untyped = await cli([...base, '--json']);
+    expect(JSON.parse(untyped.out)).toMatchObject({ measurement: digest('snp_ec2_default'), vmm: 'ec2', vcpuSignature: '0x600' });
+    expect(JSON.parse(untyped.out).steps.at(-2)).toMatchObject({ pageType: 'Cpuid' });
+  });
+
   it('a Kata configuration and the files it names', async () => {
     const one = writeConfig('kata1.toml', kataToml('kernel_params = "console=ttyS0 loglevel=7"\ndefault_vcpus = 1'));
     const r = await cli(['measure', 'snp', '--kata-config', one, '--guest-features', '0x21']);
@@ -93,7 +103,7 @@ describe('ccinfer measure snp', () => {
       [],
       ['--ovmf', ovmf()],
       ['--ovmf', ovmf(), '--vcpus', '0', '--vcpu-type', 'EPYC-v4'],
-      ['--ovmf', ovmf(), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--vmm', 'ec2'],
+      ['--ovmf', ovmf(), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--vmm', 'nitro'],
       ['--ovmf', ovmf(), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--ovmf-hash', 'abcd'],
       ['--ovmf', ovmf(), '--vcpus', '1', '--vcpu-type', 'EPYC-v4', '--guest-features', 'xyz'],
       ['--ovmf', ovmf(), '--vcpus', '1', '--vcpu-type', 'EPYC-Unknown'],

@@ -47,19 +47,15 @@ describe('SEV-SNP launch digest: public expected values', () => {
 
   it('has the 13 cases', () => expect(cases).toHaveLength(13));
 
-  // EC2 (Nitro) is not offered by the calculator: its launch could not be reproduced from the public facts. That
-  // case is neither skipped nor passed against its digest: the test asserts the calculator refuses it.
-  const supported = cases.filter((c) => c.vmm_type !== 'ec2');
-  it.each(supported.filter((c) => c.expected_launch_digest).map((c) => [c.name, c] as const))('%s', async (_n, c) => {
+  it('covers QEMU, EC2 and GCE', () => expect(new Set(cases.map((c) => c.vmm_type.toLowerCase()))).toEqual(new Set(['qemu', 'ec2', 'gce'])));
+
+  it.each(cases.filter((c) => c.expected_launch_digest).map((c) => [c.name, c] as const))('%s', async (_n, c) => {
     const m = await measureSnpLaunch(options(c));
     expect(toHex(m.measurement)).toBe(c.expected_launch_digest);
     expect(m.measurement).toHaveLength(48);
   });
-  it.each(cases.filter((c) => c.vmm_type === 'ec2').map((c) => [c.name, c] as const))('%s: EC2 is not offered, so it is refused (ERR_MEASURE_OPTIONS), never measured unvalidated', async (_n, c) => {
-    await expectCode(measureSnpLaunch(options(c)), ConfigError, 'ERR_MEASURE_OPTIONS');
-  });
 
-  it.each(supported.filter((c) => c.expected_error).map((c) => [c.name, c] as const))('%s is refused', async (_n, c) => {
+  it.each(cases.filter((c) => c.expected_error).map((c) => [c.name, c] as const))('%s is refused', async (_n, c) => {
     await expectCode(measureSnpLaunch(options(c)), ConfigError, 'ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED');
   });
 
@@ -96,7 +92,9 @@ describe('SEV-SNP launch digest: public expected values', () => {
       { guestFeatures: 0x20n },
       { guestFeatures: 1n << 64n },
       { ovmfHash: new Uint8Array(32) },
-      { vmm: 'ec2' as never },
+      { vmm: 'nitro' as never },
+      { vmm: 'EC2' as never },
+      { vmm: 'toString' as never },
       { vcpuSignature: 0x800f12 },
     ] as Partial<SnpMeasureOptions>[]) {
       await expectCode(measureSnpLaunch({ ...base(), ...bad }), ConfigError, 'ERR_MEASURE_OPTIONS');
@@ -133,6 +131,59 @@ describe('SEV-SNP launch digest: public expected values', () => {
           expect(e).toBeInstanceOf(CcinferError);
         }
       }),
+    );
+  });
+});
+
+describe('EC2 launch: the documented differences from QEMU', () => {
+  const ovmf = (): Uint8Array => readBytes(dir, 'ovmf_AmdSev_suffix.bin');
+  const directBoot = { kernel: new Uint8Array(0), initrd: new Uint8Array(0), append: '' };
+
+  it('adds the CPUID page after every other metadata section, the rest in table order', async () => {
+    const qemu = await measureSnpLaunch({ ovmf: ovmf(), vcpus: 1, vcpuType: 'EPYC-v4', directBoot });
+    const ec2 = await measureSnpLaunch({ ovmf: ovmf(), vcpus: 1, vmm: 'ec2', directBoot });
+    const key = (s: { gpa: number; pageType: string }): string => `${s.pageType}@${s.gpa.toString(16)}`;
+    const cpuid = qemu.steps.filter((s) => s.pageType === 'Cpuid').map(key);
+    expect(cpuid).toEqual(['Cpuid@80e000']);
+    expect(ec2.steps.slice(-2).map(key)).toEqual([...cpuid, 'Vmsa@fffffffff000']);
+    expect(ec2.steps.filter((s) => s.pageType !== 'Cpuid').map(key)).toEqual(qemu.steps.filter((s) => s.pageType !== 'Cpuid').map(key));
+    expect(ec2.ovmfHash).toEqual(qemu.ovmfHash);
+  });
+
+  it('puts 0x600 in RDX whatever the vCPU type, so the type does not change the digest', async () => {
+    const none = await measureSnpLaunch({ ovmf: ovmf(), vcpus: 2, vmm: 'ec2' });
+    const milan = await measureSnpLaunch({ ovmf: ovmf(), vcpus: 2, vmm: 'ec2', vcpuType: 'EPYC-Milan' });
+    expect(none.vcpuSignature).toBe(0x600);
+    expect(milan.vcpuSignature).toBe(0x600);
+    expect(milan.measurement).toEqual(none.measurement);
+    await expectCode(measureSnpLaunch({ ovmf: ovmf(), vcpus: 1, vmm: 'ec2', vcpuType: 'EPYC-Nonexistent' }), ConfigError, 'ERR_MEASURE_VCPU_TYPE');
+  });
+
+  it('VMSA: only CS (BSP), SS, TR attributes, RDX, MXCSR and FCW differ from QEMU', async () => {
+    const { buildVmsa } = await import('../../src/measure/snp/vmsa.js');
+    const diff = (a: Uint8Array, b: Uint8Array): number[] => [...a.keys()].filter((i) => a[i] !== b[i]);
+    const sig = cpuidSignature(23, 1, 2);
+    for (const [bsp, resetEip] of [[true, 0xfffffff0], [false, 0x80b004]] as const) {
+      const q = buildVmsa({ resetEip, bsp, rdx: sig, sevFeatures: 0x21n, vmm: 'qemu' });
+      const e = buildVmsa({ resetEip, bsp, rdx: 0x600, sevFeatures: 0x21n, vmm: 'ec2' });
+      const v = new DataView(e.buffer);
+      expect(v.getUint16(0x12, true)).toBe(bsp ? 0x9a : 0x9b); // CS.attrib
+      expect(v.getUint16(0x22, true)).toBe(0x92); // SS.attrib
+      expect(v.getUint16(0x92, true)).toBe(0x83); // TR.attrib
+      expect(v.getBigUint64(0x310, true)).toBe(0x600n); // RDX
+      expect(v.getUint32(0x408, true)).toBe(0); // MXCSR
+      expect(v.getUint16(0x410, true)).toBe(0); // x87 FCW
+      expect(v.getBigUint64(0x268, true)).toBe(0x0007040600070406n); // G_PAT as under KVM
+      // Offsets of the bytes that differ: CS attrib (BSP only), SS, TR, RDX, MXCSR (0x1F80), FCW (0x37F).
+      expect(diff(q, e)).toEqual([...(bsp ? [0x12] : []), 0x22, 0x92, 0x310, 0x311, 0x312, 0x408, 0x409, 0x410, 0x411]);
+    }
+  });
+
+  it('a kernel for an image without the kernel-hashes section is refused for EC2 too', async () => {
+    await expectCode(
+      measureSnpLaunch({ ovmf: readBytes(dir, 'ovmf_OvmfX64_suffix.bin'), vcpus: 1, vmm: 'ec2', directBoot }),
+      ConfigError,
+      'ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED',
     );
   });
 });

@@ -8,7 +8,7 @@ import { SNP_LAUNCH_FLAGS, snpLaunchFromFlags } from '../snp-launch.js';
 import type { Command } from '../types.js';
 
 const usage =
-  'ccinfer measure snp (--ovmf FILE [--kernel FILE [--initrd FILE] [--append TEXT]] | --kata-config FILE) [--vcpus N] [--vcpu-type NAME] [--vmm qemu|gce] [--guest-features HEX] [--ovmf-hash HEX] [--json]';
+  'ccinfer measure snp (--ovmf FILE [--kernel FILE [--initrd FILE] [--append TEXT]] | --kata-config FILE) [--vcpus N] [--vcpu-type NAME] [--vmm qemu|ec2|gce] [--guest-features HEX] [--ovmf-hash HEX] [--json]';
 
 export const measureSnpCommand: Command = {
   name: 'measure snp',

@@ -2,7 +2,8 @@
  * The expected SEV-SNP launch MEASUREMENT of a QEMU/KVM-style launch of OVMF (optionally with a measured direct
  * kernel boot), replayed page by page in the order the VMM issues SNP_LAUNCH_UPDATE (AMD SEV-SNP Firmware ABI,
  * pub. 56860, §8.17): the firmware image as normal pages, then OVMF's SEV metadata sections, then one VMSA per
- * vCPU. Pure computation on caller-supplied bytes: runs in browsers and Node alike.
+ * vCPU. QEMU, EC2 and GCE launches differ in a few reset-state values (`vmsa.ts`), GCE in one page type and EC2
+ * in the position of the CPUID page. Pure computation on caller-supplied bytes: runs in browsers and Node alike.
  */
 import { ConfigError, ParseError } from '@ccinfer/core';
 import { snapshot } from '@ccinfer/core/internal';
@@ -24,9 +25,12 @@ export interface SnpMeasureOptions {
   vcpus: number;
   /** A vCPU type from `VCPU_TYPES` (e.g. `EPYC-Milan`), giving the CPUID signature placed in RDX. */
   vcpuType?: string;
-  /** The CPUID signature directly, instead of `vcpuType`. GCE launches leave it 0. */
+  /** The CPUID signature directly, instead of `vcpuType`. */
   vcpuSignature?: number;
-  /** The VMM's flavour of reset state; default `qemu` (`ec2` is refused: not validated). */
+  /**
+   * The VMM that launches the guest; default `qemu`. `ec2` and `gce` put a fixed value in RDX, so they need no
+   * vCPU type (one given is still checked by name but does not change the digest).
+   */
   vmm?: VmmType;
   /** VMSA SEV_FEATURES; default 0x1 (SNPActive only). Hosts that enable DebugSwap use 0x21. */
   guestFeatures?: bigint;
@@ -41,6 +45,7 @@ export interface SnpMeasurement {
   measurement: Uint8Array;
   /** The digest after the OVMF pages (the value `ovmfHash` accepts). */
   ovmfHash: Uint8Array;
+  /** The value measured in each VMSA's RDX: the vCPU type's CPUID signature (QEMU) or the VMM's fixed value. */
   vcpuSignature: number;
   /** Every page after the OVMF image, in launch order. */
   steps: LaunchStep[];
@@ -50,23 +55,36 @@ function invalid(field: string, message: string): never {
   throw new ConfigError('ERR_MEASURE_OPTIONS', message, { fields: [field] });
 }
 
-function checkOptions(o: SnpMeasureOptions): { signature: number; vmm: VmmType; features: bigint } {
+function checkOptions(o: SnpMeasureOptions): { rdx: number; vmm: VmmType; features: bigint } {
   if (!Number.isInteger(o.vcpus) || o.vcpus < 1 || o.vcpus > MAX_VCPUS) invalid('vcpus', `vcpus must be an integer from 1 to ${MAX_VCPUS}`);
   const vmm = o.vmm ?? 'qemu';
-  if (!Object.hasOwn(VMM_PROFILES, vmm)) invalid('vmm', `unsupported VMM ${String(vmm)} (qemu or gce)`);
+  if (!Object.hasOwn(VMM_PROFILES, vmm)) invalid('vmm', `unsupported VMM ${String(vmm)} (qemu, ec2 or gce)`);
   if (o.vcpuType !== undefined && o.vcpuSignature !== undefined) invalid('vcpuSignature', 'give vcpuType or vcpuSignature, not both');
-  let signature: number;
+  let signature: number | undefined;
   if (o.vcpuType !== undefined) signature = vcpuSignature(o.vcpuType);
   else if (o.vcpuSignature !== undefined) {
     if (!Number.isInteger(o.vcpuSignature) || o.vcpuSignature < 0 || o.vcpuSignature > 0xffffffff) invalid('vcpuSignature', 'vcpuSignature must be a 32-bit value');
     signature = o.vcpuSignature;
-  } else if (VMM_PROFILES[vmm].rdx !== undefined) signature = VMM_PROFILES[vmm].rdx!;
-  else invalid('vcpuType', 'vcpuType (or vcpuSignature) is required for a QEMU launch');
+  }
+  // EC2 and GCE put a fixed value in RDX whatever the CPU model; QEMU the model's CPUID signature.
+  const rdx = VMM_PROFILES[vmm].rdx ?? signature;
+  if (rdx === undefined) invalid('vcpuType', 'vcpuType (or vcpuSignature) is required for a QEMU launch');
   const features = o.guestFeatures ?? 1n;
   // SEV_FEATURES bit 0 (SNPActive) must be set for an SNP guest (APM Vol. 2 §15.36.1); the field is 64 bits.
   if (features < 0n || features >= 1n << 64n || (features & 1n) !== 1n) invalid('guestFeatures', 'guestFeatures must be a 64-bit value with SNPActive (bit 0) set');
   if (o.ovmfHash !== undefined && o.ovmfHash.length !== 48) invalid('ovmfHash', 'ovmfHash must be 48 bytes');
-  return { signature, vmm, features };
+  return { rdx, vmm, features };
+}
+
+/**
+ * The order in which the VMM adds OVMF's metadata sections. QEMU and GCE follow the metadata table; EC2 adds every
+ * other section first and the CPUID page(s) last (the "two-pass" order published with sev-snp-measure's
+ * `--vmm-type ec2`). The order matters because each PAGE_INFO chains the digest so far.
+ */
+function launchOrder(sections: readonly SevMetadataSection[], vmm: VmmType): readonly SevMetadataSection[] {
+  if (vmm !== 'ec2') return sections;
+  const isCpuid = (s: SevMetadataSection): boolean => s.type === SevSectionType.Cpuid;
+  return [...sections.filter((s) => !isCpuid(s)), ...sections.filter(isCpuid)];
 }
 
 /** OVMF's metadata sections as SNP_LAUNCH_UPDATE pages (OvmfSevMetadata.asm section types). */
@@ -97,7 +115,7 @@ async function measureSection(ld: LaunchDigest, ovmf: OvmfImage, s: SevMetadataS
 }
 
 /**
- * Computes the SEV-SNP launch digest (report MEASUREMENT) of OVMF launched by QEMU/KVM or GCE.
+ * Computes the SEV-SNP launch digest (report MEASUREMENT) of OVMF launched by QEMU/KVM, Amazon EC2 or GCE.
  *
  * @throws ConfigError `ERR_MEASURE_OPTIONS`, `ERR_MEASURE_VCPU_TYPE`, `ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED`
  *   (a kernel was given but the image cannot measure one); ParseError `ERR_MEASURE_IMAGE_SIZE`,
@@ -109,7 +127,7 @@ async function measureSection(ld: LaunchDigest, ovmf: OvmfImage, s: SevMetadataS
  * ```
  */
 export async function measureSnpLaunch(options: SnpMeasureOptions): Promise<SnpMeasurement> {
-  const { signature, vmm, features } = checkOptions(options);
+  const { rdx, vmm, features } = checkOptions(options);
   // One copy at the boundary: the caller cannot change the image between parsing and hashing.
   const ovmf = parseOvmf(snapshot(options.ovmf));
   if (options.directBoot !== undefined && !ovmf.sections.some((s) => s.type === SevSectionType.SnpKernelHashes)) {
@@ -123,12 +141,10 @@ export async function measureSnpLaunch(options: SnpMeasureOptions): Promise<SnpM
   const ovmfHash = firmware.value;
 
   const ld = new LaunchDigest(ovmfHash);
-  for (const s of ovmf.sections) await measureSection(ld, ovmf, s, options, vmm);
+  for (const s of launchOrder(ovmf.sections, vmm)) await measureSection(ld, ovmf, s, options, vmm);
   for (let i = 0; i < options.vcpus; i++) {
     const resetEip = i === 0 ? BSP_RESET_EIP : ovmf.sevEsResetEip!;
-    // GCE puts a fixed value in RDX whatever the CPU model; QEMU the model's CPUID signature.
-    const rdx = VMM_PROFILES[vmm].rdx ?? signature;
     await ld.vmsaPage(VMSA_GPA, buildVmsa({ resetEip, bsp: i === 0, rdx, sevFeatures: features, vmm }));
   }
-  return { measurement: ld.value, ovmfHash, vcpuSignature: signature, steps: ld.steps };
+  return { measurement: ld.value, ovmfHash, vcpuSignature: rdx, steps: ld.steps };
 }

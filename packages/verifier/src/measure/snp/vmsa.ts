@@ -9,10 +9,10 @@ import { ConfigError } from '@ccinfer/core';
 import { PAGE_SIZE } from './page-info.js';
 
 /**
- * Which VMM built the VMSA: they differ in a few reset-state attributes. EC2 (Nitro) is not offered: its launch
- * could not be validated against the public expected value, and an unvalidated digest would only mislead.
+ * Which VMM built the VMSA (and issued the launch): QEMU/KVM, Amazon EC2 or Google Compute Engine. They differ in a
+ * few reset-state values and, for EC2, in where the CPUID page falls in the launch order.
  */
-export type VmmType = 'qemu' | 'gce';
+export type VmmType = 'qemu' | 'ec2' | 'gce';
 
 /**
  * CPUID Fn0000_0001_EAX signatures of the QEMU CPU models (family, model, stepping), which KVM places in RDX at
@@ -50,8 +50,14 @@ export function vcpuSignature(name: string): number {
 }
 
 /**
- * How each VMM's reset state differs from QEMU/KVM's (the reference): GCE puts 0x600 in RDX whatever the CPU
- * model, leaves MXCSR and FCW zero and programs a different PAT.
+ * How each VMM's reset state differs from QEMU/KVM's (the reference). GCE puts 0x600 in RDX whatever the CPU
+ * model, leaves MXCSR and FCW zero and programs a different PAT. EC2 keeps KVM's PAT but also puts the fixed
+ * 0x600 (family 6, model 0, stepping 0) in RDX whatever the CPU model, leaves MXCSR and FCW zero, and loads CS
+ * (BSP only) and SS with the Accessed bit clear (0x9A / 0x92) and TR as a busy 16-bit TSS (0x83, APM Vol. 2 §4.8.3
+ * system-segment type 3) instead of a busy 32-bit one (0x8B). The EC2 values are those published from AWS with
+ * sev-snp-measure's `--vmm-type ec2` (0.0.6, 2023), RDX updated from 0 to 0x600 in April 2026 to follow EC2's
+ * current VMSA (checked there against a live c6a instance); instances launched with the older VMSA show a digest
+ * this profile does not reproduce.
  */
 interface VmmProfile {
   /** RDX at reset; `undefined`: the vCPU type's CPUID signature. */
@@ -66,6 +72,7 @@ interface VmmProfile {
 
 export const VMM_PROFILES: Readonly<Record<VmmType, VmmProfile>> = {
   qemu: { rdx: undefined, mxcsr: 0x1f80, fcw: 0x37f, gPat: 0x0007040600070406n, bspCsAttrib: 0x9b, ssAttrib: 0x93, trAttrib: 0x8b },
+  ec2: { rdx: 0x600, mxcsr: 0, fcw: 0, gPat: 0x0007040600070406n, bspCsAttrib: 0x9a, ssAttrib: 0x92, trAttrib: 0x83 },
   gce: { rdx: 0x600, mxcsr: 0, fcw: 0, gPat: 0x00070106n, bspCsAttrib: 0x9b, ssAttrib: 0x93, trAttrib: 0x8b },
 };
 
@@ -95,7 +102,7 @@ export function buildVmsa(input: VmsaInput): Uint8Array {
   const p = VMM_PROFILES[input.vmm];
   // Real-mode reset state: CS selector 0xF000 with its base at the top of the reset segment, data segments at 0.
   // Attributes in the VMSA's 12-bit packed form: 0x9B code (present, S, exec/read, accessed), 0x93 data (present,
-  // S, read/write, accessed), 0x82 LDT, 0x8B busy 32-bit TSS.
+  // S, read/write, accessed), 0x82 LDT, 0x8B busy 32-bit TSS (the EC2 variants differ only in those bits).
   const csBase = (input.resetEip & 0xffff0000) >>> 0;
   const ip = input.resetEip & 0xffff;
   const data = 0x93;
