@@ -7,7 +7,8 @@ import type { CliIo } from './cli/types.js';
 const controller = new AbortController();
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
-    controller.abort(new Error(`received ${sig}`));
+    // An AbortError, so the client and the CLI tell an interrupt from a failure (exit 130 "interrupted").
+    controller.abort(new DOMException(`received ${sig}`, 'AbortError'));
     setTimeout(() => process.exit(130), 2000).unref();
   });
 }

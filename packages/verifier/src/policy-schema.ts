@@ -12,8 +12,37 @@ export function object(v: unknown, path: string, errs: FieldErrors, keys: readon
     errs.push(`${path}: must be an object`);
     return undefined;
   }
-  for (const k of Object.keys(v)) if (!keys.includes(k)) errs.push(`${path}.${k}: unknown field`);
+  for (const k of Object.keys(v)) {
+    if (keys.includes(k)) continue;
+    const near = nearest(k, keys);
+    errs.push(`${path}.${k}: unknown field${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
   return v as Record<string, unknown>;
+}
+
+/** The known key a misspelt one most likely meant: case-insensitive edit distance at most 1 + length/4. */
+function nearest(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 2 + Math.floor(key.length / 4); // one more than the largest distance accepted
+  for (const k of keys) {
+    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), two rows. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 export function bool(v: unknown, path: string, errs: FieldErrors): boolean | undefined {

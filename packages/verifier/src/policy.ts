@@ -88,7 +88,8 @@ export function parsePolicy(json: unknown): Policy {
 
 /**
  * Parses JSON text that holds policies (a `--policy FILE`, a key broker's resource policies): ConfigError
- * `ERR_POLICY_INVALID` when it is not JSON, `ERR_POLICY_DUPLICATE_KEY` (its `fields` name the path, e.g.
+ * `ERR_POLICY_INVALID` when it is not JSON (its one field carries the parser's reason and position, so a stray
+ * comma can be found), `ERR_POLICY_DUPLICATE_KEY` (its `fields` name the path, e.g.
  * `$.snp.measurements`) when an object at any depth repeats a member name: `JSON.parse` would keep the last
  * one, so a reviewer could read a different pin from the one enforced.
  */
@@ -97,7 +98,7 @@ export function parsePolicyJson(text: string): unknown {
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new ConfigError('ERR_POLICY_INVALID', 'policy is not valid JSON', { cause, fields: ['$: not valid JSON'] });
+    throw new ConfigError('ERR_POLICY_INVALID', 'policy is not valid JSON', { cause, fields: [`$: not JSON: ${(cause as Error).message}`] });
   }
   const dup = duplicateJsonKey(text);
   if (dup !== undefined) throw new ConfigError('ERR_POLICY_DUPLICATE_KEY', `duplicate key ${dup} in the policy`, { fields: [`${dup}: duplicate key`] });

@@ -42,7 +42,10 @@ export interface SecureClientOptions {
   inferPath?: string;
   /** Bound on the evidence bundle read from the pod. Default 8 MiB. */
   maxBundleBytes?: number;
-  /** Attest request timeout. Default 30 s. */
+  /**
+   * The whole attest request's deadline, its one retry included (a refused connection, a timeout, a 429 or 5xx
+   * answer is retried once after 250 ms while time is left). Default 30 s.
+   */
   attestTimeoutMs?: number;
   /** HPKE / AES-GCM primitives for the session. Default WebCrypto; `@ccinfer/node` passes node:crypto. */
   crypto?: SessionCrypto;
@@ -158,9 +161,13 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     this.fetch = this.fetch.bind(this);
   }
 
-  /** Attests now (or reuses a fresh appraisal) and returns the verification document. */
-  async attest(options: { force?: boolean } = {}): Promise<AttestedDocument> {
-    return (await this.ensureSession(options.force ?? false)).document;
+  /**
+   * Attests now (or reuses a fresh appraisal) and returns the verification document. `signal` aborts the
+   * attest request: the promise rejects with the signal's reason (a DOMException `AbortError` by default), and
+   * no `rejected` event is emitted, since nothing was refused.
+   */
+  async attest(options: { force?: boolean; signal?: AbortSignal } = {}): Promise<AttestedDocument> {
+    return (await this.ensureSession(options.force ?? false, options.signal)).document;
   }
 
   /** The last accepted evidence, for audit logs: the bundle exactly as received, the nonce and the document. */
@@ -179,34 +186,39 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     return s !== undefined && this.opts.clock.now().getTime() - s.attestedAt < this.opts.maxEvidenceAgeSeconds * 1000;
   }
 
-  private async ensureSession(force: boolean): Promise<Session> {
+  private async ensureSession(force: boolean, signal: AbortSignal | undefined): Promise<Session> {
     if (!force && this.fresh(this.session)) return this.session;
-    // Concurrent callers share one attestation.
+    signal?.throwIfAborted();
+    // Concurrent callers share one attestation; the request carries the signal of the caller that started it,
+    // and every caller stops waiting when its own signal aborts.
     if (!this.attesting) {
-      this.attesting = this.doAttest().finally(() => {
+      this.attesting = this.doAttest(signal).finally(() => {
         this.attesting = undefined;
       });
     }
-    return this.attesting;
+    return untilAborted(this.attesting, signal);
   }
 
   /**
    * The session after the pod refused the key `sentTo`: the one another request already re-attested to (so
    * concurrent refusals cost one attestation, not one each), else a fresh attestation.
    */
-  private async rekey(sentTo: string): Promise<Session> {
-    if (this.attesting) await this.attesting.catch(() => undefined);
+  private async rekey(sentTo: string, signal: AbortSignal | undefined): Promise<Session> {
+    if (this.attesting) await untilAborted(this.attesting.catch(() => undefined), signal);
     if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return this.session;
-    return this.ensureSession(true);
+    return this.ensureSession(true, signal);
   }
 
-  private async doAttest(): Promise<Session> {
+  private async doAttest(signal: AbortSignal | undefined): Promise<Session> {
     const nonce = randomBytes(NONCE_LENGTH);
     this.emit('attesting', { nonce });
     let document: AttestedDocument | undefined;
     let bundle: Uint8Array | undefined;
     try {
-      const res = await fetchBytes(this.opts.endpoint + ATTEST_PATH, {
+      const url = this.opts.endpoint + ATTEST_PATH;
+      // One deadline for the request and its retry, so `attestTimeoutMs` bounds the whole wait.
+      const deadline = AbortSignal.timeout(this.opts.attestTimeoutMs);
+      const res = await fetchBytes(url, {
         fetcher: this.opts.fetch,
         method: 'POST',
         headers: { 'content-type': 'application/cbor', accept: 'application/cbor' },
@@ -214,14 +226,13 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         maxBytes: this.opts.maxBundleBytes,
         timeoutMs: this.opts.attestTimeoutMs,
         retries: 1,
+        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
       }).catch((cause: unknown) => {
-        throw new TransportError('ERR_SESSION_ATTEST_HTTP', 'the pod did not return evidence', {
-          cause,
-          ...(cause instanceof TransportError && cause.status !== undefined ? { status: cause.status } : {}),
-        });
+        if (signal?.aborted) throw signal.reason;
+        throw attestFailure(url, cause, deadline.aborted ? this.opts.attestTimeoutMs : undefined);
       });
       if (!(res.headers.get('content-type') ?? '').startsWith('application/cbor')) {
-        throw new TransportError('ERR_SESSION_ATTEST_HTTP', 'the attest response is not application/cbor', { status: res.status });
+        throw new TransportError('ERR_SESSION_NOT_A_POD', `${url} answered ${res.headers.get('content-type') || 'no content type'}, not a ccinfer evidence bundle (application/cbor)`, { status: res.status });
       }
       bundle = res.body;
       document = await this.opts.appraise(res.body, nonce);
@@ -237,6 +248,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       return this.session;
     } catch (err) {
+      if (signal?.aborted && err === signal.reason) throw err; // the caller stopped waiting: nothing was refused
       const error = err instanceof CcinferError ? err : new VerificationError('ERR_SESSION_REJECTED', 'appraisal failed', { cause: err });
       this.session = undefined;
       this.emit('rejected', { error, ...(document ? { document } : {}), ...(bundle ? { bundle } : {}) });
@@ -259,7 +271,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const content = new Uint8Array(await req.arrayBuffer());
     const message = encodeRequest({ method: req.method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content, trailers: [] });
     const signal = init?.signal ?? undefined;
-    let session = await this.ensureSession(false);
+    let session = await this.ensureSession(false, signal);
     for (let attempt = 0; ; attempt++) {
       const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
       const body = await encoder.encapsulateAll(message);
@@ -276,7 +288,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       }
       const type = outer.headers.get('content-type') ?? '';
       if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
-        return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()));
+        return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()), signal);
       }
       if (outer.ok) problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
@@ -285,7 +297,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         // request went to still holds it, so the refusal did not come from the key change a resend is for.
         if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
         const sentTo = session.keyDigest;
-        session = await this.rekey(sentTo);
+        session = await this.rekey(sentTo, signal);
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
@@ -321,8 +333,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         signal: ac.signal,
       });
     } catch (cause) {
+      if (signal?.aborted) throw signal.reason;
       if (timedOut) throw new TransportError('ERR_SESSION_TIMEOUT', `the gateway did not answer within ${this.opts.requestTimeoutMs} ms`, { cause });
-      throw cause;
+      throw new TransportError('ERR_SESSION_UNREACHABLE', `could not reach ${this.opts.endpoint + OHTTP_PATH}`, { cause });
     } finally {
       clearTimeout(timer);
     }
@@ -347,7 +360,10 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       ...(init.signal ? { signal: init.signal } : {}),
     });
     if (!res.ok) {
-      const text = await res.text().catch(() => '');
+      const text = await res.text().catch(() => {
+        if (init.signal?.aborted) throw init.signal.reason;
+        return '';
+      });
       throw new TransportError('ERR_SESSION_UPSTREAM_STATUS', `the model server answered HTTP ${res.status}: ${text.slice(0, 300)}`, { status: res.status });
     }
     if (body.stream) return sseJson(res.body!);
@@ -401,6 +417,32 @@ function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * Why the attest request got no evidence: `ERR_SESSION_UNREACHABLE` when nothing (or a 429 / 5xx) answered —
+ * refused connection, DNS failure, the deadline — and `ERR_SESSION_NOT_A_POD` when something answered that is
+ * not a ccinfer gateway (a 4xx such as 404 for a wrong path, or a body over the bundle bound).
+ */
+function attestFailure(url: string, cause: unknown, timedOutAfterMs: number | undefined): TransportError {
+  if (timedOutAfterMs !== undefined) return new TransportError('ERR_SESSION_UNREACHABLE', `no answer from ${url} in ${timedOutAfterMs} ms (one retry included)`, { cause });
+  const status = cause instanceof TransportError ? cause.status : undefined;
+  const tooLarge = cause instanceof CcinferError && cause.code === 'ERR_FETCH_TOO_LARGE';
+  if ((status !== undefined && status < 500 && status !== 429) || tooLarge) {
+    return new TransportError('ERR_SESSION_NOT_A_POD', `${url} is not a ccinfer gateway's attest endpoint${status !== undefined ? ` (HTTP ${status})` : ''}`, { cause, ...(status !== undefined ? { status } : {}) });
+  }
+  return new TransportError('ERR_SESSION_UNREACHABLE', `could not reach ${url}${status !== undefined ? ` (HTTP ${status})` : ''}`, { cause, ...(status !== undefined ? { status } : {}) });
+}
+
+/** `p`, or the signal's reason as soon as it aborts (the work behind `p` may go on for other callers). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** The problem type name of an `application/problem+json` answer (RFC 9457), or undefined. */
 async function readProblem(res: Response): Promise<string | undefined> {
   if (!(res.headers.get('content-type') ?? '').startsWith('application/problem+json')) {
@@ -417,8 +459,12 @@ async function readProblem(res: Response): Promise<string | undefined> {
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
-/** Turns a decrypted Binary HTTP response stream into a `Response` as soon as its head has arrived. */
-async function responseFrom(plain: ReadableStream<Uint8Array>): Promise<Response> {
+/**
+ * Turns a decrypted Binary HTTP response stream into a `Response` as soon as its head has arrived. When the
+ * caller's `signal` aborted, a read that fails is the caller's abort (its reason, an `AbortError`), not a
+ * truncated stream: the carrier was cut on purpose, by the reader.
+ */
+async function responseFrom(plain: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): Promise<Response> {
   const reader = plain.getReader();
   const decoder = new BhttpResponseDecoder();
   const pending: Uint8Array[] = [];
@@ -430,7 +476,14 @@ async function responseFrom(plain: ReadableStream<Uint8Array>): Promise<Response
     }
   };
   const pump = async (): Promise<boolean> => {
-    const { done, value } = await reader.read();
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw err;
+    }
+    const { done, value } = r;
     if (done) {
       absorb(decoder.finish());
       return false;

@@ -198,8 +198,21 @@ function decodeCollateral(v: CborValue | undefined): Collateral {
   return out;
 }
 
+/**
+ * A bundle is a CBOR map (RFC 8949 §3.1 major type 5: initial byte 0xa0–0xbf). Anything else
+ * is some other file handed over by mistake — a policy (JSON `{` reads as a CBOR text string of absurd
+ * length), a PEM, a text file — and is named as such instead of as a CBOR detail.
+ */
+function notABundle(bytes: Uint8Array): void {
+  const first = bytes[0];
+  if (first !== undefined && first >> 5 === 5) return; // the CBOR decoder judges the length encoding
+  const looks = first === 0x7b || first === 0x5b ? ' (it looks like JSON: a policy or anchors file?)' : first === 0x2d ? ' (it looks like PEM or text)' : first === undefined ? ' (the file is empty)' : '';
+  throw sessionError('ERR_BUNDLE_NOT_A_BUNDLE', `not a ccinfer evidence bundle: a CBOR map was expected${looks}`);
+}
+
 export function decodeBundle(bytes: Uint8Array): EvidenceBundle {
   if (bytes.length > BUNDLE_LIMITS.bundleBytes) throw sessionError('ERR_BUNDLE_TOO_LARGE', `bundle of ${bytes.length} bytes exceeds ${BUNDLE_LIMITS.bundleBytes}`);
+  notABundle(bytes);
   const m = asMap(decodeStrictCbor(bytes, BUNDLE_LIMITS.items), 'bundle');
   // The version is checked before anything else so that a v2 bundle is "unsupported version", not "unknown field".
   if (!m.has('v')) throw sessionError('ERR_BUNDLE_MISSING_FIELD', 'bundle lacks "v"');

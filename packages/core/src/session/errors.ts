@@ -7,6 +7,7 @@ import { SessionError, type CcinferErrorOptions } from '../errors.js';
 export type SessionErrorCode =
   // bundle.ts — evidence bundle and attest request (docs/wire-protocol.md)
   | 'ERR_BUNDLE_TOO_LARGE'
+  | 'ERR_BUNDLE_NOT_A_BUNDLE' // does not even start as a CBOR map: another kind of file (JSON, PEM, text)
   | 'ERR_BUNDLE_CBOR_MALFORMED' // not well-formed CBOR, or trailing bytes
   | 'ERR_BUNDLE_CBOR_NOT_CANONICAL' // indefinite length or a length not in its shortest form
   | 'ERR_BUNDLE_CBOR_UNSUPPORTED' // tags, floats, simple values, negative integers, too deep

@@ -25,11 +25,62 @@ describe('SecureClient error codes', () => {
     await expectCode(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: undefined as never }), ConfigError, 'ERR_SESSION_OPTIONS');
   });
 
-  it('ERR_SESSION_ATTEST_HTTP when the pod does not return evidence', async () => {
+  it('ERR_SESSION_NOT_A_POD when something that is not a ccinfer gateway answers', async () => {
     const f: Fetcher = async () => new Response('{}', { status: 404, headers: { 'content-type': 'application/problem+json' } });
-    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: f }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
+    const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: f }).attest(), TransportError, 'ERR_SESSION_NOT_A_POD');
+    expect((e as TransportError).status).toBe(404);
     const wrongType: Fetcher = async () => new Response('x', { status: 200, headers: { 'content-type': 'text/plain' } });
-    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: wrongType }).attest(), TransportError, 'ERR_SESSION_ATTEST_HTTP');
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: wrongType }).attest(), TransportError, 'ERR_SESSION_NOT_A_POD');
+  });
+
+  it('ERR_SESSION_UNREACHABLE for a refused connection (retried once) and a 5xx, with the cause kept', async () => {
+    let calls = 0;
+    const refused: Fetcher = async () => {
+      calls++;
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    };
+    const e = await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: refused }).attest(), TransportError, 'ERR_SESSION_UNREACHABLE');
+    expect(calls).toBe(2);
+    expect(e.cause).toBeInstanceOf(TransportError);
+    const down: Fetcher = async () => new Response('', { status: 503 });
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: down }).attest(), TransportError, 'ERR_SESSION_UNREACHABLE');
+  });
+
+  it('attestTimeoutMs bounds the whole wait, its retry included: a silent pod is ERR_SESSION_UNREACHABLE', async () => {
+    const silent: Fetcher = (_url, init) => new Promise((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+    const t0 = Date.now();
+    await expectCode(new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: silent, attestTimeoutMs: 300 }).attest(), TransportError, 'ERR_SESSION_UNREACHABLE');
+    expect(Date.now() - t0).toBeLessThan(600);
+  });
+
+  it("a caller's abort is an AbortError, during attest and in the middle of a stream, and no rejection is emitted", async () => {
+    const silent: Fetcher = (_url, init) => new Promise((_r, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+    const client = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: silent });
+    let rejected = 0;
+    client.on('rejected', () => rejected++);
+    const ac = new AbortController();
+    const p = client.attest({ signal: ac.signal });
+    ac.abort();
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(rejected).toBe(0);
+    await expect(client.attest({ signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+
+    // Mid-stream: the gateway's answer starts (a valid nonce prefix) and then the reader aborts.
+    const mid = new AbortController();
+    const streaming: Fetcher = async (url, init) => {
+      if (new URL(url).pathname.endsWith('/attest')) return cbor();
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new Uint8Array(40));
+          init?.signal?.addEventListener('abort', () => c.error(init.signal!.reason));
+        },
+      });
+      setTimeout(() => mid.abort(), 20); // the reader gives up while the answer is streaming
+      return new Response(body, { status: 200, headers: { 'content-type': 'message/ohttp-chunked-res' } });
+    };
+    const s = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: streaming });
+    const res = s.fetch('http://x/v1/models', { signal: mid.signal });
+    await expect(res).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   const mismatch = (): Response => new Response(JSON.stringify({ type: 'urn:ccinfer:error:key-config-mismatch' }), { status: 400, headers: { 'content-type': 'application/problem+json' } });

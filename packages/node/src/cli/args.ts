@@ -4,7 +4,7 @@ import { CcinferError, ConfigError, MemoryCache, fromHex, type Cache } from '@cc
 import { parseAnchors, parsePolicyText, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { defaultDiskCache } from '../disk-cache.js';
 import { sigstoreBundleVerifier } from '../provenance.js';
-import { UsageError, type CliIo } from './types.js';
+import { UsageError, type CliIo, type FlagTable } from './types.js';
 
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -81,19 +81,19 @@ export async function loadAnchors(io: CliIo, path: string | undefined): Promise<
 
 /** `--cache-dir DIR` / `--no-cache`: where fetched collateral is kept between runs. */
 export const cacheOptions = {
-  'cache-dir': { type: 'string' },
-  'no-cache': { type: 'boolean' },
-} as const;
+  'cache-dir': { type: 'string', arg: 'DIR', help: 'where fetched collateral is kept between runs (verified on every use)', fallback: '$XDG_CACHE_HOME/ccinfer, else ~/.cache/ccinfer' },
+  'no-cache': { type: 'boolean', help: 'keep collateral in memory for this run only' },
+} as const satisfies FlagTable;
 
 /** Options every `verify` command takes: time, policy, anchors, collateral access and output. */
 export const verifyOptions = {
-  at: { type: 'string' },
-  policy: { type: 'string' },
-  anchors: { type: 'string' },
-  offline: { type: 'boolean' },
+  at: { type: 'string', arg: 'ISO', help: 'verification time, ISO-8601 with a time zone (2025-06-01T00:00:00Z)', fallback: 'now' },
+  policy: { type: 'string', arg: 'FILE', help: 'appraisal policy JSON (docs/policy.md)' },
+  anchors: { type: 'string', arg: 'FILE', help: 'trust anchors replacing the pinned vendor roots' },
+  offline: { type: 'boolean', help: 'fetch nothing: collateral only from the input and the cache' },
   ...cacheOptions,
-  json: { type: 'boolean' },
-} as const;
+  json: { type: 'boolean', help: 'print the verification document as JSON' },
+} as const satisfies FlagTable;
 
 /**
  * The collateral cache of a command: a DiskCache in `--cache-dir` or the default directory
@@ -109,9 +109,9 @@ export function cliCache(io: CliIo, values: { 'cache-dir'?: string | undefined; 
 
 /** `--provenance FILE` (a Sigstore bundle for the policy's `snp.provenance`) and `--trusted-root FILE`. */
 export const provenanceOptions = {
-  provenance: { type: 'string' },
-  'trusted-root': { type: 'string' },
-} as const;
+  provenance: { type: 'string', arg: 'BUNDLE', help: "the release's Sigstore bundle, for the policy's snp.provenance" },
+  'trusted-root': { type: 'string', arg: 'FILE', help: 'Sigstore trusted root replacing the shipped one', fallback: 'the shipped public-good root' },
+} as const satisfies FlagTable;
 
 async function readJsonFile(io: CliIo, path: string, what: string): Promise<unknown> {
   try {

@@ -83,6 +83,8 @@ export const demoCommand: Command = {
     const gpus = Number(values.gpus ?? 1);
     const switches = Number(values.switches ?? 0);
     if (![gpus, switches].every((n) => Number.isInteger(n) && n >= 0 && n <= 16)) throw new UsageError('--gpus and --switches must be integers 0..16');
+    // NVSwitches only exist with PPCIe GPUs: a lone `--switches N` is a usage error, not a refused pod at the end.
+    if (switches > 0 && values.gpus === undefined) throw new UsageError(`--switches needs --gpus (PPCIe: --gpus 8 --switches 4)\nusage: ${usage}`);
     const tee = values.tee ?? 'snp';
     if (tee !== 'snp' && tee !== 'tdx') throw new UsageError(`--tee must be snp or tdx\nusage: ${usage}`);
     const cpu = { tee, ...(tee === 'tdx' ? { quote: { mrTd: TD_MRTD, rtmrs: TD_RTMRS, mrSeam: TD_MRSEAM, mrOwner: TD_MROWNER } } : {}) } as const;

@@ -15,5 +15,6 @@ import { verifyBundleCommand } from './verify-bundle.js';
 import { keybrokerCommand } from './keybroker.js';
 import { measureSnpCommand } from './measure-snp.js';
 import { podInitCommand } from './pod-init.js';
+import { podSimulateCommand } from './pod-simulate.js';
 
-export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, demoCommand, policyInitCommand, podInitCommand, collateralFetchCommand, keybrokerCommand, measureSnpCommand];
+export const commands: Command[] = [verifySnpCommand, verifyTdxCommand, verifyGpuCommand, verifyNrasCommand, verifyBundleCommand, attestCommand, inferCommand, proxyCommand, gatewayCommand, podSimulateCommand, demoCommand, policyInitCommand, podInitCommand, collateralFetchCommand, keybrokerCommand, measureSnpCommand];
