@@ -7,24 +7,27 @@ import { fromHex } from '@ccinfer/core';
 import { measureSnpLaunch, type DirectBootBlobs, type SnpMeasureOptions, type SnpMeasurement, type VmmType } from '@ccinfer/verifier';
 import { parseKataConfig } from '../kata-config.js';
 import { readInput } from './args.js';
-import { UsageError, type CliIo } from './types.js';
+import { UsageError, type CliIo, type FlagTable } from './types.js';
 
 /** Kata's SNP runtime starts QEMU with this CPU model (runtime `qemu_amd64.go`); `--vcpu-type` overrides it. */
 const KATA_SNP_CPU_MODEL = 'EPYC-v4';
 
-/** The flags that change the launch digest (`parseArgs` option specs), for commands that compute it. */
+/**
+ * The flags that change the launch digest (`parseArgs` option specs with their `--help` lines), for commands that
+ * compute it.
+ */
 export const SNP_LAUNCH_FLAGS = {
-  ovmf: { type: 'string' },
-  kernel: { type: 'string' },
-  initrd: { type: 'string' },
-  append: { type: 'string' },
-  'kata-config': { type: 'string' },
-  vcpus: { type: 'string' },
-  'vcpu-type': { type: 'string' },
-  vmm: { type: 'string' },
-  'guest-features': { type: 'string' },
-  'ovmf-hash': { type: 'string' },
-} as const;
+  ovmf: { type: 'string', arg: 'FILE', help: 'the OVMF firmware image (or --kata-config)' },
+  kernel: { type: 'string', arg: 'FILE', help: 'the kernel, for measured direct boot' },
+  initrd: { type: 'string', arg: 'FILE', help: 'the initrd (needs --kernel)' },
+  append: { type: 'string', arg: 'TEXT', help: 'the kernel command line (needs --kernel)' },
+  'kata-config': { type: 'string', arg: 'FILE', help: 'a Kata runtime configuration naming the images' },
+  vcpus: { type: 'string', arg: 'N', help: 'vCPU count (required unless --kata-config names it)' },
+  'vcpu-type': { type: 'string', arg: 'NAME', help: 'the vCPU model (e.g. EPYC-v4)', fallback: 'EPYC-v4 with --kata-config' },
+  vmm: { type: 'string', arg: 'qemu|gce', help: 'the launching VMM', fallback: 'qemu' },
+  'guest-features': { type: 'string', arg: 'HEX', help: 'SEV_FEATURES of the VMSA' },
+  'ovmf-hash': { type: 'string', arg: 'HEX', help: 'the 48-byte OVMF digest instead of --ovmf' },
+} as const satisfies FlagTable;
 
 /** Parsed values of {@link SNP_LAUNCH_FLAGS}; a command may define only some of them. */
 export type SnpLaunchFlags = { [K in keyof typeof SNP_LAUNCH_FLAGS]?: string | undefined };

@@ -6,17 +6,18 @@
  */
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../../src/cli/commands/index.js';
 import { demoReply } from '../../src/demo/model-server.js';
 import { cli, start, waitFor, type Running } from './io.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ccinfer-cli-first-hour-'));
 
-async function listen(handler: Parameters<typeof createServer>[0]): Promise<{ server: Server; url: string }> {
+async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -120,6 +121,19 @@ describe('failures that say what happened', () => {
     expect(h.out).toMatch(/--timeout SECONDS +.*\(default: 30\)/);
     expect(h.out).toMatch(/--save FILE +\S/);
     expect(h.out).toMatch(/example:\n {2}ccinfer attest /);
+  });
+
+  it('every command documents every flag it parses, with an example', async () => {
+    for (const c of commands) {
+      expect(c.options, c.name).toBeDefined();
+      const h = await cli([...c.name.split(' '), '--help']);
+      expect(h.code).toBe(0);
+      for (const [flag, f] of Object.entries(c.options!)) {
+        expect(f.help.length, `${c.name} --${flag}`).toBeGreaterThan(0);
+        expect(h.out).toContain(`--${flag}`);
+      }
+      expect(h.out, c.name).toMatch(/\nexample:\n {2}ccinfer /);
+    }
   });
 
   it('demo --switches alone is a usage error (exit 2), not a refusal at the end', async () => {

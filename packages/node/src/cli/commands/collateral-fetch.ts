@@ -9,16 +9,25 @@ import { RecordingCache, decodeBundle, encodeCollateralFile, CcinferError } from
 import { appraise } from '@ccinfer/verifier';
 import { loadAnchors, loadPolicy, parse, parseAt, readInput, required } from '../args.js';
 import { formatDocument } from '../format.js';
-import { EXIT, UsageError, type Command } from '../types.js';
+import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage = 'ccinfer collateral fetch BUNDLE --out FILE [--anchors FILE] [--policy FILE] [--at ISO]';
+
+const options = {
+  out: { type: 'string', arg: 'FILE', help: 'where to write the ccinfer-collateral/1 file (required)' },
+  anchors: { type: 'string', arg: 'FILE', help: 'trust anchors replacing the pinned vendor roots' },
+  policy: { type: 'string', arg: 'FILE', help: 'appraisal policy JSON (which GPU RIMs are needed)' },
+  at: { type: 'string', arg: 'ISO', help: 'verification time', fallback: 'now' },
+} as const satisfies FlagTable;
 
 export const collateralFetchCommand: Command = {
   name: 'collateral fetch',
   summary: 'fetch the AMD / Intel / NVIDIA collateral a saved bundle needs into one file for browsers',
   usage,
+  options,
+  example: 'ccinfer collateral fetch pod.cbor --out collateral.cbor',
   async run(args, io) {
-    const { values, positionals } = parse(args, { out: { type: 'string' }, anchors: { type: 'string' }, policy: { type: 'string' }, at: { type: 'string' } }, usage, 1);
+    const { values, positionals } = parse(args, options, usage, 1);
     const path = positionals[0];
     if (!path) throw new UsageError(`missing the bundle file\nusage: ${usage}`);
     const out = required(values.out, '--out', usage);

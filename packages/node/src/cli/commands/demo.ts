@@ -20,7 +20,7 @@ import { startStandInAgent, type StandInAgent } from '../../demo/coco-agent.js';
 import type { TrustAnchors } from '@ccinfer/verifier';
 import { parse } from '../args.js';
 import { formatCheck } from '../format.js';
-import { EXIT, UsageError, type Command } from '../types.js';
+import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage = 'ccinfer demo [--pod simulated|coco] [--aa-api v0.21|v0.19] [--tee snp|tdx] [--prompt TEXT] [--token-delay MS] [--gpus N (default 1)] [--switches N]';
 /** The launch measurement the simulator puts in SNP reports by default. */
@@ -74,12 +74,24 @@ async function demoPolicy(tee: 'snp' | 'tdx', initdata: string, gpus: number, sw
   return parsePolicy({ version: 1, ...cpu, gpu: gpus > 0 ? gpu : { count: { min: 0, max: 0 } } });
 }
 
+const options = {
+  pod: { type: 'string', arg: 'simulated|coco', help: 'where the evidence comes from: the simulator, or a stand-in CoCo Attestation Agent', fallback: 'simulated' },
+  'aa-api': { type: 'string', arg: 'v0.21|v0.19', help: "--pod coco: the stand-in agent's API version", fallback: 'v0.21' },
+  tee: { type: 'string', arg: 'snp|tdx', help: 'the simulated CPU TEE', fallback: 'snp' },
+  prompt: { type: 'string', arg: 'TEXT', help: 'what to ask the model' },
+  'token-delay': { type: 'string', arg: 'MS', help: 'delay between streamed tokens', fallback: '35' },
+  gpus: { type: 'string', arg: 'N', help: 'simulated GPUs (0..16)', fallback: '1' },
+  switches: { type: 'string', arg: 'N', help: 'simulated NVSwitches, PPCIe (needs --gpus)', fallback: '0' },
+} as const satisfies FlagTable;
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'simulated pod + model + verified, encrypted, streamed chat, and a tampered pod refused',
   usage,
+  options,
+  example: 'ccinfer demo --gpus 8 --switches 4',
   async run(args, io) {
-    const { values } = parse(args, { pod: { type: 'string' }, 'aa-api': { type: 'string' }, tee: { type: 'string' }, prompt: { type: 'string' }, 'token-delay': { type: 'string' }, gpus: { type: 'string' }, switches: { type: 'string' } }, usage);
+    const { values } = parse(args, options, usage);
     const gpus = Number(values.gpus ?? 1);
     const switches = Number(values.switches ?? 0);
     if (![gpus, switches].every((n) => Number.isInteger(n) && n >= 0 && n <= 16)) throw new UsageError('--gpus and --switches must be integers 0..16');

@@ -3,15 +3,15 @@
  * (`--aa-url`, `--gpu aa|nvattest|nvml|none`, `--nvattest CMD`, `--nvswitches`, `--nvml-library FILE`).
  */
 import { createCocoProvider, nvattestDevices, nvmlDevices, type CocoProvider, type DeviceEvidenceSource } from '../../gateway/index.js';
-import { UsageError } from '../types.js';
+import { UsageError, type FlagTable } from '../types.js';
 
 export const cocoFlags = {
-  'aa-url': { type: 'string' },
-  gpu: { type: 'string' },
-  nvattest: { type: 'string' },
-  nvswitches: { type: 'boolean' },
-  'nvml-library': { type: 'string' },
-} as const;
+  'aa-url': { type: 'string', arg: 'URL', help: 'coco: the Attestation Agent REST API', fallback: 'http://127.0.0.1:8006' },
+  gpu: { type: 'string', arg: 'aa|nvattest|nvml|none', help: "coco: GPU evidence from the agent, nvattest, libnvidia-ml through koffi, or none", fallback: 'none' },
+  nvattest: { type: 'string', arg: 'CMD', help: 'coco --gpu nvattest: the nvattest command' },
+  nvswitches: { type: 'boolean', help: 'coco --gpu nvattest: collect NVSwitch evidence too' },
+  'nvml-library': { type: 'string', arg: 'FILE', help: 'coco --gpu nvml: the libnvidia-ml.so.1 to load (or CCINFER_NVML_LIBRARY)' },
+} as const satisfies FlagTable;
 
 export interface CocoFlagValues {
   'aa-url'?: string | undefined;

@@ -5,43 +5,47 @@ import { createConfigfsProvider, createGateway, type EvidenceProvider } from '..
 import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
 import { parseListen } from './proxy.js';
 import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
-import { EXIT, UsageError, type Command } from '../types.js';
+import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage =
   'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
+
+const options = {
+  upstream: { type: 'string', arg: 'URL', help: 'the OpenAI-compatible model server (required)' },
+  evidence: { type: 'string', arg: 'coco|configfs|simulated', help: 'where evidence comes from: a CoCo Attestation Agent, the kernel (configfs-tsm) or the simulator (required)' },
+  listen: { type: 'string', arg: 'HOST:PORT', help: 'where the gateway listens', fallback: '127.0.0.1:8443' },
+  'anchors-out': { type: 'string', arg: 'FILE', help: 'simulated: write the simulator\'s trust anchors for clients\' --anchors' },
+  initdata: { type: 'string', arg: 'FILE', help: 'the CoCo initdata document carried in bundles' },
+  'gpu-command': { type: 'string', arg: 'CMD', help: 'configfs: a command printing the GPU evidence JSON' },
+  'snp-leaf': { type: 'string', arg: 'FILE', help: 'configfs: the VCEK / VLEK when the auxblob has none' },
+  'max-request-bytes': { type: 'string', arg: 'N', help: 'largest encapsulated request', fallback: '8 MiB' },
+  'rotate-every': { type: 'string', arg: 'DURATION', help: 'rotate the HPKE key this often (90s, 15m, 24h; a bare number is seconds; at least 1 s), each new key with a random key id', fallback: 'one key for the process\'s life' },
+  'rotation-grace': { type: 'string', arg: 'DURATION', help: 'how long the previous key still opens requests after a rotation (0 drops it at once); needs --rotate-every', fallback: '60s' },
+  'max-streams': { type: 'string', arg: 'N', help: 'OHTTP requests in flight, streams included; beyond it 503 gateway-busy with Retry-After', fallback: '1024' },
+  'max-attest': { type: 'string', arg: 'N', help: 'evidence collections at once; beyond it the same 503', fallback: '8' },
+  'upstream-timeout': { type: 'string', arg: 'DURATION', help: 'time for the upstream\'s response head and between its body chunks; then an inner 504 timeout', fallback: '120s' },
+  'request-timeout': { type: 'string', arg: 'DURATION', help: 'time to receive a whole request from a client', fallback: '60s' },
+  'cors-origin': { type: 'string', multiple: true, arg: 'ORIGIN', help: 'allow a web origin (repeatable)' },
+  'allow-path': { type: 'string', multiple: true, arg: 'PREFIX', help: 'upstream path prefixes clients may reach (repeatable)', fallback: '/v1/' },
+  tee: { type: 'string', arg: 'snp|tdx', help: 'simulated: the CPU TEE', fallback: 'snp' },
+  gpus: { type: 'string', arg: 'N', help: 'simulated: GPUs (0..64)', fallback: '0' },
+  switches: { type: 'string', arg: 'N', help: 'simulated: NVSwitches (0..64)', fallback: '0' },
+  'attach-collateral': { type: 'boolean', help: 'attach the vendor collateral bundles need', fallback: 'on for configfs, off for simulated' },
+  'no-attach-collateral': { type: 'boolean', help: 'attach no collateral' },
+  ...cacheOptions,
+  ...cocoFlags,
+} as const satisfies FlagTable;
 
 export const gatewayCommand: Command = {
   name: 'gateway',
   summary: 'run the pod gateway: evidence, HPKE key, chunked OHTTP in front of an OpenAI-compatible server',
   usage,
+  options,
+  example: 'ccinfer gateway --upstream http://127.0.0.1:8000 --evidence coco --gpu nvml',
   async run(args, io) {
     const { values } = parse(
       args,
-      {
-        upstream: { type: 'string' },
-        evidence: { type: 'string' },
-        listen: { type: 'string' },
-        'anchors-out': { type: 'string' },
-        initdata: { type: 'string' },
-        'gpu-command': { type: 'string' },
-        'snp-leaf': { type: 'string' },
-        'max-request-bytes': { type: 'string' },
-        'rotate-every': { type: 'string' },
-        'rotation-grace': { type: 'string' },
-        'max-streams': { type: 'string' },
-        'max-attest': { type: 'string' },
-        'upstream-timeout': { type: 'string' },
-        'request-timeout': { type: 'string' },
-        'cors-origin': { type: 'string', multiple: true },
-        'allow-path': { type: 'string', multiple: true },
-        tee: { type: 'string' },
-        gpus: { type: 'string' },
-        switches: { type: 'string' },
-        'attach-collateral': { type: 'boolean' },
-        'no-attach-collateral': { type: 'boolean' },
-        ...cacheOptions,
-        ...cocoFlags,
-      },
+      options,
       usage,
     );
     const upstream = required(values.upstream, '--upstream', usage);

@@ -10,32 +10,36 @@ import { loadAnchors, loadPolicy, parse, readInput, required } from '../args.js'
 import { createKeyBroker, DirectoryResourceStore, FileAuditSink, parseResourcePolicies } from '../../keybroker/index.js';
 import { parsePolicyJson } from '@ccinfer/verifier';
 import { parseListen } from './proxy.js';
-import { EXIT, UsageError, type Command } from '../types.js';
+import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage =
   'ccinfer keybroker --resources DIR --policy FILE [--listen 127.0.0.1:8080] [--attestation-policy FILE] [--audit FILE] [--admin-key PEM] [--anchors FILE] [--snp-crl FILE] [--collateral-file FILE] [--cache-dir DIR] [--offline] [--session-ttl SECONDS]';
+
+const options = {
+  resources: { type: 'string', arg: 'DIR', help: 'resource files, <repository>/<type>/<tag> (required)' },
+  policy: { type: 'string', arg: 'FILE', help: 'resource policies JSON (required)' },
+  listen: { type: 'string', arg: 'HOST:PORT', help: 'loopback address to listen on', fallback: '127.0.0.1:8080' },
+  'attestation-policy': { type: 'string', arg: 'FILE', help: 'an appraisal policy applied to every attestation' },
+  audit: { type: 'string', arg: 'FILE', help: 'append-only audit log; nothing is released when it cannot be written' },
+  'admin-key': { type: 'string', arg: 'PEM', help: 'enables the admin API with this public key' },
+  anchors: { type: 'string', arg: 'FILE', help: 'trust anchors replacing the pinned vendor roots' },
+  'snp-crl': { type: 'string', arg: 'FILE', help: 'the ARK-signed CRL to use' },
+  'collateral-file': { type: 'string', arg: 'FILE', help: 'a ccinfer-collateral/1 file (ccinfer collateral fetch) loaded into the cache' },
+  'cache-dir': { type: 'string', arg: 'DIR', help: 'where fetched collateral is kept between runs' },
+  offline: { type: 'boolean', help: 'fetch no collateral: only the collateral file, the pods\' bundles and the cache' },
+  'session-ttl': { type: 'string', arg: 'SECONDS', help: 'KBS session lifetime, 1..86400' },
+} as const satisfies FlagTable;
 
 export const keybrokerCommand: Command = {
   name: 'keybroker',
   summary: 'run a KBS-protocol (Trustee 0.4.0) key broker that releases model keys only to appraised pods',
   usage,
+  options,
+  example: 'ccinfer keybroker --resources ./resources --policy resource-policy.json --audit audit.jsonl',
   async run(args, io) {
     const { values } = parse(
       args,
-      {
-        resources: { type: 'string' },
-        policy: { type: 'string' },
-        listen: { type: 'string' },
-        'attestation-policy': { type: 'string' },
-        audit: { type: 'string' },
-        'admin-key': { type: 'string' },
-        anchors: { type: 'string' },
-        'snp-crl': { type: 'string' },
-        'collateral-file': { type: 'string' },
-        'cache-dir': { type: 'string' },
-        offline: { type: 'boolean' },
-        'session-ttl': { type: 'string' },
-      },
+      options,
       usage,
     );
     const dir = required(values.resources, '--resources', usage);

@@ -5,17 +5,24 @@
 import { toHex } from '@ccinfer/core';
 import { parse } from '../args.js';
 import { SNP_LAUNCH_FLAGS, snpLaunchFromFlags } from '../snp-launch.js';
-import type { Command } from '../types.js';
+import type { Command, FlagTable } from '../types.js';
 
 const usage =
   'ccinfer measure snp (--ovmf FILE [--kernel FILE [--initrd FILE] [--append TEXT]] | --kata-config FILE) [--vcpus N] [--vcpu-type NAME] [--vmm qemu|ec2|gce] [--guest-features HEX] [--ovmf-hash HEX] [--json]';
+
+const flags = {
+  ...SNP_LAUNCH_FLAGS,
+  json: { type: 'boolean', help: 'print the result as JSON' },
+} as const satisfies FlagTable;
 
 export const measureSnpCommand: Command = {
   name: 'measure snp',
   summary: 'compute the SEV-SNP launch measurement of OVMF (+ kernel, initrd, command line) or a Kata configuration',
   usage,
+  options: flags,
+  example: 'ccinfer measure snp --ovmf OVMF.fd --kernel vmlinuz --initrd initrd.img --append "console=ttyS0" --vcpus 4 --vcpu-type EPYC-v4',
   async run(args, io) {
-    const { values } = parse(args, { ...SNP_LAUNCH_FLAGS, json: { type: 'boolean' } }, usage);
+    const { values } = parse(args, flags, usage);
     const m = await snpLaunchFromFlags(io, values, usage);
     if (values.json) {
       io.stdout(JSON.stringify({

@@ -1,20 +1,24 @@
 import { appraise } from '@ccinfer/verifier';
 import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, verifyOptions, provenanceOptions, loadProvenance, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
-import { UsageError, type Command } from '../types.js';
+import { UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage = 'ccinfer verify bundle FILE [--nonce HEX] [--at ISO] [--policy FILE] [--provenance BUNDLE [--trusted-root FILE]] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
+
+const options = {
+  nonce: { type: 'string', arg: 'HEX', help: 'the 32-byte nonce the bundle must be bound to', fallback: 'none: an audit, freshness not established' },
+  ...verifyOptions,
+  ...provenanceOptions,
+} as const satisfies FlagTable;
 
 export const verifyBundleCommand: Command = {
   name: 'verify bundle',
   summary: 'appraise a ccinfer/1 evidence bundle (CPU + GPUs + NVSwitches + binding)',
   usage,
+  options,
+  example: 'ccinfer verify bundle pod.cbor --policy policy.json --anchors sim-anchors.json --offline',
   async run(args, io) {
-    const { values, positionals } = parse(args, {
-      nonce: { type: 'string' },
-      ...verifyOptions,
-      ...provenanceOptions,
-    }, usage, 1);
+    const { values, positionals } = parse(args, options, usage, 1);
     const file = positionals[0];
     if (!file) throw new UsageError(`missing FILE\nusage: ${usage}`);
     const nonce = values.nonce !== undefined ? parseHexFlag(values.nonce, '--nonce', 32) : undefined;

@@ -1,7 +1,7 @@
 import { verifyGpu } from '@ccinfer/verifier';
 import { loadAnchors, loadPolicy, parse, parseAt, parseHexFlag, readInput, required, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
-import type { Command } from '../types.js';
+import type { Command , FlagTable } from '../types.js';
 
 const usage =
   'ccinfer verify gpu --report FILE --certs PEM --nonce HEX [--rim FILE]... [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
@@ -13,20 +13,24 @@ function reportBytes(raw: Uint8Array): Uint8Array {
   return parseHexFlag(new TextDecoder().decode(raw).replace(/\s+/g, ''), '--report');
 }
 
+const options = {
+  report: { type: 'string', arg: 'FILE', help: 'the SPDM attestation report, raw or hex (required)' },
+  certs: { type: 'string', arg: 'PEM', help: 'the device certificate chain (required)' },
+  nonce: { type: 'string', arg: 'HEX', help: 'the 32-byte nonce the report must echo (required)' },
+  rim: { type: 'string', multiple: true, arg: 'FILE', help: 'a driver or VBIOS RIM (repeatable)', fallback: 'fetched from the NVIDIA RIM service' },
+  ...verifyOptions,
+} as const satisfies FlagTable;
+
 export const verifyGpuCommand: Command = {
   name: 'verify gpu',
   summary: 'verify an NVIDIA GPU / NVSwitch SPDM attestation report, its device chain and RIMs',
   usage,
+  options,
+  example: 'ccinfer verify gpu --report gpu.hex --certs gpu-chain.pem --nonce <64 hex> --rim driver.swidtag',
   async run(args, io) {
     const { values } = parse(
       args,
-      {
-        report: { type: 'string' },
-        certs: { type: 'string' },
-        nonce: { type: 'string' },
-        rim: { type: 'string', multiple: true },
-      ...verifyOptions,
-      },
+      options,
       usage,
     );
     const reportPath = required(values.report, '--report', usage);

@@ -1,26 +1,30 @@
 import { verifyNras } from '@ccinfer/verifier';
-import { UsageError } from '../types.js';
+import { UsageError, type FlagTable } from '../types.js';
 import { parse, parseAt, parseHexFlag, readInput, required } from '../args.js';
 import { printDocument } from '../format.js';
 import type { Command } from '../types.js';
 
 const usage = 'ccinfer verify nras --token FILE --jwks FILE --nonce HEX [--evidence FILE]... [--at ISO] [--json]';
 
+const options = {
+  token: { type: 'string', arg: 'FILE', help: 'the NRAS detached EAT (required)' },
+  jwks: { type: 'string', arg: 'FILE', help: 'NRAS\'s JSON Web Key Set (required)' },
+  nonce: { type: 'string', arg: 'HEX', help: 'the 32-byte nonce sent to NRAS (required)' },
+  evidence: { type: 'string', multiple: true, arg: 'FILE', help: 'the evidence submitted, checked against the token (repeatable)' },
+  at: { type: 'string', arg: 'ISO', help: 'verification time, ISO-8601 with a time zone', fallback: 'now' },
+  json: { type: 'boolean', help: 'print the verification document as JSON' },
+} as const satisfies FlagTable;
+
 export const verifyNrasCommand: Command = {
   name: 'verify nras',
   summary: 'verify an NVIDIA Remote Attestation Service result (detached EAT); delegated appraisal',
   usage,
+  options,
+  example: 'ccinfer verify nras --token eat.json --jwks nras-jwks.json --nonce <64 hex>',
   async run(args, io) {
     const { values } = parse(
       args,
-      {
-        token: { type: 'string' },
-        jwks: { type: 'string' },
-        nonce: { type: 'string' },
-        evidence: { type: 'string', multiple: true },
-        at: { type: 'string' },
-        json: { type: 'boolean' },
-      },
+      options,
       usage,
     );
     const tokenPath = required(values.token, '--token', usage);

@@ -1,7 +1,7 @@
 import { verifyTdxQuote, type TdxCollateral } from '@ccinfer/verifier';
 import { loadAnchors, loadPolicy, parse, parseAt, readInput, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
-import { UsageError, type CliIo, type Command } from '../types.js';
+import { UsageError, type CliIo, type Command, type FlagTable } from '../types.js';
 
 const usage =
   'ccinfer verify tdx --quote FILE [--collateral DIR] [--event-log FILE] [--at ISO] [--policy FILE] [--anchors FILE] [--offline] [--cache-dir DIR | --no-cache] [--json]';
@@ -26,17 +26,21 @@ async function readCollateralDir(io: CliIo, dir: string): Promise<TdxCollateral>
   return c;
 }
 
+const options = {
+  quote: { type: 'string', arg: 'FILE', help: 'the TDX quote v4 / v5 (required)' },
+  collateral: { type: 'string', arg: 'DIR', help: 'Intel PCS responses as served (tcb_info.json, qe_identity.json, pck_crl.der, …)', fallback: 'fetched from Intel PCS' },
+  'event-log': { type: 'string', arg: 'FILE', help: 'the CCEL event log, replayed against the RTMRs' },
+  ...verifyOptions,
+} as const satisfies FlagTable;
+
 export const verifyTdxCommand: Command = {
   name: 'verify tdx',
   summary: 'verify an Intel TDX quote (v4/v5) with DCAP collateral; Intel TCB status and advisories',
   usage,
+  options,
+  example: 'ccinfer verify tdx --quote quote.bin --collateral pcs/ --offline --at 2025-06-01T00:00:00Z',
   async run(args, io) {
-    const { values } = parse(args, {
-      quote: { type: 'string' },
-      collateral: { type: 'string' },
-      'event-log': { type: 'string' },
-      ...verifyOptions,
-    }, usage);
+    const { values } = parse(args, options, usage);
     if (!values.quote) throw new UsageError(`missing --quote\nusage: ${usage}`);
     if (!values.collateral && values.offline) throw new UsageError(`--offline needs --collateral DIR\nusage: ${usage}`);
     const now = parseAt(values.at) ?? new Date();
