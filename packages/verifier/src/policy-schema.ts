@@ -6,6 +6,15 @@
  */
 export type FieldErrors = string[];
 
+/**
+ * One vocabulary for collateral that may be unobtainable (docs/policy.md "Unavailable collateral"), used by
+ * `snp.revocation` (the ARK-signed CRL) and `gpu.ocsp` (OCSP for the device and RIM chains): `require` — it
+ * must be had and checked, else the pod is refused; `allow-unavailable` — what can be had is checked, and when
+ * none can be had the check is skipped with a warning; `skip` — not looked for, the check skipped with a warning.
+ */
+export const COLLATERAL_MODES = ['require', 'allow-unavailable', 'skip'] as const;
+export type CollateralMode = (typeof COLLATERAL_MODES)[number];
+
 export function object(v: unknown, path: string, errs: FieldErrors, keys: readonly string[]): Record<string, unknown> | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {

@@ -398,8 +398,10 @@ async function obtainRim(
 }
 
 /**
- * OCSP for `certs[from .. length - 2]` (never the root), each against the next certificate. Mode `skip` records a skipped check;
- * `allow-unknown` accepts `unknown` with a warning.
+ * OCSP for `certs[from .. length - 2]` (never the root), each against the next certificate. Mode `skip` records a
+ * skipped check; `allow-unavailable` accepts `unknown` with a warning and, when no answer can be had for some
+ * certificate (no fetcher, responder unreachable), records a skipped check with a warning — unless another
+ * certificate of the chain failed, which still fails the check.
  */
 async function ocspChain(checkId: string, certs: Certificate[], from: number, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<Record<string, string> | 'skipped'> {
   const { checks } = options;
@@ -410,17 +412,33 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
     return 'skipped';
   }
   const all = certs;
+  const unavailable: string[] = [];
+  const lookups = all.slice(from, -1).map(async (cert, k) => {
+    const issuer = all[from + k + 1];
+    if (!issuer) throw new VerificationError('ERR_NV_OCSP_CERT_MISMATCH', 'no issuer for an OCSP check');
+    try {
+      return [cert, await ocspOne(cert, issuer, mode, options)] as const;
+    } catch (err) {
+      if (mode !== 'allow-unavailable' || !(err instanceof CcinferError && err.code === 'ERR_NV_OCSP_UNAVAILABLE')) throw err;
+      unavailable.push(`${cert.subject.cn ?? toHex(cert.serialNumber)} (${err.message})`);
+      return undefined;
+    }
+  });
+  // Every lookup settles before the verdict, so an unavailable answer never hides another certificate's failure.
+  const settled = await Promise.allSettled(lookups);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (!failed && unavailable.length) {
+    const why = `OCSP unavailable for ${unavailable.join(', ')}; revocation NOT CHECKED, accepted by policy gpu.ocsp = allow-unavailable`;
+    checks.skip(checkId, why);
+    checks.warn(`${checkId}: ${why}`);
+    return 'skipped';
+  }
   return checks.run(
     checkId,
     async () => {
       const out: Record<string, string> = {};
-      const results = await Promise.all(
-        all.slice(from, -1).map(async (cert, k) => {
-          const issuer = all[from + k + 1];
-          if (!issuer) throw new VerificationError('ERR_NV_OCSP_CERT_MISMATCH', 'no issuer for an OCSP check');
-          return [cert, await ocspOne(cert, issuer, mode, options)] as const;
-        }),
-      );
+      if (failed) throw failed.reason;
+      const results = settled.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
       for (const [cert, r] of results) {
         out[cert.subject.cn ?? toHex(cert.serialNumber)] = r.status;
         if (r.status !== 'good') checks.warn(`${checkId}: ${cert.subject.cn} OCSP status ${r.status}, accepted by policy gpu.ocsp = ${mode}`);
@@ -434,7 +452,7 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
 async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
   const across = nvidiaCollateralMemo(options.chainCache);
   const certId = across?.certId ?? certIdFor;
-  const check = { now: options.now, allowUnknown: mode === 'allow-unknown', certId };
+  const check = { now: options.now, allowUnknown: mode === 'allow-unavailable', certId };
   // Responses checked without a nonce (carried, cached) may reuse remembered signature checks (memo.ts); the
   // responder, CertID, time and status checks run every time. A response fetched with our nonce is used once:
   // it is checked with `check`, and nothing about it is remembered.

@@ -22,6 +22,7 @@ import {
   type DerNode,
 } from '@ccinfer/core/internal';
 import { parseAlgorithm, parseCertificate, verifySignature, type AlgorithmIdentifier, type Certificate, type SignatureMemo } from '../x509/index.js';
+import type { CollateralMode } from '../policy-schema.js';
 
 export const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 export const OID_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
@@ -51,7 +52,8 @@ export const CRL_REASONS = [
   'aACompromise',
 ] as const;
 
-export type OcspMode = 'require' | 'allow-unknown' | 'skip';
+/** `gpu.ocsp`: the shared vocabulary for collateral that may be unobtainable (policy-schema.ts `CollateralMode`). */
+export type OcspMode = CollateralMode;
 
 /**
  * Oldest thisUpdate / producedAt accepted in a response checked without our nonce (pre-fetched by the pod, or
@@ -230,7 +232,7 @@ export interface OcspCheckOptions {
   now: Date;
   /** The nonce we sent; absent for responses gathered by someone else (bundle collateral, cache). */
   nonce?: Uint8Array;
-  /** Accept `unknown` (policy `allow-unknown`). */
+  /** Accept `unknown`: the responder cannot vouch either way (policy `allow-unavailable`). */
   allowUnknown?: boolean;
   /** Accept certificateHold (nvtrust `--allow_hold_cert`). Default false. */
   allowHold?: boolean;

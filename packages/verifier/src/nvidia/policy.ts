@@ -4,7 +4,7 @@
  * (`requireRim: true`, `ocsp: "require"`).
  */
 import { PolicyError, type ErrorCode } from '@ccinfer/core';
-import { bool, enumList, int, object, oneOf, stringList, type FieldErrors } from '../policy-schema.js';
+import { bool, COLLATERAL_MODES, enumList, int, object, oneOf, stringList, type FieldErrors } from '../policy-schema.js';
 import type { OcspMode } from './ocsp.js';
 import type { Arch } from './verify.js';
 
@@ -19,7 +19,11 @@ export interface GpuPolicy {
   vbiosVersions?: string[];
   /** Every device's driver and VBIOS RIMs must be obtained, verified and matched. Default true. */
   requireRim?: boolean;
-  /** Default `require`. */
+  /**
+   * OCSP for the device and RIM signer chains (docs/policy.md "Unavailable collateral"): `require` (default)
+   * every certificate `good`; `allow-unavailable` an answer that can be had is checked (`unknown` accepted with
+   * a warning, `revoked` always refused), none is a skipped check with a warning; `skip` none is looked for.
+   */
   ocsp?: OcspMode;
 }
 
@@ -48,7 +52,7 @@ export function parseGpuPolicy(v: unknown, path: string, errs: FieldErrors): Gpu
   if (vb) p.vbiosVersions = vb;
   const r = bool(o['requireRim'], `${path}.requireRim`, errs);
   if (r !== undefined) p.requireRim = r;
-  const ocsp = oneOf(o['ocsp'], `${path}.ocsp`, errs, ['require', 'allow-unknown', 'skip'] as const);
+  const ocsp = oneOf(o['ocsp'], `${path}.ocsp`, errs, COLLATERAL_MODES);
   if (ocsp) p.ocsp = ocsp;
   return p;
 }

@@ -177,6 +177,12 @@ async function revocation(
   fetchOpts: { fetcher: Fetcher | undefined; cache: Cache | undefined; now: Date; signal: AbortSignal | undefined },
 ): Promise<void> {
   const mode = options.policy?.revocation ?? 'require';
+  if (mode === 'skip') {
+    const why = 'policy snp.revocation = skip: revocation NOT CHECKED';
+    options.checks.skip('snp.revocation', why);
+    options.checks.warn(why);
+    return;
+  }
   let crlBytes = evidence.crl;
   let fetchedFrom: string | undefined;
   // A supplied CRL that names no scope cannot be told from the other hierarchy's CRL (checkSnpRevocation);

@@ -4,7 +4,7 @@
  * default strict: no debug, no migration agent, VMPL 0 only, no provisional firmware, revocation required.
  */
 import { PolicyError, toHex, type ErrorCode } from '@ccinfer/core';
-import { bool, enumList, hexList, int, intList, object, oneOf, version, type FieldErrors } from '../policy-schema.js';
+import { bool, COLLATERAL_MODES, enumList, hexList, int, intList, object, oneOf, version, type CollateralMode, type FieldErrors } from '../policy-schema.js';
 import { parseProvenancePolicy, type ProvenancePolicy } from '../provenance/policy.js';
 import type { SigningKey, SnpProductLine, SnpReport, TcbVersion } from './parse.js';
 import { tcbAtLeast } from './verify.js';
@@ -28,8 +28,12 @@ export interface SnpPolicy {
   minFirmware?: [number, number, number];
   /** Accept COMMITTED < CURRENT (firmware that can still be rolled back). Default false, as go-sev-guest. */
   allowProvisionalFirmware?: boolean;
-  /** `require` (default): a current ARK-signed CRL must be checked; `allow-unavailable`: warn if none can be had. */
-  revocation?: 'require' | 'allow-unavailable';
+  /**
+   * The ARK-signed CRL (docs/policy.md "Unavailable collateral"): `require` (default) a current CRL must be
+   * checked; `allow-unavailable` one that can be had is checked, none is a skipped check with a warning; `skip`
+   * none is looked for.
+   */
+  revocation?: CollateralMode;
   /**
    * Release identity whose Sigstore-signed in-toto statement lists the allowed measurements (checked as
    * `snp.provenance.*` against the provenance bundle given to the client). With `measurements` too, both apply.
@@ -79,7 +83,7 @@ export function parseSnpPolicy(v: unknown, path: string, errs: FieldErrors): Snp
   set('allowSmt', bool(o['allowSmt'], `${path}.allowSmt`, errs));
   set('minFirmware', version(o['minFirmware'], `${path}.minFirmware`, errs));
   set('allowProvisionalFirmware', bool(o['allowProvisionalFirmware'], `${path}.allowProvisionalFirmware`, errs));
-  set('revocation', oneOf(o['revocation'], `${path}.revocation`, errs, ['require', 'allow-unavailable'] as const));
+  set('revocation', oneOf(o['revocation'], `${path}.revocation`, errs, COLLATERAL_MODES));
   set('provenance', parseProvenancePolicy(o['provenance'], `${path}.provenance`, errs));
   return p;
 }

@@ -233,12 +233,24 @@ describe('OCSP in the appraisal', () => {
     expect(log.filter((u) => u.startsWith('https://ocsp.')).length).toBe(3);
   });
 
-  it('allow-unknown accepts unknown with a warning; require refuses it', async () => {
+  it('allow-unavailable accepts unknown with a warning; require refuses it', async () => {
     const checks = new CheckList();
-    await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unknown', fetcher: responder(ev.device.certs, 'unknown') }));
+    await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unavailable', fetcher: responder(ev.device.certs, 'unknown') }));
     expect(checks.checks.find((c) => c.id === 'gpu0.ocsp')?.status).toBe('passed');
     expect(checks.warnings.some((w) => w.includes('unknown'))).toBe(true);
     await expectCode(appraiseNvidiaDevice(ev, opts({ fetcher: responder(ev.device.certs, 'unknown') })), VerificationError, 'ERR_NV_OCSP_UNKNOWN');
+  });
+
+  it('allow-unavailable: no answer to be had is a skipped check with a warning; a revoked answer still refuses', async () => {
+    const checks = new CheckList();
+    const claims = await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unavailable' })); // no fetcher, nothing carried
+    expect(claims.ocsp).toBe('skipped');
+    expect(checks.checks.find((c) => c.id === 'gpu0.ocsp')).toMatchObject({ status: 'skipped', ok: false });
+    expect(checks.warnings.some((w) => w.includes('NOT CHECKED'))).toBe(true);
+    // One certificate's answer carried (revoked), the others unavailable: the revocation is not hidden.
+    const certs = ev.device.certs;
+    const revoked = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate, nextUpdate, status: 'revoked' });
+    await expectCode(appraiseNvidiaDevice(ev, opts({ ocsp: 'allow-unavailable', ocspResponses: [revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 
   it('revoked device certificate fails the appraisal', async () => {

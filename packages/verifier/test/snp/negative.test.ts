@@ -248,6 +248,12 @@ describe('collateral', () => {
     expect(doc.ok).toBe(true);
     expect(doc.checks.find((c) => c.id === 'snp.revocation')).toMatchObject({ status: 'skipped', ok: false });
     expect(doc.warnings.join('\n')).toMatch(/revocation NOT CHECKED/);
+    // skip: not looked for, even with a fetcher at hand; recorded as skipped, never passed.
+    let fetched = 0;
+    const skipped = await run({ report: ev.report, leaf: ev.leaf, chain: ev.chain }, { policy: { revocation: 'skip' }, fetcher: async () => (fetched++, new Response(null, { status: 500 })) });
+    expect(skipped.ok).toBe(true);
+    expect(fetched).toBe(0);
+    expect(skipped.checks.find((c) => c.id === 'snp.revocation')).toMatchObject({ status: 'skipped', ok: false });
   });
 
   it('ERR_SNP_LEAF_UNAVAILABLE: VLEK report without its VLEK; VCEK without a fetcher', async () => {
