@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../../src/cli/commands/index.js';
+import { vectorsDir } from '../../../../test-support/vectors.js';
 import { demoReply } from '../../src/demo/model-server.js';
 import { cli, start, waitFor, type Running } from './io.js';
 
@@ -104,6 +105,19 @@ describe('failures that say what happened', () => {
     const r = await cli(['verify', 'bundle', policy, '--offline', '--no-cache']);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/ERR_BUNDLE_NOT_A_BUNDLE/);
+  });
+
+  const tdx = vectorsDir('tdx');
+  it.skipIf(!tdx)("verify tdx with another platform's collateral names the mismatch; expired collateral shows its window and --at", async () => {
+    const quote = join(tdx!, 's1-spr-50806f-2023', 'quote_gotdx_spr_e4.bin');
+    const other = join(tdx!, 's2-b0c06f-2025-06');
+    const at = await cli(['verify', 'tdx', '--quote', quote, '--collateral', other, '--offline', '--no-cache', '--at', '2025-07-01T00:00:00Z']);
+    expect(at.code).toBe(1);
+    expect(at.out).toMatch(/FAIL {2}tdx\.collateral\.tcbInfo +ERR_TDX_TCB_INFO_MISMATCH: .*FMSPC/);
+    const now = await cli(['verify', 'tdx', '--quote', quote, '--collateral', join(tdx!, 's1-spr-50806f-2023'), '--offline', '--no-cache']);
+    expect(now.code).toBe(1);
+    expect(now.out).toMatch(/ERR_TDX_COLLATERAL_EXPIRED: .*is valid \d{4}-\d\d-\d\dT[^ ]+ \.\. \d{4}-/);
+    expect(now.out).toMatch(/hint: .*--at ISO/);
   });
 
   it('--version, group commands without a subcommand, <command> --help from the option table', async () => {

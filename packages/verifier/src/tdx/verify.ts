@@ -138,7 +138,9 @@ async function verifyCrlCurrent(crl: Crl, issuer: Certificate, now: Date, what: 
   } catch (err) {
     if (err instanceof VerificationError && err.code === 'ERR_X509_CRL_EXPIRED') {
       const code = now < crl.thisUpdate ? 'ERR_TDX_COLLATERAL_NOT_YET_VALID' : 'ERR_TDX_COLLATERAL_EXPIRED';
-      throw new CollateralError(code, `${what} is not current at ${now.toISOString()}`, { cause: err });
+      // The window itself, so a reader can tell old collateral (verify at a time inside it) from a wrong clock.
+      const window = `${crl.thisUpdate.toISOString()} .. ${crl.nextUpdate?.toISOString() ?? 'no nextUpdate'}`;
+      throw new CollateralError(code, `${what} is valid ${window} (thisUpdate .. nextUpdate), not at ${now.toISOString()}`, { cause: err });
     }
     throw err;
   }
@@ -147,10 +149,10 @@ async function verifyCrlCurrent(crl: Crl, issuer: Certificate, now: Date, what: 
 /** issueDate ≤ now ≤ nextUpdate (+ grace); outside is a collateral error, not a verification failure. */
 export function checkWindow(what: string, doc: { issueDate: Date; nextUpdate: Date }, now: Date, graceMs = 0): void {
   if (now < doc.issueDate) {
-    throw new CollateralError('ERR_TDX_COLLATERAL_NOT_YET_VALID', `${what} is issued ${doc.issueDate.toISOString()}, after ${now.toISOString()}`);
+    throw new CollateralError('ERR_TDX_COLLATERAL_NOT_YET_VALID', `${what} is valid ${doc.issueDate.toISOString()} .. ${doc.nextUpdate.toISOString()} (issueDate .. nextUpdate), not yet at ${now.toISOString()}`);
   }
   if (now.getTime() > doc.nextUpdate.getTime() + graceMs) {
-    throw new CollateralError('ERR_TDX_COLLATERAL_EXPIRED', `${what} expired at ${doc.nextUpdate.toISOString()} (nextUpdate)`);
+    throw new CollateralError('ERR_TDX_COLLATERAL_EXPIRED', `${what} is valid ${doc.issueDate.toISOString()} .. ${doc.nextUpdate.toISOString()} (issueDate .. nextUpdate), expired at ${now.toISOString()}`);
   }
 }
 
@@ -240,9 +242,10 @@ export async function verifyTcbInfo(body: Uint8Array, chainBytes: Uint8Array, pc
   const signer = await verifySignedDocument(doc, chainBytes, 'TCB Info', 'ERR_TDX_TCB_INFO_SIGNATURE', opts);
   const t = doc.value;
   if (t.id !== 'TDX' || t.version < 3) throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', `TCB Info ${t.id} v${t.version} is not TDX TCB Info v3`);
-  checkWindow('TCB Info', t, opts.now, opts.graceMs);
-  if (t.fmspc !== pck.fmspc) throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', `TCB Info FMSPC ${t.fmspc} is not the PCK's ${pck.fmspc}`);
+  // Another platform's TCB Info is named as such before its age is judged: "wrong platform" is the fix to make.
+  if (t.fmspc !== pck.fmspc) throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', `TCB Info FMSPC ${t.fmspc} is not the PCK's ${pck.fmspc}: collateral of another platform`);
   if (t.pceId !== pck.pceId) throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', `TCB Info PCEID ${t.pceId} is not the PCK's ${pck.pceId}`);
+  checkWindow('TCB Info', t, opts.now, opts.graceMs);
   return { tcbInfo: t, signer };
 }
 
