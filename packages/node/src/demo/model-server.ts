@@ -1,8 +1,10 @@
 /**
  * A tiny OpenAI-compatible model server for the demo, examples and tests: `POST /v1/chat/completions` answers
- * a deterministic reply (JSON, or SSE token by token with `stream: true`), `GET /v1/models` lists one model.
- * It listens on loopback only.
+ * a deterministic reply (JSON, or SSE token by token with `stream: true`), `GET /v1/models` lists one model,
+ * `POST /v1/files` (the browser-upload example's route) counts and hashes the upload as it streams and answers
+ * 201 with what arrived. It listens on loopback only.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +27,20 @@ export async function startModelServer(options: { tokenDelayMs?: number; port?: 
   const received: string[] = [];
   const delay = options.tokenDelayMs ?? 0;
   const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/v1/files') {
+      // Streamed, never buffered: an upload can be as large as the gateway lets through.
+      const h = createHash('sha256');
+      let bytes = 0;
+      req.on('data', (c: Buffer) => {
+        h.update(c);
+        bytes += c.length;
+      });
+      req.on('end', () => {
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ object: 'file', bytes, sha256: h.digest('hex'), type: req.headers['content-type'] ?? '' }));
+      });
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -212,6 +212,10 @@ describe('a pod to try against: ccinfer pod simulate, and the first contact word
       expect(models.status).toBe(200);
       await models.arrayBuffer();
       expect(proxy.err()).toMatch(/GET \/v1\/models 200/);
+      // The demo model accepts the browser-upload example's route.
+      const upload = await fetch(`${base}/v1/files`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(1000) });
+      expect(upload.status).toBe(201);
+      expect(await upload.json()).toMatchObject({ object: 'file', bytes: 1000, type: 'text/plain' });
 
       const port = /:(\d+)$/.exec(base)![1]!;
       const busy = await cli(['proxy', '--endpoint', url, '--listen', `127.0.0.1:${port}`, '--anchors', anchors, '--offline', '--allow-unpinned']);
