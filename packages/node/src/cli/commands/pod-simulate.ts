@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
 import { createGateway, createSimulatedProvider } from '../../gateway/index.js';
 import { parse } from '../args.js';
-import { parseListen } from './proxy.js';
+import { listenFailure, parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage = 'ccinfer pod simulate [--tee snp|tdx] [--gpus N] [--switches N] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--token-delay MS]';
@@ -56,8 +56,7 @@ export const podSimulateCommand: Command = {
         ({ url } = await gateway.listen(listen.port, listen.host));
       } catch (err) {
         await gateway.close();
-        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-        throw new UsageError(`cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the port is in use (pick another with --listen)' : code}`);
+        throw listenFailure(err, listen);
       }
       const devices = `${tee === 'snp' ? 'SEV-SNP' : 'TDX'}${gpus ? ` + ${gpus} GPU(s)` : ''}${switches ? ` + ${switches} NVSwitch(es)` : ''}`;
       io.stdout(

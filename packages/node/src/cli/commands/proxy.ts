@@ -29,6 +29,12 @@ export function parseListen(value: string | undefined, fallback: string): { host
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
+/** A busy port or an address this host does not have is the caller's to fix: a usage error, no stack. */
+export function listenFailure(err: unknown, listen: { host: string; port: number }): UsageError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new UsageError(`cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the port is in use (pick another with --listen)' : code}`);
+}
+
 async function body(req: IncomingMessage): Promise<Uint8Array | undefined> {
   if (req.method === 'GET' || req.method === 'HEAD') return undefined;
   const parts: Buffer[] = [];
@@ -111,9 +117,7 @@ export const proxyCommand: Command = {
     try {
       await once(server, 'listening');
     } catch (err) {
-      // A busy port or an address this host does not have is the caller's to fix: a usage error, no stack.
-      const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new UsageError(`cannot listen on ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'the port is in use (pick another with --listen)' : code}`);
+      throw listenFailure(err, listen);
     }
     const a = server.address() as AddressInfo;
     io.stdout(`ccinfer proxy: http://${listen.host}:${a.port}/v1 → ${endpoint} (attested, end-to-end encrypted); health: http://${listen.host}:${a.port}${HEALTH_PATH}\n`);
