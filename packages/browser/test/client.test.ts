@@ -68,10 +68,10 @@ describe('createSecureClient (browser build) in Node', () => {
   it('uploads with the fetch transport; the pod answers through the encrypted channel', async () => {
     const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors });
     const phases: string[] = [];
-    // The demo model server has no /v1/files: its 404 comes back decrypted, proving the round trip.
+    // The demo model server counts what reached /v1/files; its answer comes back decrypted, proving the round trip.
     const res = await client.upload(new Blob([new Uint8Array(100_000)]), { transport: 'fetch', onProgress: (p) => phases.push(`${p.phase}:${p.percent}`) });
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toBe('not found');
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { bytes: number }).bytes).toBe(100_000);
     expect(phases.at(-1)).toBe('uploading:100');
     expect(phases).toContain('sealing:100');
   });
