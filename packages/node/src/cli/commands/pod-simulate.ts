@@ -7,7 +7,8 @@
  */
 import { once } from 'node:events';
 import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
-import { createGateway, createSimulatedProvider } from '../../gateway/index.js';
+import { createGateway } from '../../gateway/index.js';
+import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
 import { parse } from '../args.js';
 import { listenFailure, parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
