@@ -232,7 +232,7 @@ describe('a pod to try against: ccinfer pod simulate, and the first contact word
 describe('proxy with the gateway down', () => {
   it('answers a typed 502 problem (ERR_SESSION_UNREACHABLE), not ERR_INTERNAL', async () => {
     const anchors = join(tmp, 'down-anchors.json');
-    const pod = start(['pod', 'simulate', '--listen', '127.0.0.1:0', '--anchors-out', anchors, '--gpus', '0']);
+    const pod = start(['pod', 'simulate', '--listen', '127.0.0.1:0', '--anchors-out', anchors]);
     const url = await waitFor(() => /pod URL +(\S+)/.exec(pod.out())?.[1]);
     const proxy = start(['proxy', '--endpoint', url, '--listen', '127.0.0.1:0', '--anchors', anchors, '--offline', '--allow-unpinned']);
     const base = await waitFor(() => /(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(proxy.out())?.[1]);

@@ -23,7 +23,7 @@ import { CcinferError, toBase64, toHex } from '@ccinfer/core';
 import { initdataDigest, parsePolicy } from '@ccinfer/verifier';
 import { parse, readInput, required } from '../args.js';
 import { SNP_LAUNCH_FLAGS, snpLaunchFromFlags, type SnpLaunchResult } from '../snp-launch.js';
-import { EXIT, UsageError, type CliIo, type Command } from '../types.js';
+import { EXIT, UsageError, type CliIo, type Command, type FlagTable } from '../types.js';
 
 const usage =
   'ccinfer pod init --tee snp|tdx --model-image IMG --gateway-image IMG --out DIR [--gpus N] [--switches M] [--platform kata|openshift] [--replicas N] [--name NAME] [--initdata FILE] [--measurement HEX]... [--kata-config FILE [--append TEXT] [--vcpus N] [--vcpu-type NAME] [--guest-features HEX] | --ovmf FILE ...]';
@@ -296,27 +296,32 @@ async function measurementPins(io: CliIo, tee: 'snp' | 'tdx', values: Record<str
   return { given: [...seen], computed };
 }
 
+const options = {
+  tee: { type: 'string', arg: 'snp|tdx', help: 'the confidential VM type (required)' },
+  gpus: { type: 'string', arg: 'N', help: 'GPUs passed to the model container (0..8)', fallback: '1' },
+  switches: { type: 'string', arg: 'N', help: 'NVSwitches, PPCIe (0..4, only with --gpus 8)', fallback: '0' },
+  'model-image': { type: 'string', arg: 'IMG', help: 'the model server image (required)' },
+  'gateway-image': { type: 'string', arg: 'IMG', help: 'the ccinfer gateway sidecar image (required)' },
+  platform: { type: 'string', arg: 'kata|openshift', help: 'the Kubernetes flavour (RuntimeClass names)', fallback: 'kata' },
+  replicas: { type: 'string', arg: 'N', help: 'Deployment replicas (1..100)', fallback: '1' },
+  name: { type: 'string', arg: 'NAME', help: 'the Deployment and Service name', fallback: 'ccinfer-model' },
+  initdata: { type: 'string', arg: 'FILE', help: 'a finished initdata document (after genpolicy) instead of the template' },
+  out: { type: 'string', arg: 'DIR', help: 'where to write k8s/, initdata.toml, policy.json and README.txt (required)' },
+  measurement: { type: 'string', multiple: true, arg: 'HEX', help: 'SNP only: a launch measurement (48 bytes) to pin (repeatable)' },
+  // SNP only: the flags and computation of `ccinfer measure snp`, whose result policy.json pins.
+  ...SNP_LAUNCH_FLAGS,
+} as const satisfies FlagTable;
+
 export const podInitCommand: Command = {
   name: 'pod init',
   summary: 'write Kubernetes manifests, initdata and a client policy for a confidential inference pod',
   usage,
+  options,
+  example: 'ccinfer pod init --tee snp --model-image vllm/vllm-openai:v0.6.3 --gateway-image ghcr.io/example/ccinfer-gateway:1 --out deploy/',
   async run(args, io) {
     const { values } = parse(
       args,
-      {
-        tee: { type: 'string' },
-        gpus: { type: 'string' },
-        switches: { type: 'string' },
-        'model-image': { type: 'string' },
-        'gateway-image': { type: 'string' },
-        platform: { type: 'string' },
-        replicas: { type: 'string' },
-        name: { type: 'string' },
-        initdata: { type: 'string' },
-        out: { type: 'string' },
-        measurement: { type: 'string', multiple: true },
-        ...SNP_LAUNCH_FLAGS,
-      },
+      options,
       usage,
     );
     const tee = oneOf(values.tee, '--tee', ['snp', 'tdx'] as const);
