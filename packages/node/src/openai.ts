@@ -11,7 +11,7 @@
  * (`x-should-retry: false`) and rethrown as the same typed error by `makeStatusError`.
  */
 import OpenAI, { type APIError, type ClientOptions } from 'openai';
-import { CcinferError, ConfigError, VerificationError, type AttestedDocument, type SecureClient, type VerificationDocument } from '@ccinfer/core';
+import { CcinferError, ConfigError, OHTTP_PATH, VerificationError, type AttestedDocument, type SecureClient, type VerificationDocument } from '@ccinfer/core';
 import { createSecureClient, type CreateSecureClientOptions } from './client.js';
 
 /** The codes of this module (stable public API). */
@@ -58,7 +58,7 @@ const ERROR_HEADER = 'x-ccinfer-error-id';
  *
  * Refusal: {@link AttestationRefusedError} (`ERR_OPENAI_ATTESTATION_REFUSED`, with the verification document),
  * thrown once and never retried, whatever `maxRetries` says. Other ccinfer errors (the pod unreachable:
- * `ERR_SESSION_ATTEST_HTTP`; a session failure) are thrown as themselves, also never retried by the SDK;
+ * `ERR_SESSION_UNREACHABLE`, something that is not a pod: `ERR_SESSION_NOT_A_POD`; a session failure) are thrown as themselves, also never retried by the SDK;
  * `maxRetries` applies to the OpenAI API's own temporary failures (429, 5xx, the encrypted request's connection).
  *
  * Defaults: `apiKey` `"ccinfer"` (the pod's gateway does not read it; set it when the model server behind
@@ -177,6 +177,9 @@ function sessionFetch(client: SecureClient, pending: Map<string, CcinferError>):
       return await client.fetch(input as string | URL | Request, init as RequestInit | undefined);
     } catch (err) {
       if (!(err instanceof CcinferError)) throw err;
+      // The encrypted request's connection failed (after the attestation): thrown, so the SDK sees a connection
+      // error and `maxRetries` applies to it, as to any dropped connection.
+      if (err.code === 'ERR_SESSION_UNREACHABLE' && err.message.includes(OHTTP_PATH)) throw err;
       const id = String(++nextId);
       pending.set(id, err);
       return new Response(null, { status: 400, headers: { 'x-should-retry': 'false', [ERROR_HEADER]: id } });

@@ -66,7 +66,7 @@ describe('AttestedOpenAI', () => {
     const { gateway, url } = await pod();
     await gateway.close();
     const openai = new AttestedOpenAI({ endpoint: url, fetcher: undefined, cache: undefined, maxRetries: 2, attestTimeoutMs: 2_000 });
-    await expectCode(openai.chat.completions.create({ model: DEMO_MODEL, messages }), TransportError, 'ERR_SESSION_ATTEST_HTTP');
+    await expectCode(openai.chat.completions.create({ model: DEMO_MODEL, messages }), TransportError, 'ERR_SESSION_UNREACHABLE');
   });
 
   it('a session error inside fetch (the gateway refuses the encrypted request) is thrown as itself, sent once', async () => {

@@ -24,7 +24,7 @@ export const SNP_LAUNCH_FLAGS = {
   'kata-config': { type: 'string', arg: 'FILE', help: 'a Kata runtime configuration naming the images' },
   vcpus: { type: 'string', arg: 'N', help: 'vCPU count (required unless --kata-config names it)' },
   'vcpu-type': { type: 'string', arg: 'NAME', help: 'the vCPU model (e.g. EPYC-v4)', fallback: 'EPYC-v4 with --kata-config' },
-  vmm: { type: 'string', arg: 'qemu|gce', help: 'the launching VMM', fallback: 'qemu' },
+  vmm: { type: 'string', arg: 'qemu|ec2|gce', help: 'the launching VMM', fallback: 'qemu' },
   'guest-features': { type: 'string', arg: 'HEX', help: 'SEV_FEATURES of the VMSA' },
   'ovmf-hash': { type: 'string', arg: 'HEX', help: 'the 48-byte OVMF digest instead of --ovmf' },
 } as const satisfies FlagTable;
