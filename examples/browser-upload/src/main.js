@@ -23,7 +23,7 @@ $('#policy-file').addEventListener('change', async () => {
   }
   try {
     loadedPolicy = parsePolicy(JSON.parse(await file.text()));
-    out.textContent = `Using ${file.name}: ${Object.keys(loadedPolicy).filter((k) => k !== 'version').join(', ') || 'no rules'} (the measurement field is ignored).`;
+    out.textContent = `Using ${file.name}: ${Object.keys(loadedPolicy).filter((k) => k !== 'version').join(', ') || 'no rules'} (the pin fields are ignored).`;
   } catch (err) {
     out.textContent = `${file.name} is not a valid policy: ${err.fields?.join('; ') ?? err.message}`;
   }
@@ -36,9 +36,11 @@ $('#verify').addEventListener('submit', async (e) => {
   let policy;
   try {
     const measurement = $('#measurement').value.trim().toLowerCase();
-    policy = loadedPolicy ?? parsePolicy({ version: 1, ...(measurement ? { snp: { measurements: [measurement] } } : {}) });
+    const hostData = $('#host-data').value.trim().toLowerCase();
+    const snp = { ...(measurement ? { measurements: [measurement] } : {}), ...(hostData ? { hostData: [hostData] } : {}) };
+    policy = loadedPolicy ?? parsePolicy({ version: 1, ...(measurement || hostData ? { snp } : {}) });
   } catch (err) {
-    status.textContent = `The measurement is not valid: ${err.fields?.join('; ') ?? err.message}`;
+    status.textContent = `The pins are not valid: ${err.fields?.join('; ') ?? err.message}`;
     $('#verify-button').disabled = false;
     return;
   }

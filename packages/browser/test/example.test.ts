@@ -29,6 +29,7 @@ let provider: SimulatedProvider;
 let gateway: Gateway;
 let vite: ViteDevServer;
 let measurement: string;
+let hostData: string;
 
 describe.skipIf(skipBrowser)('examples/browser-upload (Vite) in Chromium', () => {
   beforeAll(async () => {
@@ -38,7 +39,9 @@ describe.skipIf(skipBrowser)('examples/browser-upload (Vite) in Chromium', () =>
     gateway = await createGateway({ upstream: app.url, evidence: provider });
     const { url } = await gateway.listen(0, '127.0.0.1');
     const sample = await provider.collect({ nonce: new Uint8Array(32), keyConfig: encodeKeyConfig((await generateGatewayKey(9)).config) });
-    measurement = toHex(parseSnpReport((sample.cpu as { report: Uint8Array }).report).measurement);
+    const report = parseSnpReport((sample.cpu as { report: Uint8Array }).report);
+    measurement = toHex(report.measurement);
+    hostData = toHex(report.hostData);
     const anchors = join(mkdtempSync(join(tmpdir(), 'ccinfer-example-')), 'anchors.json');
     writeFileSync(anchors, JSON.stringify(provider.anchors));
     process.env['CCINFER_POD'] = url;
@@ -62,6 +65,7 @@ describe.skipIf(skipBrowser)('examples/browser-upload (Vite) in Chromium', () =>
     const port = (vite.httpServer!.address() as AddressInfo).port;
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.fill('#measurement', measurement);
+    await page.fill('#host-data', hostData);
     await page.click('#verify-button');
     await page.waitForSelector('#upload:not([hidden])', { timeout: 30_000 });
 
@@ -75,7 +79,7 @@ describe.skipIf(skipBrowser)('examples/browser-upload (Vite) in Chromium', () =>
     expect(statuses.length).toBeGreaterThan(8);
     expect(statuses.filter(([, s]) => s === 'failed')).toEqual([]);
     expect(statuses).toContainEqual(['snp.signature', 'passed']);
-    expect(statuses).toContainEqual(['snp.policy.hostData', 'skipped']);
+    expect(statuses).toContainEqual(['snp.policy.hostData', 'passed']);
 
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
