@@ -7,6 +7,7 @@ import { PolicyError, type ErrorCode } from '@ccinfer/core';
 import { bool, enumList, int, object, oneOf, stringList, type FieldErrors } from '../policy-schema.js';
 import type { OcspMode } from './ocsp.js';
 import type { Arch } from './verify.js';
+import type { RuleOutcome } from '../policy-outcome.js';
 
 export type GpuMode = 'single' | 'ppcie' | 'any';
 
@@ -51,13 +52,6 @@ export function parseGpuPolicy(v: unknown, path: string, errs: FieldErrors): Gpu
   const ocsp = oneOf(o['ocsp'], `${path}.ocsp`, errs, ['require', 'allow-unknown', 'skip'] as const);
   if (ocsp) p.ocsp = ocsp;
   return p;
-}
-
-export interface RuleOutcome {
-  id: string;
-  error?: PolicyError;
-  skipped?: string;
-  detail?: string;
 }
 
 function reject(code: ErrorCode, field: string, msg: string, expected: unknown, actual: unknown): PolicyError {
