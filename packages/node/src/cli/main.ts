@@ -25,13 +25,20 @@ export function commandHelp(cmd: Command): string {
   return lines.join('\n') + '\n';
 }
 
-/** The version of `@ccinfer/node` this executable belongs to (its package.json, two levels up from src/ or dist/). */
+/**
+ * The version of `@ccinfer/node` this executable belongs to: its package.json is one level up from the bundled
+ * dist/bin.js and two levels up from src/cli/main.ts (tests run the sources).
+ */
 function version(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@ccinfer/node' && pkg.version) return pkg.version;
+    } catch {
+      // not this level
+    }
   }
+  return 'unknown';
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
