@@ -6,7 +6,7 @@
  */
 import { ParseError, fromUtf8 } from '@ccinfer/core';
 import { Tag, children, decodeDer, readString } from '@ccinfer/core/internal';
-import { parseCertificate, type Certificate } from '../x509/index.js';
+import { parseCertificate, stringExtension, type Certificate } from '../x509/index.js';
 
 const ARC = '1.3.6.1.4.1.57264.1';
 export const FULCIO_OID = {
@@ -41,15 +41,7 @@ const malformed = (message: string, cause?: unknown): never => {
 };
 
 function v2(cert: Certificate, oid: string, name: string): string | undefined {
-  const ext = cert.extension(oid);
-  if (!ext) return undefined;
-  try {
-    const node = decodeDer(ext.value);
-    if (node.tag !== Tag.Utf8String) throw new Error('not a UTF8String');
-    return readString(node, name);
-  } catch (cause) {
-    return malformed(`Fulcio extension ${name} is not a DER UTF8String`, cause);
-  }
+  return stringExtension(cert, oid, Tag.Utf8String, name, (cause) => malformed(`Fulcio extension ${name} is not a DER UTF8String`, cause));
 }
 
 function v1(cert: Certificate, oid: string): string | undefined {

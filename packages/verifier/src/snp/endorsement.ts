@@ -4,8 +4,8 @@
  * hwID, which is the raw chip id without an inner tag.
  */
 import { ParseError, type ErrorCode } from '@ccinfer/core';
-import { Tag, decodeDer, readSmallInt, readString } from '@ccinfer/core/internal';
-import type { Certificate } from '../x509/index.js';
+import { Tag, decodeDer, readSmallInt } from '@ccinfer/core/internal';
+import { stringExtension, type Certificate } from '../x509/index.js';
 import type { SigningKey, SnpProductLine } from './parse.js';
 
 const ARC = '1.3.6.1.4.1.3704.1';
@@ -54,15 +54,7 @@ function int(cert: Certificate, oid: string, name: string, required: boolean): n
 }
 
 function text(cert: Certificate, oid: string, name: string): string | undefined {
-  const ext = cert.extension(oid);
-  if (!ext) return undefined;
-  try {
-    const node = decodeDer(ext.value);
-    if (node.tag !== Tag.Ia5String) throw new Error('not IA5String');
-    return readString(node, name);
-  } catch (cause) {
-    return malformed(`endorsement key ${name} is not an IA5String`, cause);
-  }
+  return stringExtension(cert, oid, Tag.Ia5String, name, (cause) => malformed(`endorsement key ${name} is not an IA5String`, cause));
 }
 
 export function productLineOf(productName: string): SnpProductLine | undefined {

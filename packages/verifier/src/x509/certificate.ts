@@ -64,6 +64,23 @@ export interface Certificate {
   extension(oid: string): Extension | undefined;
 }
 
+/**
+ * The string a private extension carries as one DER string of `tag` (AMD's productName / cspId are IA5String,
+ * Fulcio's v2 extensions UTF8String), or undefined when the certificate lacks the extension. Anything else in
+ * the extension calls `malformed`, which throws the caller's own code.
+ */
+export function stringExtension(cert: Certificate, oid: string, tag: number, name: string, malformed: (cause: unknown) => never): string | undefined {
+  const ext = cert.extension(oid);
+  if (!ext) return undefined;
+  try {
+    const node = decodeDer(ext.value);
+    if (node.tag !== tag) throw new ParseError('ERR_DER_MALFORMED', `${name} has tag 0x${node.tag.toString(16)}, 0x${tag.toString(16)} expected`);
+    return readString(node, name);
+  } catch (cause) {
+    return malformed(cause);
+  }
+}
+
 export function parseAlgorithm(node: DerNode | undefined, what: string): AlgorithmIdentifier {
   const items = sequence(node, what);
   if (items.length < 1 || items.length > 2) throw new ParseError('ERR_X509_MALFORMED', `${what}: bad AlgorithmIdentifier`);

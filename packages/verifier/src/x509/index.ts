@@ -1,4 +1,4 @@
-export { parseCertificate, parseCertificates, decodePem, parseAlgorithm, parseName } from './certificate.js';
+export { parseCertificate, parseCertificates, decodePem, parseAlgorithm, parseName, stringExtension } from './certificate.js';
 export type { Certificate, AlgorithmIdentifier, Name, Extension } from './certificate.js';
 export { verifySignature, signatureScheme, spkiInfo, importVerifyKey, ecdsaDerToP1363, clearKeyCache } from './signature.js';
 export type { SignatureScheme, SpkiInfo } from './signature.js';
