@@ -30,7 +30,7 @@ import { parseEndorsementKey, type AmdEndorsementKey } from './endorsement.js';
 import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport } from './parse.js';
 import { appraiseProvenance, type ProvenanceInput } from '../provenance/appraise.js';
 import { evaluateSnpPolicy, type SnpPolicy } from './policy.js';
-import { checkLeafBinding, checkSnpRevocation, resolveProductLine, verifyReportSignature, verifySnpChain } from './verify.js';
+import { checkLeafBinding, checkSnpRevocation, importReportKey, resolveProductLine, verifyReportSignature, verifySnpChain } from './verify.js';
 
 export interface SnpEvidence {
   /** The 1184-byte ATTESTATION_REPORT. */
@@ -100,10 +100,15 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
     (k) => `${k.kind.toUpperCase()} for ${k.productName}${k.cspId ? ` (${k.cspId})` : ''}`,
   );
 
-  // The report signature needs only the leaf key: start it now so it runs alongside the chain checks. Its
-  // result is used only in the `snp.signature` step, after the chain has been accepted.
-  const signature = verifyReportSignature(report, leaf.cert);
+  // The report signature needs only the leaf key: start it now so the ECDSA job runs on WebCrypto's worker
+  // threads while the chain is parsed and checked on this one. Its result is used only in the `snp.signature`
+  // step, after the chain has been accepted. Waiting for the key import (cheap, and its failure is reported by
+  // that step too) guarantees the job is issued before the chain's synchronous parsing begins, instead of
+  // leaving the overlap to how many microtask turns each path happens to take.
+  const reportKey = importReportKey(leaf.cert);
+  const signature = reportKey.then((key) => verifyReportSignature(report, key));
   signature.catch(() => undefined);
+  await reportKey.catch(() => undefined);
 
   const productLine = await checks.run('snp.productLine', () => resolveProductLine(cpuProduct, leaf), (p) => (cpuProduct ? `${p} (CPUID and endorsement key agree)` : `${p} (from the endorsement key; v2 report has no CPUID)`));
   const tcbs = {

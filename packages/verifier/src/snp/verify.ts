@@ -136,9 +136,13 @@ export function snpSignatureToP1363(report: SnpReport): Uint8Array {
   return concat(reverse(report.signatureR.subarray(0, 48)), reverse(report.signatureS.subarray(0, 48)));
 }
 
-export async function verifyReportSignature(report: SnpReport, leaf: Certificate): Promise<void> {
+/** The VCEK/VLEK as a WebCrypto key for the report signature (ECDSA P-384, SEV-SNP ABI §7.3 Table 134). */
+export function importReportKey(leaf: Certificate): Promise<CryptoKey> {
+  return importVerifyKey(leaf.spki, { kind: 'ecdsa', hash: 'SHA-384' });
+}
+
+export async function verifyReportSignature(report: SnpReport, key: CryptoKey): Promise<void> {
   const sig = snpSignatureToP1363(report);
-  const key = await importVerifyKey(leaf.spki, { kind: 'ecdsa', hash: 'SHA-384' });
   if (key.algorithm.name !== 'ECDSA' || (key.algorithm as EcKeyAlgorithm).namedCurve !== 'P-384') {
     fail('ERR_SNP_SIGNATURE_INVALID', 'endorsement key is not an ECDSA P-384 key');
   }

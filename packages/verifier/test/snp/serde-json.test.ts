@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ParseError, toHex } from '@ccinfer/core';
 import { decodeSevReportJson, encodeSevReportJson, parseCertificate, parseSnpReport, type SnpReport } from '../../src/index.js';
 import { decodeTcb, productFromCpuid } from '../../src/internal.js';
-import { verifyReportSignature } from '../../src/snp/verify.js';
+import { importReportKey, verifyReportSignature } from '../../src/snp/verify.js';
 import { readBytes, readJson, vectorSets, vectorsDir } from '../../../../test-support/vectors.js';
 import { expectCodeSync } from '../../../../test-support/helpers.js';
 
@@ -73,7 +73,7 @@ describe.skipIf(!dir)('sev 6.3 JSON of real reports (shared/vectors/snp)', () =>
       const json = JSON.parse(JSON.stringify(toSevJson(parsed, readJson(dir!, name, 'expected.json').product_line)));
       const rebuilt = decodeSevReportJson(json);
       expect(toHex(rebuilt)).toBe(toHex(raw));
-      await verifyReportSignature(parseSnpReport(rebuilt), parseCertificate(readBytes(dir!, name, 'vcek.der')));
+      await verifyReportSignature(parseSnpReport(rebuilt), await importReportKey(parseCertificate(readBytes(dir!, name, 'vcek.der'))));
       expect(encodeSevReportJson(raw)).toEqual(json);
     });
   }
@@ -133,7 +133,7 @@ describe.skipIf(!dir || sets.length === 0)('JSON that does not round-trip is ref
     const j = encodeSevReportJson(readBytes(dir!, name, 'report.bin')) as Record<string, any>;
     j['measurement'][0] ^= 1;
     const r = parseSnpReport(decodeSevReportJson(j));
-    await expect(verifyReportSignature(r, parseCertificate(readBytes(dir!, name, 'vcek.der')))).rejects.toMatchObject({ code: 'ERR_SNP_SIGNATURE_INVALID' });
+    await expect(verifyReportSignature(r, await importReportKey(parseCertificate(readBytes(dir!, name, 'vcek.der'))))).rejects.toMatchObject({ code: 'ERR_SNP_SIGNATURE_INVALID' });
   });
 
   it('encoding refuses reports whose reserved bytes the JSON cannot carry', () => {
