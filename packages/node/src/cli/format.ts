@@ -8,8 +8,11 @@ export function formatCheck(c: Check, width = 28): string {
   return `  ${MARK[c.status]}  ${c.id.padEnd(width)} ${detail}`.trimEnd();
 }
 
-/** Codes that mean collateral outside its validity window at the verification time (docs/errors.md). */
-const OUT_OF_WINDOW = /_(COLLATERAL_EXPIRED|COLLATERAL_NOT_YET_VALID|CRL_EXPIRED|CERT_EXPIRED|STALE)$/;
+/**
+ * Codes that mean collateral, or a certificate that signs it, outside its validity window at the verification
+ * time (docs/errors.md): saved evidence verifies at a time inside that window.
+ */
+const OUT_OF_WINDOW = /_(COLLATERAL_EXPIRED|COLLATERAL_NOT_YET_VALID|CRL_EXPIRED|CERT_EXPIRED|STALE)$|^ERR_X509_(EXPIRED|NOT_YET_VALID)$/;
 
 export function formatDocument(doc: VerificationDocument, title: string): string {
   const width = Math.max(20, ...doc.checks.map((c) => c.id.length));
@@ -17,7 +20,7 @@ export function formatDocument(doc: VerificationDocument, title: string): string
   for (const w of doc.warnings) lines.push(`  warning: ${w}`);
   for (const e of doc.errors.filter((e) => !doc.checks.some((c) => c.code === e.code))) lines.push(`  error: ${e.code}: ${e.message}`);
   if (!doc.ok && doc.errors.some((e) => OUT_OF_WINDOW.test(e.code))) {
-    lines.push('  hint: collateral outside its validity window (shown above) at the verification time. For evidence and collateral saved earlier, verify at a time inside that window with --at ISO; for fresh evidence, fetch current collateral (drop --offline / --collateral).');
+    lines.push('  hint: collateral or a certificate outside its validity window (shown above) at the verification time. For evidence and collateral saved earlier, verify at a time inside that window with --at ISO; for fresh evidence, fetch current collateral (drop --offline / --collateral).');
   }
   lines.push(doc.ok ? `ACCEPTED (${doc.tee}, verified at ${doc.verifiedAt})` : `REJECTED: ${[...new Set(doc.errors.map((e) => e.code))].join(', ')}`);
   return lines.join('\n') + '\n';

@@ -114,9 +114,15 @@ describe('failures that say what happened', () => {
     const at = await cli(['verify', 'tdx', '--quote', quote, '--collateral', other, '--offline', '--no-cache', '--at', '2025-07-01T00:00:00Z']);
     expect(at.code).toBe(1);
     expect(at.out).toMatch(/FAIL {2}tdx\.collateral\.tcbInfo +ERR_TDX_TCB_INFO_MISMATCH: .*FMSPC/);
+    // Without --at the PCK CRL beside that TCB Info has aged out too: the platform mismatch is still what is named.
+    const wrong = await cli(['verify', 'tdx', '--quote', quote, '--collateral', other, '--offline', '--no-cache']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.out).toMatch(/FAIL {2}tdx\.collateral\.tcbInfo +ERR_TDX_TCB_INFO_MISMATCH: .*FMSPC/);
+    expect(wrong.out).not.toMatch(/ERR_TDX_COLLATERAL_EXPIRED/);
     const now = await cli(['verify', 'tdx', '--quote', quote, '--collateral', join(tdx!, 's1-spr-50806f-2023'), '--offline', '--no-cache']);
     expect(now.code).toBe(1);
-    expect(now.out).toMatch(/ERR_TDX_COLLATERAL_EXPIRED: .*is valid \d{4}-\d\d-\d\dT[^ ]+ \.\. \d{4}-/);
+    // The 2023 collateral's TCB Signing certificate expired in 2025: named with its date, and the --at hint.
+    expect(now.out).toMatch(/FAIL {2}tdx\.collateral\.tcbInfo +ERR_X509_EXPIRED: .*expired \d{4}-\d\d-\d\dT/);
     expect(now.out).toMatch(/hint: .*--at ISO/);
   });
 

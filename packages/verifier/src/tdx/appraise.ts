@@ -194,8 +194,10 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   const rootCrlP = started(verifyRootCrl(collateral.rootCaCrl, chain.root, now));
 
   await checks.run('tdx.pck.chain', pckChainOk, () => chain.leaf.issuer.cn);
-  await checks.run('tdx.pck.crl', pckCrlP);
+  // TCB Info before the PCK CRL: collateral of another platform (its FMSPC) is named as such even when the CRL
+  // beside it has also aged out — "wrong platform" is the fix to make first, and no step is skipped either way.
   const tcbInfo = await checks.run('tdx.collateral.tcbInfo', async () => (await tcbInfoP()).tcbInfo, (t) => `eval #${t.tcbEvaluationDataNumber}, next update ${t.nextUpdate.toISOString()}`);
+  await checks.run('tdx.pck.crl', pckCrlP);
   claims.tcbEvaluationDataNumber = tcbInfo.tcbEvaluationDataNumber;
   if (now > tcbInfo.nextUpdate) checks.warn(`tdx: TCB Info expired ${tcbInfo.nextUpdate.toISOString()}; accepted within the collateral grace period`);
   const qeIdentity = await checks.run('tdx.collateral.qeIdentity', async () => (await qeIdP()).qeIdentity, (q) => `eval #${q.tcbEvaluationDataNumber}`);
@@ -287,9 +289,10 @@ export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'chec
 
 /**
  * Verifies an Intel TDX quote (v4 / v5) at `options.now` and returns the verification document (tee `tdx`),
- * in Intel QVL's order: `tdx.quote.parse`, `tdx.pck.parse` (SGX extension: FMSPC, PCEID, TCB), `tdx.collateral`,
- * `tdx.pck.chain` (PCK → Platform / Processor CA → Intel SGX Root CA pinned by `anchors`), `tdx.pck.crl`,
- * `tdx.collateral.tcbInfo` / `.qeIdentity` (signed, current), `tdx.collateral.rootCrl`, `tdx.qe.signature`,
+ * in Intel QVL's order (except that TCB Info, which names the platform, is judged before the PCK CRL's age):
+ * `tdx.quote.parse`, `tdx.pck.parse` (SGX extension: FMSPC, PCEID, TCB), `tdx.collateral`,
+ * `tdx.pck.chain` (PCK → Platform / Processor CA → Intel SGX Root CA pinned by `anchors`),
+ * `tdx.collateral.tcbInfo` (signed, for this FMSPC / PCEID, current), `tdx.pck.crl`, `tdx.collateral.qeIdentity`, `tdx.collateral.rootCrl`, `tdx.qe.signature`,
  * `tdx.qe.reportData` (the attestation key is the QE's), `tdx.qe.identity`, `tdx.quote.signature`, `tdx.module`,
  * `tdx.tcb` (Intel's TCB status and advisories), `tdx.eventLog` when `eventLog` is given (RTMR replay), then the
  * `tdx.policy.*` rules.
