@@ -62,6 +62,11 @@ describe('ccinfer session commands', () => {
     expect(p.gpu).toMatchObject({ count: { min: 1, max: 1 }, archs: ['hopper'], mode: 'single' });
     expect(p.gpu.driverVersions).toHaveLength(1);
     expect(p.gpu.vbiosVersions).toHaveLength(1);
+    // The review names every pinned key with the reason it is there (none left as a bare value).
+    for (const [section, body] of Object.entries(p)) {
+      if (typeof body === 'object') for (const key of Object.keys(body as object)) expect(init.out()).toContain(`  ${section}.${key} = `);
+    }
+    expect(init.out()).not.toMatch(/pinned as shown/);
     const r = run(['attest', url, '--anchors', anchors, '--offline', '--policy', policy]);
     expect(await r.done).toBe(0);
     expect(r.out()).toMatch(/PASS {2}snp\.policy\.measurement/);

@@ -31,6 +31,9 @@ const WHY: Record<string, string> = {
   'tdx.mrSeam': 'MRSEAM: the Intel TDX module version',
   'gpu.count': 'exactly this many GPUs: a dropped or added device is refused',
   'gpu.mode': 'the GPU topology: single (no NVSwitch) or ppcie (protected PCIe with NVSwitches)',
+  'gpu.archs': 'the GPU (and NVSwitch: ls10) architectures the certificates and GPU_INFO showed',
+  'gpu.driverVersions': "the driver version from the driver RIM: another driver's measurements are refused",
+  'gpu.vbiosVersions': "the VBIOS version from the VBIOS RIM: another VBIOS is refused",
 };
 
 function review(policy: Policy): string {
