@@ -5,6 +5,7 @@
  * "Exit status").
  */
 import { CcinferError, ConfigError, TransportError } from '@ccinfer/core';
+import { anchorHint } from './format.js';
 import { EXIT, UsageError } from './types.js';
 
 /** One link of a cause chain, as printed and as in the `--json` error object. */
@@ -25,6 +26,11 @@ function link(e: unknown): CauseLink {
   if (e instanceof Error) {
     const sys = (e as NodeJS.ErrnoException).code;
     return { name: e.name, ...(typeof sys === 'string' ? { code: sys } : {}), message: e.message };
+  }
+  // A refusal's `cause` is the document's error list: plain `{ code, message }` records, not Error objects.
+  const r = e as { code?: unknown; message?: unknown } | null;
+  if (typeof r === 'object' && r !== null && typeof r.code === 'string' && typeof r.message === 'string') {
+    return { name: 'VerificationError', code: r.code, message: r.message };
   }
   return { name: typeof e, message: String(e) };
 }
@@ -68,8 +74,10 @@ export function formatError(command: string, err: unknown, signal: AbortSignal):
   if (isInterrupt(err, signal)) return `ccinfer ${command}: interrupted\n`;
   if (err instanceof UsageError) return `ccinfer ${command}: ${err.message}\n`;
   const head = err instanceof CcinferError ? `${err.code}: ${err.message}` : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-  const causes = causeChain(err).map((c) => `  caused by: ${c.code ? `${c.code}: ` : `${c.name}: `}${c.message}`);
+  const chain = causeChain(err);
+  const causes = chain.map((c) => `  caused by: ${c.code ? `${c.code}: ` : `${c.name}: `}${c.message}`);
   const hint = err instanceof TransportError && UNREACHABLE_CODES.has(err.code) ? ['  (no evidence was appraised: check the URL, that the pod is up, and that it runs the ccinfer gateway)'] : [];
+  hint.push(...anchorHint(chain.map((c) => c.code)));
   return [`ccinfer ${command}: ${head}`, ...causes, ...hint].join('\n') + '\n';
 }
 

@@ -198,6 +198,19 @@ describe('a pod to try against: ccinfer pod simulate, and the first contact word
     expect(infer.out).toBe(demoReply('hello') + '\n');
   });
 
+  it('forgetting --anchors: the refusal names the untrusted root as its cause and says to pass the anchors file', async () => {
+    const inf = await cli(['infer', url, '--offline', '--allow-unpinned', '--model', 'ccinfer-demo-1', 'hi']);
+    expect(inf.code).toBe(1);
+    expect(inf.err).toMatch(/ERR_SESSION_REJECTED/);
+    expect(inf.err).toMatch(/caused by: ERR_X509_UNTRUSTED_ROOT: /);
+    expect(inf.err).not.toMatch(/\[object Object\]/);
+    expect(inf.err).toMatch(/hint: .*--anchors/);
+    const att = await cli(['attest', url, '--offline', '--allow-unpinned']);
+    expect(att.code).toBe(1);
+    expect(att.out).toMatch(/FAIL {2}snp\.chain +ERR_X509_UNTRUSTED_ROOT/);
+    expect(att.out).toMatch(/hint: .*--anchors/);
+  });
+
   it('Ctrl-C in the middle of a streamed reply: exit 130 "interrupted", never ERR_OHTTP_TRUNCATED', async () => {
     const r = start(['infer', url, '--anchors', anchors, '--offline', '--allow-unpinned', '--model', 'ccinfer-demo-1', 'a long question']);
     await waitFor(() => (r.out().length > 0 ? 'streaming' : undefined), 20_000);
