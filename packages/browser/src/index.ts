@@ -13,7 +13,7 @@ export type { BrowserErrorCode } from './errors.js';
 export {
   // errors
   CcinferError, ParseError, VerificationError, CollateralError, PolicyError, ConfigError, SessionError,
-  TransportError, asCcinferError, type ErrorCode, type CcinferErrorOptions,
+  TransportError, asCcinferError, type ErrorCode, type CcinferErrorCode, type CcinferErrorOptions,
   // bytes
   toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes,
   // crypto

@@ -17,6 +17,9 @@ export {
   TransportError,
   asCcinferError,
   type ErrorCode,
+  type CcinferErrorCode,
+  type CcinferErrorCodes,
+  type CoreErrorCode,
   type CcinferErrorOptions,
 } from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes } from './bytes.js';
