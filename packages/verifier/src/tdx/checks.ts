@@ -21,6 +21,7 @@ export const TDX_CHECKS = [
   'tdx.eventLog',
   // Policy rules (tdx/policy.ts).
   'tdx.policy.tcbStatus',
+  'tdx.policy.tcbEvaluationDataNumber',
   'tdx.policy.attributes',
   'tdx.policy.mrTd',
   'tdx.policy.rtmr0',
