@@ -7,7 +7,6 @@
  * returned in every case; `ok` decides.
  */
 import {
-  CcinferError,
   CheckList,
   CollateralError,
   ConfigError,

@@ -6,8 +6,7 @@
  * Independent signature checks are started together and awaited in order: WebCrypto runs them in parallel,
  * the record keeps the QVL order.
  */
-import {
-  PolicyError, CheckList, ConfigError, VerificationError, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+import { CheckList, ConfigError, VerificationError, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
 import { checkInitdata } from '../initdata.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';

@@ -193,7 +193,10 @@ function evaluateTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): Rule
  * then the measurement allowlists. Check ids are `tdx.policy.<rule>`.
  */
 export function evaluateTdxPolicy(input: TdxPolicyInput, evaluationNumbers: { tcbInfo: number; qeIdentity: number }, policy: ResolvedTdxPolicy): RuleOutcome[] {
-  const out = [ruleOutcome('tdx.policy.tcbStatus', () => (checkTdxTcbStatus(input.tcbStatus, policy), input.tcbStatus))];
+  const out = [ruleOutcome('tdx.policy.tcbStatus', () => {
+    checkTdxTcbStatus(input.tcbStatus, policy);
+    return input.tcbStatus;
+  })];
   if (policy.minTcbEvaluationDataNumber) out.push(ruleOutcome('tdx.policy.tcbEvaluationDataNumber', () => checkTdxTcbEvaluationDataNumber(evaluationNumbers, policy)));
   out.push(ruleOutcome('tdx.policy.attributes', () => checkTdxAttributes(input, policy)));
   return [...out, ...evaluateTdxMeasurements(input, policy)];
