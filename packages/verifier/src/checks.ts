@@ -24,6 +24,7 @@ export const BUNDLE_CHECKS = [
   'devices.distinct',
   'topology.ppcie',
   'topology.featureFlags',
+  'gpu.policy.required',
   'gpu.policy.count',
   'gpu.policy.mode',
   'policy.referenceValues',
