@@ -1,7 +1,7 @@
 // Regenerates packages/node/src/sigstore-trusted-root.ts from the Sigstore public-good trusted root that the
 // @sigstore/tuf package embeds (seeds.json, target trusted_root.json of https://tuf-repo-cdn.sigstore.dev).
 // Usage: node scripts/sigstore-trusted-root.mjs   (then review the diff: it changes the keys ccinfer trusts)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -21,7 +21,6 @@ import {
   parseCollateralFile,
   loadCollateralFile,
   type Appraiser,
-  type AttestedDocument,
   type Cache,
   type CheckListener,
   type CollateralFile,

@@ -6,3 +6,8 @@ export type BrowserErrorCode =
   | 'ERR_IDB_UNAVAILABLE' // ConfigError: IndexedDB requested where there is none
   | 'ERR_IDB_FAILED' // CollateralError: IndexedDB refused to open or answer
   | 'ERR_COLLATERAL_PROXY_URL'; // ConfigError: the collateral proxy template has no {url}
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<BrowserErrorCode, true> {}
+}

@@ -8,12 +8,11 @@ export { IndexedDbCache } from './idb-cache.js';
 export { proxiedFetcher, TieredCache } from './collateral.js';
 export type { BrowserErrorCode } from './errors.js';
 // The runtime-agnostic API of @ccinfer/core and @ccinfer/verifier, re-exported by name (no `export *`, so the
-// public surface is reviewable here). Both packages name a type SnpEvidence: the verifier's (input of verifySnp)
-// is the one exported here; the bundle's is EvidenceBundle['cpu'].
+// public surface is reviewable here).
 export {
   // errors
   CcinferError, ParseError, VerificationError, CollateralError, PolicyError, ConfigError, SessionError,
-  TransportError, asCcinferError, type ErrorCode, type CcinferErrorOptions,
+  TransportError, asCcinferError, type ErrorCode, type CcinferErrorCode, type CcinferErrorOptions,
   // bytes
   toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes,
   // crypto
@@ -31,7 +30,7 @@ export {
   type SessionErrorCode,
   // session/bundle
   decodeBundle, encodeBundle, decodeAttestRequest, encodeAttestRequest, BUNDLE_VERSION, BUNDLE_LIMITS, NONCE_LENGTH,
-  SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type TdxEvidence, type GpuEvidence,
+  SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type SnpCpuEvidence, type TdxEvidence, type GpuEvidence,
   type Collateral, type AttestRequest,
   // session/binding
   ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, verifyBinding, type BindingScheme,

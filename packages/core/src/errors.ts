@@ -10,7 +10,46 @@
  * (`Symbol.for`) rather than compared by identity.
  */
 
-export type ErrorCode = `ERR_${string}`;
+import type { ClientErrorCode } from './client/errors.js';
+import type { CollateralFileErrorCode } from './collateral-file.js';
+import type { TrusteeBindingErrorCode } from './session/binding-trustee.js';
+import type { SessionErrorCode } from './session/errors.js';
+
+/** Codes of the core helpers shared by every stage (byte codecs, DER, crypto access, fetching, options). */
+export type CoreErrorCode =
+  | 'ERR_INTERNAL' // a bug: never the outcome of bad input
+  | 'ERR_HEX_INVALID'
+  | 'ERR_BASE64_INVALID'
+  | 'ERR_UTF8_INVALID'
+  | 'ERR_DER_MALFORMED'
+  | 'ERR_CRYPTO_UNAVAILABLE'
+  | 'ERR_FETCH_ABORTED'
+  | 'ERR_FETCH_FAILED'
+  | 'ERR_FETCH_HTTP_STATUS'
+  | 'ERR_FETCH_TIMEOUT'
+  | 'ERR_FETCH_TOO_LARGE'
+  | 'ERR_OPTIONS_INVALID';
+
+/**
+ * The registry of every error code the SDK can throw. Each module that owns codes declares them as a union
+ * (`SnpErrorCode`, `TdxErrorCode`, …) and adds it here by declaration merging, next to the union:
+ *
+ * ```ts
+ * declare module '@ccinfer/core' {
+ *   interface CcinferErrorCodes extends Record<SnpErrorCode, true> {}
+ * }
+ * ```
+ *
+ * so the set stays closed (a code nobody declared does not compile) while core never imports the verifier.
+ */
+export interface CcinferErrorCodes
+  extends Record<CoreErrorCode | SessionErrorCode | ClientErrorCode | CollateralFileErrorCode | TrusteeBindingErrorCode, true> {}
+
+/** The closed union of every module's codes: constructing an error with an undeclared code fails to compile. */
+export type CcinferErrorCode = keyof CcinferErrorCodes & `ERR_${string}`;
+
+/** Alias of {@link CcinferErrorCode}, the name the constructors and helpers have always used. */
+export type ErrorCode = CcinferErrorCode;
 
 const BRAND = Symbol.for('ccinfer.error.kinds');
 
@@ -57,6 +96,17 @@ export class ParseError extends CcinferError {
     super(code, message, options);
     this.offset = options?.offset;
   }
+}
+
+/**
+ * Throws a {@link ParseError}: the one helper every parser uses instead of a local `fail` / `malformed`, so a
+ * parse failure always carries its code, the byte offset when the parser knows it, and the cause.
+ */
+export function parseFail(code: ErrorCode, message: string, where?: { offset?: number | undefined; cause?: unknown }): never {
+  const options: CcinferErrorOptions & { offset?: number } = {};
+  if (where?.offset !== undefined) options.offset = where.offset;
+  if (where?.cause !== undefined) options.cause = where.cause;
+  throw new ParseError(code, message, options);
 }
 
 /** A signature, certificate chain, digest or binding that does not verify. */

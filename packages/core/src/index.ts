@@ -17,6 +17,9 @@ export {
   TransportError,
   asCcinferError,
   type ErrorCode,
+  type CcinferErrorCode,
+  type CcinferErrorCodes,
+  type CoreErrorCode,
   type CcinferErrorOptions,
 } from './errors.js';
 export { toHex, fromHex, toBase64, fromBase64, toBase64Url, fromBase64Url, utf8, fromUtf8, concat, equalBytes } from './bytes.js';
@@ -49,7 +52,7 @@ export {
   type SessionErrorCode,
   // session/bundle
   decodeBundle, encodeBundle, decodeAttestRequest, encodeAttestRequest, BUNDLE_VERSION, BUNDLE_LIMITS, NONCE_LENGTH,
-  SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type SnpEvidence, type TdxEvidence,
+  SNP_REPORT_LENGTH, TDX_COLLATERAL_KEYS, type EvidenceBundle, type CpuEvidence, type SnpCpuEvidence, type TdxEvidence,
   type GpuEvidence, type Collateral, type AttestRequest,
   // session/binding
   ccinferV1Binding, ccinferV1TextBinding, CCINFER_BINDINGS, verifyBinding, type BindingScheme,

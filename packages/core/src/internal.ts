@@ -4,6 +4,7 @@
  * major version bump. Applications import from `@ccinfer/core` only.
  */
 export { BoundedMap } from './bounded-map.js';
+export { parseFail } from './errors.js';
 export { ByteReader, isZero, snapshot, reverse } from './bytes.js';
 export { webcrypto, bs } from './crypto.js';
 export {

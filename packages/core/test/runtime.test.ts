@@ -36,20 +36,20 @@ describe('fetchBytes', () => {
     const now = new Date('2026-01-01Z');
     let n = 0;
     const fetcher = async (): Promise<Response> => (n++, new Response(Uint8Array.of(1, 2)));
-    expect(await cachedFetch('u', { fetcher, cache, now, ttlMs: 1000, missingCode: 'ERR_M' })).toEqual(Uint8Array.of(1, 2));
-    await cachedFetch('u', { fetcher, cache, now, missingCode: 'ERR_M' });
+    expect(await cachedFetch('u', { fetcher, cache, now, ttlMs: 1000, missingCode: 'ERR_FETCH_FAILED' })).toEqual(Uint8Array.of(1, 2));
+    await cachedFetch('u', { fetcher, cache, now, missingCode: 'ERR_FETCH_FAILED' });
     expect(n).toBe(1);
-    await cachedFetch('u', { fetcher, cache, now: new Date(now.getTime() + 2000), missingCode: 'ERR_M' });
+    await cachedFetch('u', { fetcher, cache, now: new Date(now.getTime() + 2000), missingCode: 'ERR_FETCH_FAILED' });
     expect(n).toBe(2);
-    const e = await cachedFetch('v', { now, missingCode: 'ERR_M' }).catch((x) => x);
+    const e = await cachedFetch('v', { now, missingCode: 'ERR_FETCH_FAILED' }).catch((x) => x);
     expect(e).toBeInstanceOf(CollateralError);
-    expect(e.code).toBe('ERR_M');
+    expect(e.code).toBe('ERR_FETCH_FAILED');
   });
 });
 
 describe('bytes', () => {
   it('ByteReader bounds every read with the caller code and offset', () => {
-    const r = new ByteReader(Uint8Array.of(1, 0, 0, 0, 2), 'ERR_T');
+    const r = new ByteReader(Uint8Array.of(1, 0, 0, 0, 2), 'ERR_DER_MALFORMED');
     expect(r.u32le()).toBe(1);
     const e = ((): ParseError | undefined => {
       try {
@@ -60,7 +60,7 @@ describe('bytes', () => {
       return undefined;
     })();
     expect(e).toBeInstanceOf(ParseError);
-    expect(e!.code).toBe('ERR_T');
+    expect(e!.code).toBe('ERR_DER_MALFORMED');
     expect(e!.offset).toBe(4);
   });
 

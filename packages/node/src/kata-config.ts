@@ -58,3 +58,8 @@ export function parseKataConfig(text: string): KataLaunchConfig {
   if (typeof vcpus !== 'number' || !Number.isInteger(vcpus) || vcpus < 1) bad('hypervisor.qemu.default_vcpus', 'default_vcpus must be a whole number ≥ 1');
   return { firmware, kernel, initrd, kernelParams: optionalString(q, 'kernel_params') ?? '', vcpus };
 }
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<KataConfigErrorCode, true> {}
+}

@@ -17,6 +17,11 @@ import { createSecureClient, type CreateSecureClientOptions } from './client.js'
 /** The codes of this module (stable public API). */
 export type OpenAIErrorCode = 'ERR_OPENAI_ATTESTATION_REFUSED'; // AttestationRefusedError: the pod's evidence was refused; nothing was sent
 
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<OpenAIErrorCode, true> {}
+}
+
 /**
  * The pod's evidence was refused: nothing but the attest nonce was sent. Never retried. `document` is the
  * verification document (every check, with the failed ones in `errors`), `bundle` the evidence as received,

@@ -7,7 +7,6 @@
  * returned in every case; `ok` decides.
  */
 import {
-  CcinferError,
   CheckList,
   CollateralError,
   ConfigError,
@@ -18,7 +17,6 @@ import {
   decodeBundle,
   equalBytes,
   fromHex,
-  systemClock,
   toHex,
   type BindingScheme,
   type Cache,
@@ -33,6 +31,7 @@ import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
+import { recordOutcomes } from './policy-outcome.js';
 import { FEATURE_PPCIE, checkDistinctDevices, checkFeatureFlags, checkPpcieTopology, type AppraisedDevice } from './nvidia/topology.js';
 import { checkInitdata } from './initdata.js';
 import type { Policy } from './policy.js';
@@ -41,6 +40,7 @@ import { appraiseSnp } from './snp/appraise.js';
 import { appraiseTdxQuote } from './tdx/appraise.js';
 import type { TdxCollateral } from './tdx/collateral.js';
 import { ChainCache } from './x509/index.js';
+import { recordEscaped, SIMULATED_ANCHORS_WARNING, startVerification } from './verification.js';
 
 export interface AppraiseOptions {
   /** The 32-byte nonce this client sent: freshness comes from it, never from the pod. */
@@ -163,12 +163,11 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
     throw new ConfigError('ERR_OPTIONS_INVALID', 'options.nonce must be the 32-byte nonce the client sent (or audit: true without one)', { fields: ['nonce'] });
   }
   let nonce = options.nonce ?? new Uint8Array(32);
-  const now = options.now ?? (options.clock ?? systemClock).now();
+  const { now, checks } = startVerification({ now: options.now, clock: options.clock, onCheck: options.onCheck });
   const anchors = options.anchors ?? PINNED_ANCHORS;
   let scheme = options.binding ?? ccinferV1Binding;
   const policy = options.policy;
   const chainCache = options.chainCache ?? new ChainCache();
-  const checks = new CheckList(options.onCheck);
   const claims: Record<string, unknown> = { binding: scheme.name };
   const components: { submod: string; prefix: string }[] = [];
   let bundle: EvidenceBundle | undefined;
@@ -292,15 +291,9 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
     } else if (gpus.length > 1) {
       await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
     }
-    for (const o of evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu, options.requireGpu === true)) {
-      if (o.error) {
-        const err = o.error;
-        await checks.run(o.id, () => {
-          throw err;
-        });
-      } else if (o.skipped) checks.skip(o.id, o.skipped);
-      else checks.pass(o.id, o.detail);
-    }
+    const systemOutcomes = evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu, options.requireGpu === true);
+    const refused = await recordOutcomes(checks, systemOutcomes);
+    if (refused) throw refused;
     if (options.requireReferenceValues) {
       const unpinned = unpinnedReferenceValues(b.cpu.tee, policy);
       await checks.run('policy.referenceValues', () => {
@@ -310,12 +303,11 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement and HOST_DATA' : 'MRTD and MRCONFIGID'} are pinned by the policy`);
     }
   } catch (err) {
-    if (!(err instanceof CcinferError)) throw err;
-    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
+    recordEscaped(checks, err);
   }
 
   const document = checks.document('bundle', now, claims);
-  if (anchors.simulated) document.warnings.unshift('SIMULATED trust anchors: this is not evidence from vendor hardware');
+  if (anchors.simulated) document.warnings.unshift(SIMULATED_ANCHORS_WARNING);
   const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
   // An audit (no client nonce) establishes no freshness: it never hands out a key to encrypt to.
   return { document, ear, bundle, keyConfig: document.ok && !audit ? bundle?.keyConfig : undefined };

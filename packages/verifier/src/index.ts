@@ -15,6 +15,7 @@ export { vcekUrl, certChainUrl, crlUrl, KDS_BASE } from './snp/collateral.js';
 export { evaluateSnpPolicy, type SnpPolicy } from './snp/policy.js';
 export { decodeSevReportJson, encodeSevReportJson } from './snp/serde-json.js';
 export { appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions } from './snp/appraise.js';
+export type { VerifierErrorCode } from './errors.js';
 export type { SnpErrorCode } from './snp/errors.js';
 /** Signed provenance (Sigstore): the `snp.provenance` policy section, in-toto statements, Fulcio signer identity. */
 export { appraiseProvenance, checkIdentity, type ProvenanceInput, type SigstoreBundleVerifier, type VerifiedSigstoreBundle, type ProvenanceClaim } from './provenance/appraise.js';

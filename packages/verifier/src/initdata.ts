@@ -21,6 +21,11 @@ export type InitdataErrorCode =
   | 'ERR_INITDATA_MALFORMED' // ParseError: no / unsupported / repeated algorithm, a top-level line that is not key = "string", not TOML, or [data] not a table of strings
   | 'ERR_INITDATA_MISMATCH'; // VerificationError: HOST_DATA / MRCONFIGID is not the document's digest
 
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<InitdataErrorCode, true> {}
+}
+
 export type InitdataAlgorithm = 'sha256' | 'sha384' | 'sha512';
 
 /** The register that carries the digest: SNP HOST_DATA (32 bytes) or TDX MRCONFIGID (48 bytes). */

@@ -13,6 +13,11 @@ import { parseTdxPolicy, type TdxPolicy } from './tdx/policy.js';
 /** Codes of the policy document (`parsePolicy`, `parsePolicyText`) and of the bundle appraisal's pin check. */
 export type PolicyErrorCode = 'ERR_POLICY_INVALID' | 'ERR_POLICY_DUPLICATE_KEY' | 'ERR_POLICY_UNPINNED';
 
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<PolicyErrorCode, true> {}
+}
+
 export interface FreshnessPolicy {
   /** How long an attested session key may be used before re-attesting. Default 3600. */
   maxEvidenceAgeSeconds?: number;

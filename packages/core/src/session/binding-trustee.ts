@@ -43,8 +43,6 @@ export interface KbsRuntimeData {
   'tee-pubkey': TeePubKey;
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
 /**
  * RFC 8785 JSON Canonicalization Scheme: object members sorted by the UTF-16 code units of their names,
  * no insignificant whitespace, strings and numbers in ECMAScript `JSON.stringify` form (§3.2.2). Trustee

@@ -26,7 +26,7 @@ export const BUNDLE_LIMITS = {
   collateralItem: 1024 * 1024,
 } as const;
 
-export interface SnpEvidence {
+export interface SnpCpuEvidence {
   tee: 'snp';
   /** ATTESTATION_REPORT, exactly 1184 bytes. */
   report: Uint8Array;
@@ -42,7 +42,7 @@ export interface TdxEvidence {
   quote: Uint8Array;
 }
 
-export type CpuEvidence = SnpEvidence | TdxEvidence;
+export type CpuEvidence = SnpCpuEvidence | TdxEvidence;
 
 export interface GpuEvidence {
   /** SPDM GET_MEASUREMENTS request || response. */
@@ -138,7 +138,7 @@ function decodeCpu(v: CborValue | undefined): CpuEvidence {
   if (typeof tee !== 'string') throw sessionError(m.has('tee') ? 'ERR_BUNDLE_FIELD_TYPE' : 'ERR_BUNDLE_MISSING_FIELD', 'cpu.tee must be a text string');
   if (tee === 'snp') {
     const get = fields(m, 'cpu', ['tee', 'report', 'leaf'], ['chain']);
-    const out: SnpEvidence = {
+    const out: SnpCpuEvidence = {
       tee: 'snp',
       report: bstr(get('report'), 'cpu.report', SNP_REPORT_LENGTH, SNP_REPORT_LENGTH),
       leaf: bstr(get('leaf'), 'cpu.leaf', BUNDLE_LIMITS.snpLeaf),

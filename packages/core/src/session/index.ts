@@ -11,7 +11,7 @@ export {
   TDX_COLLATERAL_KEYS,
   type EvidenceBundle,
   type CpuEvidence,
-  type SnpEvidence,
+  type SnpCpuEvidence,
   type TdxEvidence,
   type GpuEvidence,
   type Collateral,

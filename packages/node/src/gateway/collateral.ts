@@ -394,3 +394,8 @@ function withCollateral(bundle: EvidenceBundle, c: Collateral): EvidenceBundle {
   const { collateral: _old, ...rest } = bundle;
   return empty ? rest : { ...rest, collateral: c };
 }
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<CollateralAttacherErrorCode, true> {}
+}

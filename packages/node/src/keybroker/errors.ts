@@ -77,3 +77,8 @@ export function problemFor(stage: 'auth' | 'attest' | 'resource' | 'admin', err:
       return stage === 'resource' ? 'PolicyDeny' : stage === 'admin' ? 'SerdeError' : 'AttestationError';
   }
 }
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<KeyBrokerErrorCode, true> {}
+}

@@ -133,7 +133,7 @@ describe('failures that say what happened', () => {
     for (const group of ['verify', 'policy', 'pod']) {
       const g = await cli([group]);
       expect(g.code).toBe(2);
-      expect(g.err).toMatch(new RegExp(`needs a subcommand`));
+      expect(g.err).toMatch(/needs a subcommand/);
       expect(g.err).toMatch(new RegExp(`${group} \\w+`));
     }
     const h = await cli(['attest', '--help']);

@@ -28,7 +28,7 @@ import {
 } from '@ccinfer/verifier/testing';
 import { createSecureClient } from '../../src/client.js';
 import { createCollateralAttacher, createConfigfsProvider, createGateway, type CollateralAttacherOptions, type EvidenceProvider, type Gateway } from '../../src/gateway/index.js';
-import { SNP_AUX, fakeVendors, memoryTsm, type FakeVendors } from './fake-vendors.js';
+import { SNP_AUX, fakeVendors, memoryTsm } from './fake-vendors.js';
 
 let m: SimulatedPodMaterial;
 let leaf: Awaited<ReturnType<SimulatedAmd['mintLeaf']>>;

@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, readFile, rmdir, writeFile, readdir, rm } from 'node:fs
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CcinferError, concat, encodeBundle, fromHex, randomBytes, toBase64, utf8 } from '@ccinfer/core';
+import { CcinferError, concat, encodeBundle, randomBytes, toBase64, utf8 } from '@ccinfer/core';
 import { CERT_TABLE_GUID } from '@ccinfer/verifier/internal';
 import { encodeReport, signReport, simulatedAmd } from '@ccinfer/verifier/testing';
 import { createConfigfsProvider, type TsmFs } from '../../src/gateway/index.js';

@@ -10,9 +10,9 @@ export async function fakeAppraise(bundleBytes: Uint8Array, nonce: Uint8Array): 
   try {
     const bundle = await checks.run('bundle.decode', () => decodeBundle(bundleBytes));
     await checks.run('nonce.echo', () => {
-      if (!equalBytes(bundle.nonce, nonce)) throw new VerificationError('ERR_TEST_NONCE', 'nonce not echoed');
+      if (!equalBytes(bundle.nonce, nonce)) throw new VerificationError('ERR_SESSION_BINDING_MISMATCH', 'nonce not echoed');
     });
-    if (bundle.cpu.tee !== 'snp') throw new VerificationError('ERR_TEST_TEE', 'snp only');
+    if (bundle.cpu.tee !== 'snp') throw new VerificationError('ERR_BUNDLE_TEE_UNKNOWN', 'snp only');
     const reportData = bundle.cpu.report.subarray(0x50, 0x90);
     await checks.run('binding.reportData', () => verifyBinding(ccinferV1Binding, bundle, reportData));
     return { ...checks.document('bundle', new Date(), { gpus: bundle.gpus.length }), keyConfig: bundle.keyConfig };

@@ -47,7 +47,6 @@ async function broker(o: Parameters<typeof startBroker>[0]): Promise<Fixture> {
   open.push(f);
   return f;
 }
-const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('F6: the audit log is written before anything is released, and its failure never crashes the broker', () => {
   it('an unauthenticated request while the sink fails is still refused, and the broker keeps serving', async () => {

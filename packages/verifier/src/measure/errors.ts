@@ -13,3 +13,8 @@ export type MeasureConfigErrorCode =
   | 'ERR_MEASURE_KERNEL_HASHES_UNSUPPORTED';
 
 export type MeasureErrorCode = MeasureParseErrorCode | MeasureConfigErrorCode;
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<MeasureErrorCode, true> {}
+}

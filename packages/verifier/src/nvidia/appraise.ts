@@ -16,7 +16,6 @@ import {
   fetchBytes,
   randomBytes,
   sha256,
-  systemClock,
   toHex,
   type Cache,
   type CheckListener,
@@ -40,7 +39,8 @@ import {
 } from './ocsp.js';
 import { nvidiaCollateralMemo, type NvidiaCollateralMemo } from './memo.js';
 import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.js';
-import { evaluateDevicePolicy, type GpuPolicy, type RuleOutcome } from './policy.js';
+import { evaluateDevicePolicy, type GpuPolicy } from './policy.js';
+import { recordOutcomes } from '../policy-outcome.js';
 import {
   assertGolden,
   checkRimIdentity,
@@ -70,6 +70,7 @@ import {
   type Chip,
   type DeviceIdentity,
 } from './verify.js';
+import { runVerification } from '../verification.js';
 
 export interface NvidiaDeviceEvidence {
   /** SPDM GET_MEASUREMENTS request || response. */
@@ -293,7 +294,8 @@ export async function appraiseNvidiaDevice(
   }
 
   const outcomes = evaluateDevicePolicy(id, { arch: device.arch, driverVersion: o.driverVersion, vbiosVersion: o.vbiosVersion, kind: device.kind }, options.policy);
-  await recordOutcomes(checks, outcomes);
+  const refused = await recordOutcomes(checks, outcomes);
+  if (refused) throw refused;
   return claims as GpuClaims;
 }
 
@@ -328,22 +330,6 @@ function baseClaims(report: NvidiaReport, device: DeviceIdentity, chain: Certifi
     ocsp: 'skipped',
     measurementMismatches: [],
   };
-}
-
-async function recordOutcomes(checks: CheckList, outcomes: RuleOutcome[]): Promise<void> {
-  let first: CcinferError | undefined;
-  for (const o of outcomes) {
-    if (o.error) {
-      first ??= o.error;
-      const e = o.error;
-      await checks.run(o.id, () => {
-        throw e;
-      }).catch(() => undefined);
-    } else if (o.skipped) {
-      checks.skip(o.id, o.skipped);
-    } else checks.pass(o.id, o.detail);
-  }
-  if (first) throw first;
 }
 
 /**
@@ -576,16 +562,8 @@ export async function verifyGpu(evidence: NvidiaDeviceEvidence, options: VerifyG
   if (!(options?.expectedNonce instanceof Uint8Array) || options.expectedNonce.length !== 32) {
     throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
   }
-  const now = options.now ?? (options.clock ?? systemClock).now();
-  const checks = new CheckList(options.onCheck);
   const claims: Partial<GpuClaims> = {};
-  try {
-    await appraiseNvidiaDevice(evidence, { ...options, now, checks, id: options.id ?? 'gpu0' }, claims);
-  } catch (err) {
-    if (!(err instanceof CcinferError)) throw err;
-    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
-  }
-  const doc = checks.document('gpu', now, claims as Record<string, unknown>);
-  if ((options.anchors ?? PINNED_ANCHORS).simulated) doc.warnings.unshift('SIMULATED trust anchors: this is not evidence from NVIDIA hardware');
-  return doc;
+  const simulated = (options.anchors ?? PINNED_ANCHORS).simulated === true;
+  const appraiseDevice = (now: Date, checks: CheckList): Promise<unknown> => appraiseNvidiaDevice(evidence, { ...options, now, checks, id: options.id ?? 'gpu0' }, claims);
+  return runVerification('gpu', options, simulated, appraiseDevice, () => claims as Record<string, unknown>);
 }

@@ -60,3 +60,8 @@ export type NvidiaErrorCode =
   | 'ERR_NV_POLICY_MODE'
   | 'ERR_NV_POLICY_DRIVER'
   | 'ERR_NV_POLICY_VBIOS';
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<NvidiaErrorCode, true> {}
+}

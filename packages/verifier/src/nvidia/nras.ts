@@ -20,7 +20,6 @@ import {
   sha256,
   toHex,
   utf8,
-  systemClock,
   type Cache,
   type CheckListener,
   type Clock,
@@ -32,6 +31,7 @@ import {
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { NRAS_JWKS_URL } from './collateral.js';
 import { parseReport } from './parse.js';
+import { runVerification } from '../verification.js';
 
 export const NRAS_ISSUERS = ['https://nras.attestation.nvidia.com'] as const;
 
@@ -271,10 +271,8 @@ export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
  * ```
  */
 export async function verifyNras(input: string | Uint8Array | unknown, options: VerifyNrasOptions): Promise<VerificationDocument> {
-  const now = options.now ?? (options.clock ?? systemClock).now();
-  const checks = new CheckList(options.onCheck);
   let claims: Record<string, unknown> = {};
-  try {
+  const doc = await runVerification('nras', options, false, async (now, checks) => {
     const r = await verifyNrasToken(input, { ...options, now, checks });
     claims = {
       issuer: r.issuer,
@@ -290,11 +288,7 @@ export async function verifyNras(input: string | Uint8Array | unknown, options: 
         ]),
       ),
     };
-  } catch (err) {
-    if (!(err instanceof CcinferError)) throw err;
-    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
-  }
-  const doc = checks.document('nras', now, claims);
+  }, () => claims);
   doc.delegated = true;
   return doc;
 }

@@ -7,6 +7,7 @@ import { PolicyError, type ErrorCode } from '@ccinfer/core';
 import { bool, COLLATERAL_MODES, enumList, int, object, oneOf, stringList, type FieldErrors } from '../policy-schema.js';
 import type { OcspMode } from './ocsp.js';
 import type { Arch } from './verify.js';
+import type { RuleOutcome } from '../policy-outcome.js';
 
 export type GpuMode = 'single' | 'ppcie' | 'any';
 
@@ -55,13 +56,6 @@ export function parseGpuPolicy(v: unknown, path: string, errs: FieldErrors): Gpu
   const ocsp = oneOf(o['ocsp'], `${path}.ocsp`, errs, COLLATERAL_MODES);
   if (ocsp) p.ocsp = ocsp;
   return p;
-}
-
-export interface RuleOutcome {
-  id: string;
-  error?: PolicyError;
-  skipped?: string;
-  detail?: string;
 }
 
 function reject(code: ErrorCode, field: string, msg: string, expected: unknown, actual: unknown): PolicyError {

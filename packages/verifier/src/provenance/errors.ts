@@ -30,3 +30,8 @@ export type ProvenanceConfigErrorCode =
   'ERR_PROVENANCE_TRUSTED_ROOT_INVALID';
 
 export type ProvenanceErrorCode = ProvenanceParseErrorCode | ProvenanceVerifyErrorCode | ProvenanceCollateralErrorCode | ProvenancePolicyErrorCode | ProvenanceConfigErrorCode;
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<ProvenanceErrorCode, true> {}
+}

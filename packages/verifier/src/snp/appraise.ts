@@ -13,7 +13,6 @@ import {
   cachedFetch,
   equalBytes,
   fromUtf8,
-  systemClock,
   toHex,
   type Cache,
   type CheckListener,
@@ -30,7 +29,9 @@ import { parseEndorsementKey, type AmdEndorsementKey } from './endorsement.js';
 import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport } from './parse.js';
 import { appraiseProvenance, type ProvenanceInput } from '../provenance/appraise.js';
 import { evaluateSnpPolicy, type SnpPolicy } from './policy.js';
+import { recordOutcomes } from '../policy-outcome.js';
 import { checkLeafBinding, checkSnpRevocation, importReportKey, resolveProductLine, verifyReportSignature, verifySnpChain } from './verify.js';
+import { runVerification } from '../verification.js';
 
 export interface SnpEvidence {
   /** The 1184-byte ATTESTATION_REPORT. */
@@ -147,18 +148,7 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
   }
 
   const outcomes = evaluateSnpPolicy({ report, productLine, reportedTcb: tcbs.reported, currentTcb: tcbs.current, committedTcb: tcbs.committed }, options.policy);
-  let firstFailure: CcinferError | undefined;
-  for (const o of outcomes) {
-    if (o.error) {
-      firstFailure ??= o.error;
-      await checks.run(o.id, () => {
-        throw o.error;
-      }).catch(() => undefined);
-    } else if (o.skipped) {
-      checks.skip(o.id, o.skipped);
-      if (o.warn) checks.warn(o.skipped);
-    } else checks.pass(o.id, o.detail);
-  }
+  let firstFailure: CcinferError | undefined = await recordOutcomes(checks, outcomes);
   if (options.policy?.provenance) {
     try {
       await appraiseProvenance(report.measurement, options.policy.provenance, options.provenance, checks, into);
@@ -270,16 +260,7 @@ export interface VerifySnpOptions extends Omit<SnpAppraisalOptions, 'now' | 'che
  */
 export async function verifySnp(evidence: SnpEvidence, options: VerifySnpOptions = {}): Promise<VerificationDocument> {
   if (!(evidence?.report instanceof Uint8Array)) throw new ConfigError('ERR_OPTIONS_INVALID', 'evidence.report must be a Uint8Array', { fields: ['report'] });
-  const now = options.now ?? (options.clock ?? systemClock).now();
-  const checks = new CheckList(options.onCheck);
   const claims: Record<string, unknown> = {};
-  try {
-    await appraiseSnp(evidence, { ...options, now, checks }, claims);
-  } catch (err) {
-    if (!(err instanceof CcinferError)) throw err;
-    if (!checks.errors.some((e) => e.code === err.code)) checks.errors.push({ code: err.code, message: err.message });
-  }
-  const doc = checks.document('snp', now, claims);
-  if ((options.anchors ?? PINNED_ANCHORS).simulated) doc.warnings.unshift('SIMULATED trust anchors: this is not evidence from AMD hardware');
-  return doc;
+  const simulated = (options.anchors ?? PINNED_ANCHORS).simulated === true;
+  return runVerification('snp', options, simulated, (now, checks) => appraiseSnp(evidence, { ...options, now, checks }, claims), () => claims);
 }

@@ -3,7 +3,7 @@
  * (GHCB spec #56421 §4.1.8.1, the configfs-tsm `auxblob`). URL builders and parsers only; fetching goes through
  * an injected Fetcher in verify.ts, and everything fetched is verified by signature before it is trusted.
  */
-import { ParseError, toHex, type ErrorCode } from '@ccinfer/core';
+import { ParseError, toHex } from '@ccinfer/core';
 import type { SnpProductLine, TcbVersion } from './parse.js';
 
 export const KDS_BASE = 'https://kdsintf.amd.com';
@@ -50,7 +50,7 @@ function guidText(b: Uint8Array): string {
  * is always the pinned one.
  */
 export function parseCertTable(table: Uint8Array): Map<string, Uint8Array> {
-  const code = 'ERR_SNP_CERT_TABLE_MALFORMED' as ErrorCode;
+  const code = 'ERR_SNP_CERT_TABLE_MALFORMED';
   const view = new DataView(table.buffer, table.byteOffset, table.byteLength);
   const entries: { id: string; offset: number; length: number }[] = [];
   let p = 0;

@@ -3,8 +3,7 @@
  * spec #57230, Table 8; OID arc 1.3.6.1.4.1.3704.1). Each extnValue holds a DER INTEGER or IA5String, except
  * hwID, which is the raw chip id without an inner tag.
  */
-import { ParseError, type ErrorCode } from '@ccinfer/core';
-import { Tag, decodeDer, readSmallInt } from '@ccinfer/core/internal';
+import { Tag, decodeDer, parseFail, readSmallInt } from '@ccinfer/core/internal';
 import { stringExtension, type Certificate } from '../x509/index.js';
 import type { SigningKey, SnpProductLine } from './parse.js';
 
@@ -39,22 +38,20 @@ export interface AmdEndorsementKey {
   cspId: string | undefined;
 }
 
-function malformed(message: string, cause?: unknown): never {
-  throw new ParseError('ERR_SNP_LEAF_MALFORMED' as ErrorCode, message, cause === undefined ? undefined : { cause });
-}
-
 function int(cert: Certificate, oid: string, name: string, required: boolean): number | undefined {
   const ext = cert.extension(oid);
-  if (!ext) return required ? malformed(`endorsement key lacks ${name}`) : undefined;
+  if (!ext) return required ? parseFail('ERR_SNP_LEAF_MALFORMED', `endorsement key lacks ${name}`) : undefined;
   try {
     return readSmallInt(decodeDer(ext.value), name);
   } catch (cause) {
-    return malformed(`endorsement key ${name} is not a DER INTEGER`, cause);
+    return parseFail('ERR_SNP_LEAF_MALFORMED', `endorsement key ${name} is not a DER INTEGER`, { cause: cause });
   }
 }
 
 function text(cert: Certificate, oid: string, name: string): string | undefined {
-  return stringExtension(cert, oid, Tag.Ia5String, name, (cause) => malformed(`endorsement key ${name} is not an IA5String`, cause));
+  return stringExtension(cert, oid, Tag.Ia5String, name, (cause) =>
+    parseFail('ERR_SNP_LEAF_MALFORMED', `endorsement key ${name} is not an IA5String`, { cause }),
+  );
 }
 
 export function productLineOf(productName: string): SnpProductLine | undefined {
@@ -66,10 +63,10 @@ export function productLineOf(productName: string): SnpProductLine | undefined {
 export function parseEndorsementKey(cert: Certificate): AmdEndorsementKey {
   const cn = cert.subject.cn;
   const kind: SigningKey | undefined = cn === 'SEV-VCEK' ? 'vcek' : cn === 'SEV-VLEK' ? 'vlek' : undefined;
-  if (!kind) malformed(`leaf subject CN is ${cn ?? 'absent'}, expected SEV-VCEK or SEV-VLEK`);
+  if (!kind) parseFail('ERR_SNP_LEAF_MALFORMED', `leaf subject CN is ${cn ?? 'absent'}, expected SEV-VCEK or SEV-VLEK`);
   const structVersion = int(cert, AMD_OID.structVersion, 'structVersion', true)!;
-  const productName = text(cert, AMD_OID.productName, 'productName') ?? malformed('endorsement key lacks productName');
-  const productLine = productLineOf(productName) ?? malformed(`unknown productName ${productName}`);
+  const productName = text(cert, AMD_OID.productName, 'productName') ?? parseFail('ERR_SNP_LEAF_MALFORMED', 'endorsement key lacks productName');
+  const productLine = productLineOf(productName) ?? parseFail('ERR_SNP_LEAF_MALFORMED', `unknown productName ${productName}`);
   const tcb: AmdEndorsementKey['tcb'] = {
     bootloader: int(cert, AMD_OID.blSpl, 'blSPL', true)!,
     tee: int(cert, AMD_OID.teeSpl, 'teeSPL', true)!,
@@ -81,9 +78,9 @@ export function parseEndorsementKey(cert: Certificate): AmdEndorsementKey {
   const hw = cert.extension(AMD_OID.hwId)?.value;
   if (kind === 'vcek') {
     const want = productLine === 'Turin' ? 8 : 64;
-    if (!hw || hw.length !== want) malformed(`VCEK hwID must be ${want} raw bytes for ${productLine}, got ${hw?.length ?? 'none'}`);
+    if (!hw || hw.length !== want) parseFail('ERR_SNP_LEAF_MALFORMED', `VCEK hwID must be ${want} raw bytes for ${productLine}, got ${hw?.length ?? 'none'}`);
   } else if (hw) {
-    malformed('a VLEK carries no hwID');
+    parseFail('ERR_SNP_LEAF_MALFORMED', 'a VLEK carries no hwID');
   }
   return { cert, kind, structVersion, productName, productLine, tcb, hwId: hw, cspId: text(cert, AMD_OID.cspId, 'cspId') };
 }

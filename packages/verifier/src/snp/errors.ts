@@ -41,3 +41,8 @@ export type SnpPolicyErrorCode =
   | 'ERR_SNP_POLICY_SIGNING_KEY';
 
 export type SnpErrorCode = SnpParseErrorCode | SnpVerifyErrorCode | SnpCollateralErrorCode | SnpPolicyErrorCode;
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<SnpErrorCode, true> {}
+}

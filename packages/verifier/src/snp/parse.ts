@@ -4,9 +4,7 @@
  * known version, the signature algorithm, KEY_INFO encoding and every must-be-zero range. Whether the
  * report is acceptable is decided in verify.ts and policy.ts.
  */
-import { ParseError, type ErrorCode } from '@ccinfer/core';
-import { ByteReader, isZero } from '@ccinfer/core/internal';
-import type { SnpParseErrorCode } from './errors.js';
+import { ByteReader, isZero, parseFail } from '@ccinfer/core/internal';
 
 export const REPORT_SIZE = 0x4a0;
 /** The signature covers bytes [0, 0x2A0). */
@@ -94,20 +92,16 @@ export interface SnpReport {
   signatureS: Uint8Array;
 }
 
-function fail(code: SnpParseErrorCode, message: string, offset?: number): never {
-  throw new ParseError(code as ErrorCode, message, offset === undefined ? undefined : { offset });
-}
-
 function mbz(bytes: Uint8Array, offset: number, what: string): void {
-  if (!isZero(bytes)) fail('ERR_SNP_RESERVED_NONZERO', `reserved field ${what} at 0x${offset.toString(16)} is not zero`, offset);
+  if (!isZero(bytes)) parseFail('ERR_SNP_RESERVED_NONZERO', `reserved field ${what} at 0x${offset.toString(16)} is not zero`, { offset: offset });
 }
 
 const bit = (v: bigint, n: number): boolean => ((v >> BigInt(n)) & 1n) === 1n;
 
 function decodePolicy(raw: bigint): GuestPolicy {
   // Bit 17 is reserved and must be one; bits 63:26 must be zero (ABI Table 9).
-  if (!bit(raw, 17)) fail('ERR_SNP_POLICY_RESERVED', 'guest policy bit 17 (reserved, must be 1) is clear', 0x08);
-  if (raw >> 26n !== 0n) fail('ERR_SNP_POLICY_RESERVED', 'guest policy bits 63:26 must be zero', 0x08);
+  if (!bit(raw, 17)) parseFail('ERR_SNP_POLICY_RESERVED', 'guest policy bit 17 (reserved, must be 1) is clear', { offset: 0x08 });
+  if (raw >> 26n !== 0n) parseFail('ERR_SNP_POLICY_RESERVED', 'guest policy bits 63:26 must be zero', { offset: 0x08 });
   return {
     raw,
     abiMinor: Number(raw & 0xffn),
@@ -143,29 +137,29 @@ function decodePlatformInfo(raw: bigint): PlatformInfo {
  * 32-byte MSG_REPORT_RSP header). The input is copied first so the caller cannot change it mid-verification.
  */
 export function parseSnpReport(input: Uint8Array): SnpReport {
-  if (input.length !== REPORT_SIZE) fail('ERR_SNP_REPORT_SIZE', `report is ${input.length} bytes, expected ${REPORT_SIZE}`);
+  if (input.length !== REPORT_SIZE) parseFail('ERR_SNP_REPORT_SIZE', `report is ${input.length} bytes, expected ${REPORT_SIZE}`);
   const bytes = input.slice();
   const r = new ByteReader(bytes, 'ERR_SNP_REPORT_SIZE');
   const version = r.u32le();
-  if (!SUPPORTED_VERSIONS.includes(version)) fail('ERR_SNP_REPORT_VERSION', `report version ${version} is not one of 2, 3, 4, 5`, 0);
+  if (!SUPPORTED_VERSIONS.includes(version)) parseFail('ERR_SNP_REPORT_VERSION', `report version ${version} is not one of 2, 3, 4, 5`, { offset: 0 });
   const guestSvn = r.u32le();
   const policy = decodePolicy(r.u64le());
   const familyId = r.bytesView(16);
   const imageId = r.bytesView(16);
   const vmpl = r.u32le();
-  if (vmpl > 3) fail('ERR_SNP_RESERVED_NONZERO', `VMPL ${vmpl} is not 0..3`, 0x30);
+  if (vmpl > 3) parseFail('ERR_SNP_RESERVED_NONZERO', `VMPL ${vmpl} is not 0..3`, { offset: 0x30 });
   const signatureAlgo = r.u32le();
   // 1 = ECDSA P-384 with SHA-384, the only algorithm the ABI defines (Table 117).
-  if (signatureAlgo !== 1) fail('ERR_SNP_SIGNATURE_ALGO', `SIGNATURE_ALGO ${signatureAlgo} is not 1 (ECDSA P-384/SHA-384)`, 0x34);
+  if (signatureAlgo !== 1) parseFail('ERR_SNP_SIGNATURE_ALGO', `SIGNATURE_ALGO ${signatureAlgo} is not 1 (ECDSA P-384/SHA-384)`, { offset: 0x34 });
   const currentTcbRaw = r.u64le();
   const platformInfo = decodePlatformInfo(r.u64le());
   const keyInfo = r.u32le();
   // KEY_INFO (0x48): bit 0 AUTHOR_KEY_EN, bit 1 MASK_CHIP_KEY, bits 4:2 SIGNING_KEY (0 VCEK, 1 VLEK, 7 none),
   // bits 31:5 reserved.
-  if (keyInfo >>> 5 !== 0) fail('ERR_SNP_KEY_INFO', `KEY_INFO reserved bits set (0x${keyInfo.toString(16)})`, 0x48);
+  if (keyInfo >>> 5 !== 0) parseFail('ERR_SNP_KEY_INFO', `KEY_INFO reserved bits set (0x${keyInfo.toString(16)})`, { offset: 0x48 });
   const sk = (keyInfo >>> 2) & 7;
-  if (sk === 7) fail('ERR_SNP_KEY_INFO', 'SIGNING_KEY is 7: the report is not signed', 0x48);
-  if (sk > 1) fail('ERR_SNP_KEY_INFO', `SIGNING_KEY ${sk} is reserved`, 0x48);
+  if (sk === 7) parseFail('ERR_SNP_KEY_INFO', 'SIGNING_KEY is 7: the report is not signed', { offset: 0x48 });
+  if (sk > 1) parseFail('ERR_SNP_KEY_INFO', `SIGNING_KEY ${sk} is reserved`, { offset: 0x48 });
   mbz(r.bytesView(4), 0x4c, '0x4C');
   const reportData = r.bytesView(64);
   const measurement = r.bytesView(48);
@@ -248,7 +242,7 @@ export function productFromCpuid(cpuid: SnpReport['cpuid']): SnpProductLine | un
   if (family === 0x19 && model <= 0x0f) return 'Milan';
   if (family === 0x19 && ((model >= 0x10 && model <= 0x1f) || (model >= 0xa0 && model <= 0xaf))) return 'Genoa';
   if (family === 0x1a && model <= 0x11) return 'Turin';
-  return fail('ERR_SNP_PRODUCT_UNKNOWN', `CPUID family 0x${family.toString(16)} model 0x${model.toString(16)} is not a known SEV-SNP product`, 0x188);
+  return parseFail('ERR_SNP_PRODUCT_UNKNOWN', `CPUID family 0x${family.toString(16)} model 0x${model.toString(16)} is not a known SEV-SNP product`, { offset: 0x188 });
 }
 
 /**
@@ -258,10 +252,10 @@ export function productFromCpuid(cpuid: SnpReport['cpuid']): SnpProductLine | un
 export function decodeTcb(raw: bigint, product: SnpProductLine): TcbVersion {
   const b = (i: number): number => Number((raw >> BigInt(8 * i)) & 0xffn);
   if (product === 'Turin') {
-    if (b(4) | b(5) | b(6)) fail('ERR_SNP_RESERVED_NONZERO', `Turin TCB 0x${raw.toString(16)} has reserved bytes set`);
+    if (b(4) | b(5) | b(6)) parseFail('ERR_SNP_RESERVED_NONZERO', `Turin TCB 0x${raw.toString(16)} has reserved bytes set`);
     return { raw, fmc: b(0), bootloader: b(1), tee: b(2), snp: b(3), microcode: b(7) };
   }
-  if (b(2) | b(3) | b(4) | b(5)) fail('ERR_SNP_RESERVED_NONZERO', `${product} TCB 0x${raw.toString(16)} has reserved bytes set`);
+  if (b(2) | b(3) | b(4) | b(5)) parseFail('ERR_SNP_RESERVED_NONZERO', `${product} TCB 0x${raw.toString(16)} has reserved bytes set`);
   return { raw, bootloader: b(0), tee: b(1), snp: b(6), microcode: b(7) };
 }
 

@@ -8,6 +8,7 @@ import { bool, COLLATERAL_MODES, enumList, hexList, int, intList, object, oneOf,
 import { parseProvenancePolicy, type ProvenancePolicy } from '../provenance/policy.js';
 import type { SigningKey, SnpProductLine, SnpReport, TcbVersion } from './parse.js';
 import { tcbAtLeast } from './verify.js';
+import type { RuleOutcome } from '../policy-outcome.js';
 
 export interface SnpPolicy {
   /** MEASUREMENT allowlist (48-byte hex). */
@@ -97,8 +98,6 @@ export interface SnpFacts {
   committedTcb: TcbVersion;
 }
 
-/** One policy rule's outcome: passed, failed with a PolicyError, or skipped (no reference value configured). */
-export type RuleOutcome = { id: string; error?: PolicyError; skipped?: string; detail?: string; warn?: boolean };
 
 const reject = (code: ErrorCode, field: string, message: string, expected: unknown, actual: unknown): PolicyError =>
   new PolicyError(code, message, { field, expected, actual });

@@ -25,16 +25,11 @@
  * (`_author_key_en`, `_reserved_0`, …, TCB `_reserved`, signature `_reserved`); that shape is accepted too,
  * byte for byte, by the same strict rules.
  */
-import { ParseError, type ErrorCode } from '@ccinfer/core';
-import type { SnpParseErrorCode } from './errors.js';
+import { parseFail } from '@ccinfer/core/internal';
 import { REPORT_SIZE } from './parse.js';
 
 type JsonObject = Record<string, unknown>;
 
-function fail(code: SnpParseErrorCode, message: string): never {
-  throw new ParseError(code as ErrorCode, message);
-}
-const malformed = (message: string): never => fail('ERR_SNP_JSON_MALFORMED', message);
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,20 +39,20 @@ function exactKeys(o: JsonObject, want: readonly string[], path: string): void {
   const extra = Object.keys(o).filter((k) => !want.includes(k));
   const missing = want.filter((k) => !Object.prototype.hasOwnProperty.call(o, k));
   if (extra.length || missing.length) {
-    malformed(`${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${extra.length ? ` unknown ${extra.join(', ')}` : ''}`);
+    parseFail('ERR_SNP_JSON_MALFORMED', `${path}: ${missing.length ? `missing ${missing.join(', ')}` : ''}${extra.length ? ` unknown ${extra.join(', ')}` : ''}`);
   }
 }
 
 function uint(x: unknown, bytes: 1 | 4 | 8, path: string): number {
   const max = bytes === 1 ? 0xff : bytes === 4 ? 0xffffffff : Number.MAX_SAFE_INTEGER;
   // u64 fields above 2^53 cannot be read exactly from a JSON number: refused rather than rounded.
-  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0 || x > max) malformed(`${path} must be an unsigned integer of ${bytes} byte(s)`);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0 || x > max) parseFail('ERR_SNP_JSON_MALFORMED', `${path} must be an unsigned integer of ${bytes} byte(s)`);
   return x as number;
 }
 
 function byteArray(x: unknown, size: number, path: string): number[] {
   if (!Array.isArray(x) || x.length !== size || !x.every((b) => typeof b === 'number' && Number.isInteger(b) && b >= 0 && b <= 255)) {
-    malformed(`${path} must be an array of exactly ${size} bytes`);
+    parseFail('ERR_SNP_JSON_MALFORMED', `${path} must be an array of exactly ${size} bytes`);
   }
   return x as number[];
 }
@@ -132,7 +127,7 @@ const TURIN_FAMILY = 0x1a;
  * first layout, so its presence selects the layout here.
  */
 function writeTcb(w: Writer, at: number, x: unknown, path: string): void {
-  if (!isObject(x)) return malformed(`${path} must be a TCB object`);
+  if (!isObject(x)) return parseFail('ERR_SNP_JSON_MALFORMED', `${path} must be a TCB object`);
   exactKeys(x, TCB_KEYS, path);
   const [bl, tee, snp, ucode] = (['bootloader', 'tee', 'snp', 'microcode'] as const).map((k) => uint(x[k], 1, `${path}.${k}`)) as [number, number, number, number];
   if (x['fmc'] === null) {
@@ -175,14 +170,14 @@ function rebuild(o: JsonObject): Uint8Array {
         if (x !== null) w.u64(at, uint(x, 8, path));
         break;
       case 'version': {
-        if (!isObject(x)) return malformed(`${path} must be {major, minor, build}`);
+        if (!isObject(x)) return parseFail('ERR_SNP_JSON_MALFORMED', `${path} must be {major, minor, build}`);
         exactKeys(x, VERSION_KEYS, path);
         // CURRENT_BUILD, CURRENT_MINOR, CURRENT_MAJOR, reserved (ABI Table 23, 0x1E8 / 0x1EC).
         w.set(at, [uint(x['build'], 1, `${path}.build`), uint(x['minor'], 1, `${path}.minor`), uint(x['major'], 1, `${path}.major`)]);
         break;
       }
       case 'signature': {
-        if (!isObject(x)) return malformed(`${path} must be {r, s}`);
+        if (!isObject(x)) return parseFail('ERR_SNP_JSON_MALFORMED', `${path} must be {r, s}`);
         exactKeys(x, SIGNATURE_KEYS, path);
         w.set(at, byteArray(x['r'], 72, `${path}.r`));
         w.set(at + 72, byteArray(x['s'], 72, `${path}.s`));
@@ -200,7 +195,7 @@ function serialize(b: Uint8Array): JsonObject {
   const turin = version >= 3 && b[0x188] === TURIN_FAMILY;
   const u64 = (at: number): number => {
     const n = v.getBigUint64(at, true);
-    if (n > BigInt(Number.MAX_SAFE_INTEGER)) fail('ERR_SNP_JSON_NOT_ROUND_TRIP', `the u64 at 0x${at.toString(16)} does not fit a JSON number exactly`);
+    if (n > BigInt(Number.MAX_SAFE_INTEGER)) parseFail('ERR_SNP_JSON_NOT_ROUND_TRIP', `the u64 at 0x${at.toString(16)} does not fit a JSON number exactly`);
     return Number(n);
   };
   const o: JsonObject = {};
@@ -302,7 +297,7 @@ function writeLegacy(o: JsonObject, fields: readonly LegacyField[], w: Writer, a
     const x = o[name];
     const p = `${path}.${name}`;
     if (kind === 'tcb' || kind === 'signature') {
-      if (!isObject(x)) return malformed(`${p} must be an object`);
+      if (!isObject(x)) return parseFail('ERR_SNP_JSON_MALFORMED', `${p} must be an object`);
       writeLegacy(x, kind === 'tcb' ? LEGACY_TCB : LEGACY_SIGNATURE, w, at, p);
     } else if (kind === 'bytes') w.set(at, byteArray(x, size, p));
     else if (kind === 'u8') w.u8(at, uint(x, 1, p));
@@ -323,7 +318,7 @@ function writeLegacy(o: JsonObject, fields: readonly LegacyField[], w: Writer, a
  * unverified: appraise it like any report.
  */
 export function decodeSevReportJson(v: unknown): Uint8Array {
-  if (!isObject(v)) return malformed('attestation_report must be a JSON object');
+  if (!isObject(v)) return parseFail('ERR_SNP_JSON_MALFORMED', 'attestation_report must be a JSON object');
   if (Object.prototype.hasOwnProperty.call(v, '_author_key_en')) {
     const w = new Writer();
     writeLegacy(v, LEGACY_FIELDS, w, 0, 'attestation_report');
@@ -331,7 +326,7 @@ export function decodeSevReportJson(v: unknown): Uint8Array {
   }
   const bytes = rebuild(v);
   if (canonical(serialize(bytes)) !== canonical(v)) {
-    fail('ERR_SNP_JSON_NOT_ROUND_TRIP', 'attestation_report does not round-trip through the report layout (version-dependent fields or TCB layout inconsistent)');
+    parseFail('ERR_SNP_JSON_NOT_ROUND_TRIP', 'attestation_report does not round-trip through the report layout (version-dependent fields or TCB layout inconsistent)');
   }
   return bytes;
 }
@@ -341,9 +336,9 @@ export function decodeSevReportJson(v: unknown): Uint8Array {
  * represent exactly (`ERR_SNP_JSON_NOT_ROUND_TRIP`: non-zero reserved bytes, a u64 above 2^53).
  */
 export function encodeSevReportJson(report: Uint8Array): JsonObject {
-  if (report.length !== REPORT_SIZE) fail('ERR_SNP_REPORT_SIZE', `an SNP report is ${REPORT_SIZE} bytes, not ${report.length}`);
+  if (report.length !== REPORT_SIZE) parseFail('ERR_SNP_REPORT_SIZE', `an SNP report is ${REPORT_SIZE} bytes, not ${report.length}`);
   const json = serialize(report);
   const back = rebuild(json);
-  if (back.some((x, i) => x !== report[i])) fail('ERR_SNP_JSON_NOT_ROUND_TRIP', 'the report has bytes its sev JSON form cannot carry (reserved fields not zero)');
+  if (back.some((x, i) => x !== report[i])) parseFail('ERR_SNP_JSON_NOT_ROUND_TRIP', 'the report has bytes its sev JSON form cannot carry (reserved fields not zero)');
   return json;
 }

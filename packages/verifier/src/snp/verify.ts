@@ -4,7 +4,7 @@
  * (SEV-SNP ABI Appendix B "attestation report verification"; KDS spec #57230 §3) as go-sev-guest's
  * `verify` package does, plus the Turin rules go-sev-guest lacks.
  */
-import { CollateralError, VerificationError, concat, equalBytes, subtle, type ErrorCode } from '@ccinfer/core';
+import { VerificationError, concat, equalBytes, subtle, type ErrorCode } from '@ccinfer/core';
 import { bs, isZero, reverse } from '@ccinfer/core/internal';
 import {
   crlDistributionPointUris,

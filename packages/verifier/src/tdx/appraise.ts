@@ -6,8 +6,7 @@
  * Independent signature checks are started together and awaited in order: WebCrypto runs them in parallel,
  * the record keeps the QVL order.
  */
-import {
-  PolicyError, CheckList, ConfigError, VerificationError, systemClock, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
+import { CheckList, ConfigError, VerificationError, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS } from '../anchors.js';
 import { checkInitdata } from '../initdata.js';
 import type { ChainCache, TrustAnchor } from '../x509/chain.js';
@@ -17,10 +16,7 @@ import { fetchTdxCollateral } from './fetch.js';
 import { TD_ATTR, hasTdAttribute, parseTdxQuote, type TdxQuote } from './parse.js';
 import { pckCaType } from './pck.js';
 import {
-  checkTdxAttributes,
-  evaluateTdxMeasurements,
-  checkTdxTcbStatus,
-  checkTdxTcbEvaluationDataNumber,
+  evaluateTdxPolicy,
   resolveTdxPolicy,
   type TdxPolicy,
   type TdxPolicyInput,
@@ -40,6 +36,8 @@ import {
   type CollateralOptions,
   type PckChain,
 } from './verify.js';
+import { runVerification } from '../verification.js';
+import { recordOutcomes } from '../policy-outcome.js';
 
 /** TDX claims (names of docs/wire-protocol.md "Verification document"; bytes as lowercase hex), plus the TCB evaluation details. */
 export interface TdxClaims {
@@ -248,27 +246,10 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     mrOwner: quote.body.mrOwner,
     mrSeam: quote.body.mrSeam,
   };
-  await checks.run('tdx.policy.tcbStatus', () => checkTdxTcbStatus(input.tcbStatus, policy), () => input.tcbStatus);
-  if (policy.minTcbEvaluationDataNumber) {
-    const numbers = { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber };
-    await checks.run('tdx.policy.tcbEvaluationDataNumber', () => checkTdxTcbEvaluationDataNumber(numbers, policy), (d) => d);
-  }
-  await checks.run('tdx.policy.attributes', () => checkTdxAttributes(input, policy));
-  // Every allowlist is evaluated and recorded (a document lists all that failed); the first failure stops.
-  let firstFailure: PolicyError | undefined;
-  for (const o of evaluateTdxMeasurements(input, policy)) {
-    if (o.error) {
-      firstFailure ??= o.error;
-      const err = o.error;
-      await checks.run(o.id, () => {
-        throw err;
-      }).catch(() => undefined);
-    } else if (o.skipped) {
-      checks.skip(o.id, o.skipped);
-      if (o.id === 'tdx.policy.mrTd' || o.id.startsWith('tdx.policy.rtmr') || o.id === 'tdx.policy.mrConfigId') checks.warn(o.skipped);
-    } else checks.pass(o.id, o.detail);
-  }
-  if (firstFailure) throw firstFailure;
+  // Every rule is evaluated and recorded (a document lists all that failed); the first refusal stops.
+  const numbers = { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber };
+  const refused = await recordOutcomes(checks, evaluateTdxPolicy(input, numbers, policy));
+  if (refused) throw refused;
   if (options.initdata) {
     const initdata = options.initdata;
     await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, initdata, { tee: 'tdx' }), (got) => `MRCONFIGID = ${got.algorithm} digest of the initdata document`);
@@ -317,16 +298,9 @@ export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'chec
  * ```
  */
 export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions = {}): Promise<VerificationDocument> {
-  const now = options.now ?? (options.clock ?? systemClock).now();
-  const checks = options.checks ?? new CheckList(options.onCheck);
   const claims: Partial<TdxClaims> = {};
-  const { clock: _clock, onCheck: _onCheck, ...rest } = options;
-  try {
-    await appraiseTdxQuote(quote, { ...rest, now, checks, claims });
-  } catch (err) {
-    // Evidence failures are recorded on the CheckList by the step that failed; anything else is the caller's.
-    if (!checks.errors.length) throw err;
-  }
-  // DESIGN §7: tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
-  return checks.document('tdx', now, { ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] });
+  const { clock: _clock, onCheck: _onCheck, checks: _checks, ...rest } = options;
+  const appraiseQuote = (now: Date, checks: CheckList): Promise<unknown> => appraiseTdxQuote(quote, { ...rest, now, checks, claims });
+  // tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
+  return runVerification('tdx', options, false, appraiseQuote, () => ({ ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] }));
 }

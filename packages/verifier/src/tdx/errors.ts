@@ -50,3 +50,8 @@ export type TdxErrorCode =
   // eventlog.ts
   | 'ERR_TDX_EVENTLOG_MALFORMED' // ParseError
   | 'ERR_TDX_EVENTLOG_MISMATCH'; // VerificationError: replay does not reach the quote's RTMRs
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<TdxErrorCode, true> {}
+}

@@ -8,7 +8,7 @@
  * read. The appraisal records the count as a warning.
  */
 import { ParseError, equalBytes, fromHex, toHex } from '@ccinfer/core';
-import { ByteReader } from '@ccinfer/core/internal';
+import { ByteReader, parseFail } from '@ccinfer/core/internal';
 
 /** Header field values (Appendix A.3). */
 export const QUOTE_HEADER_SIZE = 48;
@@ -94,23 +94,19 @@ export interface TdxQuote {
 
 const T = 'ERR_TDX_QUOTE_TRUNCATED';
 
-function fail(code: 'ERR_TDX_QUOTE_VERSION' | 'ERR_TDX_TEE_TYPE' | 'ERR_TDX_ATT_KEY_TYPE' | 'ERR_TDX_QE_VENDOR' | 'ERR_TDX_BODY_TYPE' | 'ERR_TDX_CERT_DATA_TYPE' | 'ERR_TDX_CERT_DATA_MALFORMED', msg: string, offset: number): never {
-  throw new ParseError(code, msg, { offset });
-}
-
 function parseHeader(r: ByteReader): QuoteHeader {
   const version = r.u16le('version');
-  if (version !== 4 && version !== 5) fail('ERR_TDX_QUOTE_VERSION', `quote version ${version}, expected 4 or 5`, 0);
+  if (version !== 4 && version !== 5) parseFail('ERR_TDX_QUOTE_VERSION', `quote version ${version}, expected 4 or 5`, { offset: 0 });
   const attestationKeyType = r.u16le('att_key_type');
   if (attestationKeyType !== ATT_KEY_TYPE_ECDSA_P256) {
-    fail('ERR_TDX_ATT_KEY_TYPE', `attestation key type ${attestationKeyType}, only 2 (ECDSA-256-with-P-256) is defined for TDX`, 2);
+    parseFail('ERR_TDX_ATT_KEY_TYPE', `attestation key type ${attestationKeyType}, only 2 (ECDSA-256-with-P-256) is defined for TDX`, { offset: 2 });
   }
   const teeType = r.u32le('tee_type');
-  if (teeType !== TEE_TYPE_TDX) fail('ERR_TDX_TEE_TYPE', `TEE type 0x${teeType.toString(16)}, expected 0x81 (TDX)`, 4);
+  if (teeType !== TEE_TYPE_TDX) parseFail('ERR_TDX_TEE_TYPE', `TEE type 0x${teeType.toString(16)}, expected 0x81 (TDX)`, { offset: 4 });
   const qeSvn = r.u16le('reserved');
   const pceSvn = r.u16le('reserved');
   const qeVendorId = r.bytesView(16, 'qe_vendor_id');
-  if (!equalBytes(qeVendorId, INTEL_QE_VENDOR_ID)) fail('ERR_TDX_QE_VENDOR', `QE vendor ${toHex(qeVendorId)} is not Intel`, 12);
+  if (!equalBytes(qeVendorId, INTEL_QE_VENDOR_ID)) parseFail('ERR_TDX_QE_VENDOR', `QE vendor ${toHex(qeVendorId)} is not Intel`, { offset: 12 });
   const userData = r.bytesView(20, 'user_data');
   return { version, attestationKeyType, teeType, qeSvn, pceSvn, qeVendorId, userData };
 }
@@ -173,7 +169,7 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
     const size = r.u32le('body_size');
     if (type === BODY_TD_REPORT10 && size === TD_REPORT10_SIZE) bodyType = BODY_TD_REPORT10;
     else if (type === BODY_TD_REPORT15 && size === TD_REPORT15_SIZE) bodyType = BODY_TD_REPORT15;
-    else fail('ERR_TDX_BODY_TYPE', `v5 body type ${type} of ${size} bytes is not a TD report 1.0 (2/584) or 1.5 (3/648)`, QUOTE_HEADER_SIZE);
+    else parseFail('ERR_TDX_BODY_TYPE', `v5 body type ${type} of ${size} bytes is not a TD report 1.0 (2/584) or 1.5 (3/648)`, { offset: QUOTE_HEADER_SIZE });
   }
   const body = parseTdReportBody(r, bodyType);
   const signedRegion = quote.subarray(0, r.offset);
@@ -186,11 +182,11 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
   const attestationKey = s.bytesView(64, 'attestation key');
   const certType = s.u16le('certification data type');
   if (certType !== CERT_DATA_QE_REPORT) {
-    fail('ERR_TDX_CERT_DATA_TYPE', `certification data type ${certType}, TDX quotes carry type 6 (QE report certification data)`, sigStart + 128);
+    parseFail('ERR_TDX_CERT_DATA_TYPE', `certification data type ${certType}, TDX quotes carry type 6 (QE report certification data)`, { offset: sigStart + 128 });
   }
   const certSize = s.u32le('certification data size');
   if (certSize !== s.remaining) {
-    fail('ERR_TDX_CERT_DATA_MALFORMED', `certification data size ${certSize} != ${s.remaining} bytes left in the signature data`, sigStart + 130);
+    parseFail('ERR_TDX_CERT_DATA_MALFORMED', `certification data size ${certSize} != ${s.remaining} bytes left in the signature data`, { offset: sigStart + 130 });
   }
   // Type 6 (A.3.11): QE report, its signature, QE auth data, then a nested certification data (type 5).
   const qeReport = parseEnclaveReport(s.bytesView(ENCLAVE_REPORT_SIZE, 'QE report'));
@@ -199,12 +195,12 @@ export function parseTdxQuote(quote: Uint8Array): TdxQuote {
   const qeAuthData = s.bytesView(authLen, 'QE auth data');
   const innerType = s.u16le('inner certification data type');
   if (innerType !== CERT_DATA_PCK_CHAIN) {
-    fail('ERR_TDX_CERT_DATA_TYPE', `nested certification data type ${innerType}, expected 5 (PCK certificate chain)`, sigStart + s.offset - 2);
+    parseFail('ERR_TDX_CERT_DATA_TYPE', `nested certification data type ${innerType}, expected 5 (PCK certificate chain)`, { offset: sigStart + s.offset - 2 });
   }
   const innerSize = s.u32le('inner certification data size');
   if (innerSize !== s.remaining) {
     // QVL verifyCertificationData: the parsed size must equal the declared size exactly.
-    fail('ERR_TDX_CERT_DATA_MALFORMED', `PCK chain size ${innerSize} != ${s.remaining} bytes left`, sigStart + s.offset - 4);
+    parseFail('ERR_TDX_CERT_DATA_MALFORMED', `PCK chain size ${innerSize} != ${s.remaining} bytes left`, { offset: sigStart + s.offset - 4 });
   }
   const pckChain = s.bytesView(innerSize, 'PCK certificate chain');
 

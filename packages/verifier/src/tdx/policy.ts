@@ -5,9 +5,10 @@
  * bound to a service TD (MRSERVICETD ≠ 0) is refused unless allowed. An absent allowlist is not checked and
  * the appraisal says so in its warnings.
  */
-import { PolicyError, equalBytes, fromHex, toHex } from '@ccinfer/core';
+import { PolicyError, toHex } from '@ccinfer/core';
 import { bool, enumList, hexList, int, object, type FieldErrors } from '../policy-schema.js';
 import type { TdxTcbStatus } from './tcb.js';
+import { ruleOutcome, type RuleOutcome } from '../policy-outcome.js';
 
 export const TDX_TCB_STATUSES: readonly TdxTcbStatus[] = [
   'UpToDate',
@@ -168,35 +169,36 @@ export function checkTdxAttributes(input: TdxPolicyInput, policy: ResolvedTdxPol
   }
 }
 
-/** Measurement allowlists. Returns the names of the values that were not checked (no allowlist). */
+/** The allowlists whose absence is warned about: without them any TD software would be accepted. */
+const WARN_UNPINNED: ReadonlySet<TdxAllowlist> = new Set(['mrTd', 'rtmr0', 'rtmr1', 'rtmr2', 'rtmr3', 'mrConfigId']);
+
 /**
  * One outcome per allowlist (`tdx.policy.<name>`): passed, failed with its PolicyError, or skipped when the
  * policy has no reference value for it — reported as NOT CHECKED, never as passed.
  */
-export function evaluateTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): { id: string; error?: PolicyError; skipped?: string; detail?: string }[] {
+function evaluateTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): RuleOutcome[] {
   return TDX_ALLOWLISTS.map((k) => {
     const id = `tdx.policy.${k}`;
     const actual = toHex(value(input, k));
     const list = policy[k];
-    if (!list) return { id, skipped: `no tdx.${k} allowlist in the policy: ${k} ${actual} NOT CHECKED` };
+    if (!list) return { id, skipped: `no tdx.${k} allowlist in the policy: ${k} ${actual} NOT CHECKED`, warn: WARN_UNPINNED.has(k) };
     if (list.some((h) => h.toLowerCase() === actual)) return { id, detail: `${k} ${actual} is allowed` };
     return { id, error: new PolicyError(CODES[k], `${k} ${actual} is not in the policy allowlist`, { field: k, expected: list, actual }) };
   });
 }
 
-export function checkTdxMeasurements(input: TdxPolicyInput, policy: TdxPolicy): TdxAllowlist[] {
-  const unchecked: TdxAllowlist[] = [];
-  for (const k of TDX_ALLOWLISTS) {
-    const list = policy[k];
-    if (!list) {
-      unchecked.push(k);
-      continue;
-    }
-    const actual = value(input, k);
-    if (!list.some((h) => equalBytes(fromHex(h), actual))) {
-      throw new PolicyError(CODES[k], `${k} ${toHex(actual)} is not in the policy allowlist`, { field: k, expected: list, actual: toHex(actual) });
-    }
-  }
-  return unchecked;
+/**
+ * Evaluates every TDX policy rule, as evaluateSnpPolicy does (none stops the others, so a document lists all
+ * that failed): TCB status, the collateral's evaluation numbers when the policy sets a minimum, TD attributes,
+ * then the measurement allowlists. Check ids are `tdx.policy.<rule>`.
+ */
+export function evaluateTdxPolicy(input: TdxPolicyInput, evaluationNumbers: { tcbInfo: number; qeIdentity: number }, policy: ResolvedTdxPolicy): RuleOutcome[] {
+  const out = [ruleOutcome('tdx.policy.tcbStatus', () => {
+    checkTdxTcbStatus(input.tcbStatus, policy);
+    return input.tcbStatus;
+  })];
+  if (policy.minTcbEvaluationDataNumber) out.push(ruleOutcome('tdx.policy.tcbEvaluationDataNumber', () => checkTdxTcbEvaluationDataNumber(evaluationNumbers, policy)));
+  out.push(ruleOutcome('tdx.policy.attributes', () => checkTdxAttributes(input, policy)));
+  return [...out, ...evaluateTdxMeasurements(input, policy)];
 }
 

@@ -19,3 +19,8 @@ export type TrusteeErrorCode =
   | 'ERR_TRUSTEE_EAR_NONCE' // VerificationError: runtime-data nonce of a submod is not ours
   | 'ERR_TRUSTEE_EAR_SUBMOD_MISSING' // PolicyError: a required submod (cpu0, gpuN) is absent
   | 'ERR_TRUSTEE_EAR_STATUS'; // PolicyError: a submod's ear.status is not acceptable
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<TrusteeErrorCode, true> {}
+}

@@ -7,7 +7,7 @@
 import { VerificationError, sha256, toHex, equalBytes, concat } from '@ccinfer/core';
 import { BoundedMap } from '@ccinfer/core/internal';
 import type { Certificate } from './certificate.js';
-import { KNOWN_EXTENSIONS, OID } from './oids.js';
+import { KNOWN_EXTENSIONS } from './oids.js';
 import { verifySignature } from './signature.js';
 
 /** A root of trust, identified by the SHA-256 of its DER SubjectPublicKeyInfo (lowercase hex). */

@@ -12,8 +12,6 @@ import {
   readTime,
   readUnsigned,
   sequence,
-  readOid,
-  readOctets,
   type DerNode,
 } from '@ccinfer/core/internal';
 import { explicitInner, parseAlgorithm, parseExtensionList, parseName, type AlgorithmIdentifier, type Certificate, type Name } from './certificate.js';

@@ -18,3 +18,8 @@ export type X509ErrorCode =
   | 'ERR_X509_CRL_SIGNATURE_INVALID'
   | 'ERR_X509_CRL_EXPIRED'
   | 'ERR_X509_CRL_ISSUER_MISMATCH';
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<X509ErrorCode, true> {}
+}

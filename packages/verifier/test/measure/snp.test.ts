@@ -2,7 +2,6 @@
  * SEV-SNP launch-digest calculator against the public expected values in `measure/snp/` (13 cases from a public
  * measurement tool's test suite), plus one negative test per error code and a property test of the OVMF parser.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CcinferError, ConfigError, ParseError, fromHex, toHex } from '@ccinfer/core';

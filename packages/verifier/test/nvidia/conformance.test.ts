@@ -5,7 +5,6 @@
  * system's topology checked, and the negative sets rejected with the right codes.
  */
 
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CheckList, PolicyError, VerificationError, fromHex, toHex } from '@ccinfer/core';
 import { parseCertificates } from '../../src/x509/index.js';

@@ -4,7 +4,7 @@ import { ParseError, fromUtf8 } from '@ccinfer/core';
 import { der } from '@ccinfer/core/internal';
 import { verifySnp, parseSnpReport, PINNED_ANCHORS, vcekUrl, type SnpEvidence, type VerifySnpOptions } from '../../src/index.js';
 import { parseCertTable, decodeTcb } from '../../src/internal.js';
-import { simulatedAmd, mintSnpEvidence, encodeReport, signReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
+import { simulatedAmd, mintSnpEvidence, encodeReport, generateKey, type SimulatedAmd, type ReportFields } from '../../src/testing.js';
 import { AMD_OID } from '../../src/snp/endorsement.js';
 import { crlUrl } from '../../src/snp/collateral.js';
 import { expectCodeSync, flip } from '../../../../test-support/helpers.js';

@@ -43,7 +43,7 @@ export const verifyTdxCommand: Command = {
     const { values } = parse(args, options, usage);
     if (!values.quote) throw new UsageError(`missing --quote\nusage: ${usage}`);
     if (!values.collateral && values.offline) throw new UsageError(`--offline needs --collateral DIR\nusage: ${usage}`);
-    const now = parseAt(values.at) ?? new Date();
+    const now = parseAt(values.at);
     const policy = await loadPolicy(io, values.policy);
     const anchors = await loadAnchors(io, values.anchors);
     const quote = await readInput(io, values.quote, 'quote');
@@ -51,7 +51,7 @@ export const verifyTdxCommand: Command = {
     const eventLog = values['event-log'] ? await readInput(io, values['event-log'], 'event log') : undefined;
     const grace = policy?.freshness?.collateralGraceSeconds;
     const doc = await verifyTdxQuote(quote, {
-      now,
+      ...(now ? { now } : {}),
       anchors: anchors.intel,
       ...(collateral ? { collateral } : {}),
       ...(policy?.tdx ? { policy: policy.tdx } : {}),

@@ -27,3 +27,8 @@ export type GatewayErrorCode =
 export function gatewayError(code: GatewayErrorCode, message: string, options?: CcinferErrorOptions): CcinferError {
   return new CcinferError(code, message, options);
 }
+
+/** Registers these codes in the closed {@link CcinferErrorCode} union (core/src/errors.ts). */
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<GatewayErrorCode, true> {}
+}

@@ -8,9 +8,7 @@
  * header. The SEV metadata entry points (as an offset from the image end) at the `ASEV` header followed by the
  * list of guest memory sections the VMM must pre-validate (`OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm`).
  */
-import { ParseError } from '@ccinfer/core';
-import { ByteReader } from '@ccinfer/core/internal';
-import type { MeasureParseErrorCode } from '../errors.js';
+import { ByteReader, parseFail } from '@ccinfer/core/internal';
 
 const PAGE = 0x1000;
 /** The reset vector and the VTF signature occupy the last 0x20 bytes of the image. */
@@ -59,10 +57,6 @@ export interface OvmfImage {
   sevEsResetEip: number | undefined;
 }
 
-function fail(code: MeasureParseErrorCode, message: string, offset?: number): never {
-  throw new ParseError(code, message, offset === undefined ? undefined : { offset });
-}
-
 /** RFC 4122 text of a GUID stored in EFI (mixed-endian) byte order. */
 export function guidText(b: Uint8Array): string {
   const h = (i: number): string => b[i]!.toString(16).padStart(2, '0');
@@ -72,21 +66,21 @@ export function guidText(b: Uint8Array): string {
 
 function readFooterTable(data: Uint8Array): Map<string, Uint8Array> {
   const end = data.length - RESET_VECTOR_BYTES;
-  if (end < ENTRY_HEADER) fail('ERR_MEASURE_OVMF_FOOTER', 'image too small for the OVMF footer table', 0);
+  if (end < ENTRY_HEADER) parseFail('ERR_MEASURE_OVMF_FOOTER', 'image too small for the OVMF footer table', { offset: 0 });
   const footer = new ByteReader(data.subarray(end - ENTRY_HEADER, end), 'ERR_MEASURE_OVMF_FOOTER');
   const tableLength = footer.u16le('footer length');
   if (guidText(footer.bytesView(16, 'footer GUID')) !== OVMF_TABLE_FOOTER_GUID) {
-    fail('ERR_MEASURE_OVMF_FOOTER', 'no OVMF footer table GUID before the reset vector', end - 16);
+    parseFail('ERR_MEASURE_OVMF_FOOTER', 'no OVMF footer table GUID before the reset vector', { offset: end - 16 });
   }
-  if (tableLength < ENTRY_HEADER || tableLength > end) fail('ERR_MEASURE_OVMF_FOOTER', `footer table length ${tableLength} out of range`, end - ENTRY_HEADER);
+  if (tableLength < ENTRY_HEADER || tableLength > end) parseFail('ERR_MEASURE_OVMF_FOOTER', `footer table length ${tableLength} out of range`, { offset: end - ENTRY_HEADER });
   const start = end - tableLength;
   const table = new Map<string, Uint8Array>();
   for (let p = end - ENTRY_HEADER; p > start; ) {
-    if (p - start < ENTRY_HEADER) fail('ERR_MEASURE_OVMF_FOOTER', 'truncated footer table entry', start);
+    if (p - start < ENTRY_HEADER) parseFail('ERR_MEASURE_OVMF_FOOTER', 'truncated footer table entry', { offset: start });
     const len = data[p - ENTRY_HEADER]! | (data[p - ENTRY_HEADER + 1]! << 8);
     const guid = guidText(data.subarray(p - 16, p));
-    if (len < ENTRY_HEADER || len > p - start) fail('ERR_MEASURE_OVMF_FOOTER', `footer table entry ${guid} length ${len} out of range`, p - ENTRY_HEADER);
-    if (table.has(guid)) fail('ERR_MEASURE_OVMF_FOOTER', `duplicate footer table entry ${guid}`, p - 16);
+    if (len < ENTRY_HEADER || len > p - start) parseFail('ERR_MEASURE_OVMF_FOOTER', `footer table entry ${guid} length ${len} out of range`, { offset: p - ENTRY_HEADER });
+    if (table.has(guid)) parseFail('ERR_MEASURE_OVMF_FOOTER', `duplicate footer table entry ${guid}`, { offset: p - 16 });
     table.set(guid, data.subarray(p - len, p - ENTRY_HEADER));
     p -= len;
   }
@@ -96,7 +90,7 @@ function readFooterTable(data: Uint8Array): Map<string, Uint8Array> {
 function entryU32(table: ReadonlyMap<string, Uint8Array>, guid: string, what: string): number | undefined {
   const e = table.get(guid);
   if (e === undefined) return undefined;
-  if (e.length < 4) fail('ERR_MEASURE_OVMF_FOOTER', `${what} entry is ${e.length} bytes, 4 expected`);
+  if (e.length < 4) parseFail('ERR_MEASURE_OVMF_FOOTER', `${what} entry is ${e.length} bytes, 4 expected`);
   return new ByteReader(e, 'ERR_MEASURE_OVMF_FOOTER').u32le(what);
 }
 
@@ -104,25 +98,25 @@ function entryU32(table: ReadonlyMap<string, Uint8Array>, guid: string, what: st
 function readSevMetadata(data: Uint8Array, offsetFromEnd: number): SevMetadataSection[] {
   const at = data.length - offsetFromEnd;
   if (offsetFromEnd <= 0 || at < 0 || at + 16 > data.length) {
-    fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata offset 0x${offsetFromEnd.toString(16)} is outside the image`);
+    parseFail('ERR_MEASURE_OVMF_METADATA', `SEV metadata offset 0x${offsetFromEnd.toString(16)} is outside the image`);
   }
   const r = new ByteReader(data.subarray(at), 'ERR_MEASURE_OVMF_METADATA');
-  if (r.u32le('signature') !== 0x56455341) fail('ERR_MEASURE_OVMF_METADATA', 'SEV metadata signature is not "ASEV"', at);
+  if (r.u32le('signature') !== 0x56455341) parseFail('ERR_MEASURE_OVMF_METADATA', 'SEV metadata signature is not "ASEV"', { offset: at });
   const length = r.u32le('length');
   const version = r.u32le('version');
   const count = r.u32le('count');
-  if (version !== 1) fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata version ${version}, 1 expected`, at + 8);
+  if (version !== 1) parseFail('ERR_MEASURE_OVMF_METADATA', `SEV metadata version ${version}, 1 expected`, { offset: at + 8 });
   if (length !== 16 + 12 * count || at + length > data.length) {
-    fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata length ${length} does not match ${count} sections`, at + 4);
+    parseFail('ERR_MEASURE_OVMF_METADATA', `SEV metadata length ${length} does not match ${count} sections`, { offset: at + 4 });
   }
   const sections: SevMetadataSection[] = [];
   for (let i = 0; i < count; i++) {
     const s = { gpa: r.u32le('gpa'), size: r.u32le('size'), type: r.u32le('type') };
     if (s.gpa % PAGE !== 0 || s.size === 0 || s.size % PAGE !== 0 || s.gpa + s.size > 2 ** 32) {
-      fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata section ${i} is not a page-aligned range below 4 GiB`, at + 16 + 12 * i);
+      parseFail('ERR_MEASURE_OVMF_METADATA', `SEV metadata section ${i} is not a page-aligned range below 4 GiB`, { offset: at + 16 + 12 * i });
     }
     if (!(Object.values(SevSectionType) as number[]).includes(s.type)) {
-      fail('ERR_MEASURE_OVMF_METADATA', `SEV metadata section ${i} has unknown type 0x${s.type.toString(16)}`, at + 24 + 12 * i);
+      parseFail('ERR_MEASURE_OVMF_METADATA', `SEV metadata section ${i} has unknown type 0x${s.type.toString(16)}`, { offset: at + 24 + 12 * i });
     }
     sections.push(s);
   }
@@ -135,7 +129,7 @@ function readSevMetadata(data: Uint8Array, offsetFromEnd: number): SevMetadataSe
  */
 export function parseOvmf(data: Uint8Array): OvmfImage {
   if (data.length === 0 || data.length % PAGE !== 0 || data.length > 2 ** 32) {
-    fail('ERR_MEASURE_IMAGE_SIZE', `firmware image of ${data.length} bytes is not a non-empty multiple of 4 KiB below 4 GiB`);
+    parseFail('ERR_MEASURE_IMAGE_SIZE', `firmware image of ${data.length} bytes is not a non-empty multiple of 4 KiB below 4 GiB`);
   }
   const table = readFooterTable(data);
   const metadataOffset = entryU32(table, SEV_METADATA_OFFSET_GUID, 'SEV metadata offset');
