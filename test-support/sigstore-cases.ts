@@ -8,6 +8,14 @@
 import { SIGSTORE_TRUSTED_ROOT } from '@ccinfer/verifier/sigstore';
 import { readJson, vectorsDir } from './vectors.js';
 
+/** The release identity that signed the Tinfoil bundle (a `snp.provenance` policy section). */
+export const TINFOIL_RELEASE = {
+  issuer: 'https://token.actions.githubusercontent.com',
+  repository: 'tinfoilsh/confidential-model-router',
+  workflowRef: 'refs/tags/v.*',
+  predicateType: 'https://tinfoil.sh/predicate/snp-tdx-multiplatform/v1',
+};
+
 /** The Tinfoil vector: `sigstoreBundle`, `digest` (the statement subject), the SNP report set names. */
 export const TINFOIL = readJson(vectorsDir('peers'), 'tinfoil-attestation-bundle.json');
 export const TINFOIL_BUNDLE: unknown = TINFOIL.sigstoreBundle;

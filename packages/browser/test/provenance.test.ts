@@ -10,19 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { buildBundle, PROVENANCE_ENTRY } from '../build/bundle.js';
-import { BUNDLE_CASES, ROOT_CASES, TINFOIL, TINFOIL_BUNDLE } from '../../../test-support/sigstore-cases.js';
+import { BUNDLE_CASES, ROOT_CASES, TINFOIL, TINFOIL_BUNDLE, TINFOIL_RELEASE } from '../../../test-support/sigstore-cases.js';
 import { readBytes, readText, vectorsDir } from '../../../test-support/vectors.js';
 import { b64, launchChromium, serve, skipBrowser, type TestServer } from './harness.js';
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>ccinfer provenance test page</title>
 <script type="module">import * as cc from '/ccinfer-provenance.min.js'; window.cc = cc; window.ccReady = true;</script>`;
 
-const RELEASE = {
-  issuer: 'https://token.actions.githubusercontent.com',
-  repository: 'tinfoilsh/confidential-model-router',
-  workflowRef: 'refs/tags/v.*',
-  predicateType: 'https://tinfoil.sh/predicate/snp-tdx-multiplatform/v1',
-};
+const RELEASE = TINFOIL_RELEASE;
 
 let browser: Browser;
 let server: TestServer;

@@ -12,16 +12,11 @@ import { SIGSTORE_TRUSTED_ROOT, webSigstoreBundleVerifier } from '@ccinfer/verif
 import { sigstoreBundleVerifier } from '../src/provenance.js';
 import { expectCode } from '../../../test-support/helpers.js';
 import { readBytes, readText, vectorsDir } from '../../../test-support/vectors.js';
-import { BUNDLE_CASES, ROOT_CASES, TINFOIL, TINFOIL_BUNDLE, mutate } from '../../../test-support/sigstore-cases.js';
+import { BUNDLE_CASES, ROOT_CASES, TINFOIL, TINFOIL_BUNDLE, TINFOIL_RELEASE, mutate } from '../../../test-support/sigstore-cases.js';
 
 const snp = vectorsDir('snp');
 const now = new Date('2026-06-01T00:00:00Z');
-const RELEASE: ProvenancePolicy = {
-  issuer: 'https://token.actions.githubusercontent.com',
-  repository: 'tinfoilsh/confidential-model-router',
-  workflowRef: 'refs/tags/v.*',
-  predicateType: 'https://tinfoil.sh/predicate/snp-tdx-multiplatform/v1',
-};
+const RELEASE: ProvenancePolicy = TINFOIL_RELEASE;
 const vector = TINFOIL;
 const bundle = TINFOIL_BUNDLE;
 
