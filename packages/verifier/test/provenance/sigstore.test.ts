@@ -86,6 +86,38 @@ describe('webSigstoreBundleVerifier on the Tinfoil release bundle', () => {
   });
 });
 
+describe('random damage to the trusted root', () => {
+  it('is refused with ERR_PROVENANCE_TRUSTED_ROOT_INVALID, or verifies the bundle, or refuses it with a CcinferError', async () => {
+    const paths: string[][] = [];
+    const walk = (v: unknown, p: string[]): void => {
+      if (typeof v !== 'object' || v === null) return;
+      for (const [k, c] of Object.entries(v)) {
+        paths.push([...p, k]);
+        walk(c, [...p, k]);
+      }
+    };
+    walk(SIGSTORE_TRUSTED_ROOT, []);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: paths.length - 1 }), fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 })), async (i, value) => {
+        const root = mutate((x) => {
+          const path = paths[i]!;
+          let o = x;
+          for (const k of path.slice(0, -1)) o = o[k];
+          if (value === undefined) delete o[path[path.length - 1]!];
+          else o[path[path.length - 1]!] = value;
+        }, SIGSTORE_TRUSTED_ROOT);
+        try {
+          await webSigstoreBundleVerifier({ trustedRoot: root })(bundle);
+        } catch (err) {
+          expect(err).toBeInstanceOf(CcinferError);
+          expect((err as CcinferError).code).toMatch(/^ERR_PROVENANCE_/);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('DSSE pre-authentication encoding', () => {
   it('is DSSEv1 SP len(type) SP type SP len(body) SP body, lengths in bytes (DSSE protocol.md example)', () => {
     expect(new TextDecoder().decode(preAuthEncoding('http://example.com/HelloWorld', utf8('hello world')))).toBe('DSSEv1 29 http://example.com/HelloWorld 11 hello world');

@@ -59,11 +59,16 @@ function parseSctList(extValue: Uint8Array): Sct[] {
 
 /** The precertificate's TBSCertificate: the certificate's, with the SCT list extension removed (RFC 6962 §3.2). */
 function precertTbs(cert: Certificate): Uint8Array {
-  const fields = children(decodeDer(cert.tbs));
-  const i = fields.findIndex((f) => f.tag === 0xa3);
-  const exts = children(children(fields[i]!)[0]!).filter((e) => readOid(children(e)[0], 'extnID') !== SCT_LIST_OID);
-  const rebuilt = fields.map((f, j) => (j === i ? tlv(0xa3, der.seq(...exts.map((e) => e.raw))) : f.raw));
-  return tlv(Tag.Sequence, concat(...rebuilt));
+  try {
+    const fields = children(decodeDer(cert.tbs));
+    // extensions [3] EXPLICIT Extensions (RFC 5280 §4.1): present, as the SCT list is one of them.
+    const i = fields.findIndex((f) => f.tag === 0xa3);
+    const exts = children(children(fields[i]!)[0]!).filter((e) => readOid(children(e)[0], 'extnID') !== SCT_LIST_OID);
+    const rebuilt = fields.map((f, j) => (j === i ? tlv(0xa3, der.seq(...exts.map((e) => e.raw))) : f.raw));
+    return tlv(Tag.Sequence, concat(...rebuilt));
+  } catch (cause) {
+    return refuse('the precertificate cannot be rebuilt from the certificate', cause);
+  }
 }
 
 const u8 = (n: number): Uint8Array => Uint8Array.of(n);

@@ -72,6 +72,8 @@ function logAuthority(v: unknown, what: string): LogAuthority {
   const baseUrl = t['baseUrl'];
   const keyDetails = pk['keyDetails'];
   if (typeof baseUrl !== 'string' || typeof keyDetails !== 'string') invalid(`${what} has no baseUrl or keyDetails`);
+  // A checkpoint names its log by host (C2SP signed-note key name), so the base URL must be a URL.
+  if (!URL.canParse(baseUrl as string)) invalid(`${what}.baseUrl is not a URL`);
   // A checkpoint key ID, when present, is the one the log's signed notes name (protobuf-specs TransparencyLogInstance).
   const id = t['checkpointKeyId'] ?? t['logId'];
   return {
