@@ -16,6 +16,24 @@ import { TINFOIL_BUNDLE as bundle, mutate } from '../../../../test-support/sigst
 const entry = (b: any) => b.verificationMaterial.tlogEntries[0];
 const verify = webSigstoreBundleVerifier();
 
+/** Every member path of a JSON value (for random damage). */
+function jsonPaths(v: unknown, p: string[] = [], out: string[][] = []): string[][] {
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [k, c] of Object.entries(v)) {
+    out.push([...p, k]);
+    jsonPaths(c, [...p, k], out);
+  }
+  return out;
+}
+
+/** Sets (or, for undefined, deletes) the member at `path`. */
+const setAt = (path: string[], value: unknown) => (x: any): void => {
+  let o = x;
+  for (const k of path.slice(0, -1)) o = o[k];
+  if (value === undefined) delete o[path[path.length - 1]!];
+  else o[path[path.length - 1]!] = value;
+};
+
 describe('webSigstoreBundleVerifier on the Tinfoil release bundle', () => {
   it('verifies it offline against the shipped trusted root and returns the signed statement', async () => {
     const v = await verify(bundle);
@@ -56,24 +74,10 @@ describe('webSigstoreBundleVerifier on the Tinfoil release bundle', () => {
   });
 
   it('random damage to the bundle JSON is refused with a CcinferError, never a crash', async () => {
-    const paths: string[][] = [];
-    const walk = (v: unknown, p: string[]): void => {
-      if (typeof v !== 'object' || v === null) return;
-      for (const [k, c] of Object.entries(v)) {
-        paths.push([...p, k]);
-        walk(c, [...p, k]);
-      }
-    };
-    walk(bundle, []);
+    const paths = jsonPaths(bundle);
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: paths.length - 1 }), fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 })), async (i, value) => {
-        const b = mutate((x) => {
-          const path = paths[i]!;
-          let o = x;
-          for (const k of path.slice(0, -1)) o = o[k];
-          if (value === undefined) delete o[path[path.length - 1]!];
-          else o[path[path.length - 1]!] = value;
-        });
+        const b = mutate(setAt(paths[i]!, value));
         try {
           await verify(b);
         } catch (err) {
@@ -88,24 +92,10 @@ describe('webSigstoreBundleVerifier on the Tinfoil release bundle', () => {
 
 describe('random damage to the trusted root', () => {
   it('is refused with ERR_PROVENANCE_TRUSTED_ROOT_INVALID, or verifies the bundle, or refuses it with a CcinferError', async () => {
-    const paths: string[][] = [];
-    const walk = (v: unknown, p: string[]): void => {
-      if (typeof v !== 'object' || v === null) return;
-      for (const [k, c] of Object.entries(v)) {
-        paths.push([...p, k]);
-        walk(c, [...p, k]);
-      }
-    };
-    walk(SIGSTORE_TRUSTED_ROOT, []);
+    const paths = jsonPaths(SIGSTORE_TRUSTED_ROOT);
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: paths.length - 1 }), fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 2 })), async (i, value) => {
-        const root = mutate((x) => {
-          const path = paths[i]!;
-          let o = x;
-          for (const k of path.slice(0, -1)) o = o[k];
-          if (value === undefined) delete o[path[path.length - 1]!];
-          else o[path[path.length - 1]!] = value;
-        }, SIGSTORE_TRUSTED_ROOT);
+        const root = mutate(setAt(paths[i]!, value), SIGSTORE_TRUSTED_ROOT);
         try {
           await webSigstoreBundleVerifier({ trustedRoot: root })(bundle);
         } catch (err) {
