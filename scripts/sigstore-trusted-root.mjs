@@ -1,4 +1,4 @@
-// Regenerates packages/node/src/sigstore-trusted-root.ts from the Sigstore public-good trusted root that the
+// Regenerates packages/verifier/src/provenance/sigstore/trusted-root-data.ts from the Sigstore public-good trusted root that the
 // @sigstore/tuf package embeds (seeds.json, target trusted_root.json of https://tuf-repo-cdn.sigstore.dev).
 // Usage: node scripts/sigstore-trusted-root.mjs   (then review the diff: it changes the keys ccinfer trusts)
 import { writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ const pkg = require('@sigstore/tuf/package.json');
 const seeds = require('@sigstore/tuf/seeds.json');
 const b64 = seeds['https://tuf-repo-cdn.sigstore.dev'].targets['trusted_root.json'];
 const root = JSON.parse(Buffer.from(b64, 'base64').toString('utf8'));
-const out = new URL('../packages/node/src/sigstore-trusted-root.ts', import.meta.url);
+const out = new URL('../packages/verifier/src/provenance/sigstore/trusted-root-data.ts', import.meta.url);
 const text = `/**
  * The Sigstore public-good trusted root (Fulcio CAs, Rekor and CT log keys, TSA), as embedded in
  * @sigstore/tuf ${pkg.version} \`seeds.json\` (TUF repository https://tuf-repo-cdn.sigstore.dev, target

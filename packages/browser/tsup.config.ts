@@ -4,7 +4,7 @@ import { BROWSER_CONDITIONS, noNodeBuiltins } from './build/bundle.js';
 export default defineConfig([
   // ESM (and CJS) for bundlers: workspace and third-party packages stay external.
   {
-    entry: ['src/index.ts'],
+    entry: ['src/index.ts', 'src/provenance.ts'],
     format: ['esm', 'cjs'],
     dts: { compilerOptions: { composite: false } },
     sourcemap: true,
@@ -13,9 +13,10 @@ export default defineConfig([
     platform: 'browser',
     esbuildPlugins: [noNodeBuiltins as never],
   },
-  // One minified file for <script type="module">: everything bundled, no Node built-in allowed (build/bundle.ts).
+  // One minified file for <script type="module">: everything bundled, no Node built-in allowed (build/bundle.ts);
+  // ccinfer-provenance.min.js is the same client with the WebCrypto Sigstore verifier (src/bundle/with-provenance.ts).
   {
-    entry: { ccinfer: 'src/index.ts' },
+    entry: { ccinfer: 'src/index.ts', 'ccinfer-provenance': 'src/bundle/with-provenance.ts' },
     outDir: 'dist/bundle',
     outExtension: () => ({ js: '.min.js' }),
     format: ['esm'],

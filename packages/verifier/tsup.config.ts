@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/testing.ts', 'src/trustee.ts', 'src/internal.ts'],
+  entry: ['src/index.ts', 'src/testing.ts', 'src/trustee.ts', 'src/sigstore.ts', 'src/internal.ts'],
   format: ['esm', 'cjs'],
   // The package tsconfig is a composite project for `tsc -b`; the declaration bundler wants a plain one.
   dts: { compilerOptions: { composite: false, incremental: false } },

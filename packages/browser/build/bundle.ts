@@ -37,6 +37,9 @@ export const BROWSER_CONDITIONS = ['source', 'browser', 'import', 'module', 'def
 /** The package's public entry (sources). */
 export const ENTRY = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
+/** The client plus the WebCrypto Sigstore verifier (`ccinfer-provenance.min.js`). */
+export const PROVENANCE_ENTRY = fileURLToPath(new URL('../src/bundle/with-provenance.ts', import.meta.url));
+
 /** esbuild options for one minified ESM file (loadable with `<script type="module">`). */
 export function bundleOptions(entry: string, outfile: string): Record<string, unknown> {
   return {

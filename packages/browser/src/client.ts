@@ -60,8 +60,9 @@ export interface BrowserClientOptions extends Omit<SecureClientOptions, 'apprais
   collateralFetcher?: Fetcher;
   /**
    * The signed provenance a policy's `snp.provenance` is checked against: the Sigstore bundle and a
-   * `SigstoreBundleVerifier`. ccinfer ships none for pages (the sigstore libraries need Node built-ins), so
-   * without one a policy with `snp.provenance` refuses every pod (`ERR_PROVENANCE_MISSING`).
+   * `SigstoreBundleVerifier`, for pages `webSigstoreBundleVerifier()` from `@ccinfer/browser/provenance` (WebCrypto
+   * only, kept out of the main entry for its size). Without it a policy with `snp.provenance` refuses every pod
+   * (`ERR_PROVENANCE_MISSING`).
    */
   provenance?: ProvenanceInput;
 }

@@ -94,7 +94,7 @@ export {
   appraiseSnp, verifySnp, type SnpEvidence, type SnpAppraisalOptions, type VerifySnpOptions,
   // snp/errors
   type SnpErrorCode,
-  // provenance (the Sigstore bundle verifier is injected: @ccinfer/node has one; the sigstore libraries need Node)
+  // provenance (the Sigstore bundle verifier is injected: `webSigstoreBundleVerifier` from @ccinfer/browser/provenance)
   appraiseProvenance, checkIdentity, type ProvenanceInput, type SigstoreBundleVerifier, type VerifiedSigstoreBundle,
   type ProvenanceClaim, parseProvenancePolicy, KNOWN_PREDICATES, type ProvenancePolicy, parseInTotoStatement,
   predicateMeasurements, IN_TOTO_PAYLOAD_TYPE, type InTotoStatement, type InTotoSubject, signerIdentity, FULCIO_OID,

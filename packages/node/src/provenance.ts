@@ -3,7 +3,7 @@
  * `@sigstore/verify`, `@sigstore/protobuf-specs`). They use Node built-ins (node:crypto, Buffer), which is why
  * this lives in `@ccinfer/node` and is injected into `@ccinfer/verifier` as a `SigstoreBundleVerifier`.
  *
- * Verification is offline, against a trusted root shipped with this package (`SIGSTORE_TRUSTED_ROOT`, from
+ * Verification is offline, against the trusted root shipped with @ccinfer/verifier (`SIGSTORE_TRUSTED_ROOT`, from
  * @sigstore/tuf's embedded TUF seeds) or one given by the caller. It requires: the signing certificate chains to
  * a Fulcio CA of the root and carries an SCT from a trusted CT log; exactly the verified Rekor entry matches the
  * DSSE envelope (entry body hashes), with its inclusion proof against a signed checkpoint and its signed entry
@@ -15,7 +15,7 @@ import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { Verifier, toSignedEntity, toTrustMaterial, VerificationError as SigstoreError } from '@sigstore/verify';
 import { ConfigError, ParseError, VerificationError, type ErrorCode } from '@ccinfer/core';
 import type { SigstoreBundleVerifier, VerifiedSigstoreBundle } from '@ccinfer/verifier';
-import { SIGSTORE_TRUSTED_ROOT } from './sigstore-trusted-root.js';
+import { SIGSTORE_TRUSTED_ROOT } from '@ccinfer/verifier/sigstore';
 
 export interface SigstoreBundleVerifierOptions {
   /** A Sigstore `trusted_root.json` document (parsed). Default `SIGSTORE_TRUSTED_ROOT` (the public-good instance). */
@@ -99,4 +99,4 @@ export function sigstoreBundleVerifier(options: SigstoreBundleVerifierOptions = 
   };
 }
 
-export { SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE } from './sigstore-trusted-root.js';
+export { SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE } from '@ccinfer/verifier/sigstore';

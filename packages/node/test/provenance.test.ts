@@ -13,6 +13,7 @@ import { ConfigError, ParseError, PolicyError, VerificationError } from '@ccinfe
 import { parsePolicy, verifySnp, type ProvenancePolicy, type SigstoreBundleVerifier } from '@ccinfer/verifier';
 import { SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE, sigstoreBundleVerifier } from '../src/provenance.js';
 import { expectCode } from '../../../test-support/helpers.js';
+import { TINFOIL_RELEASE } from '../../../test-support/sigstore-cases.js';
 import { readBytes, readJson, readText, vectorsDir } from '../../../test-support/vectors.js';
 import { cli } from './cli/io.js';
 import { encodeBundle, generateGatewayKey, randomBytes, fromHex } from '@ccinfer/core';
@@ -23,12 +24,7 @@ const peers = vectorsDir('peers');
 const snp = vectorsDir('snp');
 const now = new Date('2026-06-01T00:00:00Z');
 
-const RELEASE: ProvenancePolicy = {
-  issuer: 'https://token.actions.githubusercontent.com',
-  repository: 'tinfoilsh/confidential-model-router',
-  workflowRef: 'refs/tags/v.*',
-  predicateType: 'https://tinfoil.sh/predicate/snp-tdx-multiplatform/v1',
-};
+const RELEASE: ProvenancePolicy = TINFOIL_RELEASE;
 
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 const toB64 = (b: Uint8Array | string): string => Buffer.from(b).toString('base64');
