@@ -13,3 +13,5 @@ export { parseTrustedRoot, type TrustedRoot, type LogAuthority, type Certificate
  * `scripts/sigstore-trusted-root.mjs`).
  */
 export { SIGSTORE_TRUSTED_ROOT, SIGSTORE_TRUSTED_ROOT_SOURCE } from './provenance/sigstore/trusted-root-data.js';
+/** The codes this verifier throws (importing them also registers them in the closed `CcinferErrorCode` union). */
+export type { ProvenanceErrorCode } from './provenance/errors.js';
