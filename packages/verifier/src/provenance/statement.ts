@@ -4,6 +4,7 @@
  * the bytes here are trusted only after the bundle verifier has checked the DSSE signature over them.
  */
 import { ParseError, fromUtf8 } from '@ccinfer/core';
+import { duplicateJsonKey } from '@ccinfer/core/internal';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** Statement `_type`s: v1, and v0.1 which older signers still emit with the same layout. */
@@ -28,39 +29,6 @@ const invalid = (message: string, cause?: unknown): never => {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/**
- * Throws when any JSON object in `text` repeats a member name. JSON.parse keeps the last one; a signer or
- * another verifier may read the first, so the signed statement would mean two different things.
- */
-export function rejectDuplicateKeys(text: string): void {
-  const stack: (Set<string> | null)[] = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      const top = stack[stack.length - 1];
-      if (expectKey && top) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.has(key)) invalid(`duplicate JSON member "${key}" in the statement`);
-        top.add(key);
-        expectKey = false;
-      }
-      i = j;
-    } else if (c === '{') {
-      stack.push(new Set());
-      expectKey = true;
-    } else if (c === '[') {
-      stack.push(null);
-    } else if (c === '}' || c === ']') {
-      stack.pop();
-    } else if (c === ',') {
-      expectKey = stack[stack.length - 1] != null;
-    }
-  }
-}
-
 /** Parses a DSSE payload as an in-toto Statement: `_type`, a non-empty subject list with SHA-256 digests, predicate. */
 export function parseInTotoStatement(payloadType: string, payload: Uint8Array): InTotoStatement {
   if (payloadType !== IN_TOTO_PAYLOAD_TYPE) invalid(`DSSE payloadType is ${payloadType}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
@@ -71,7 +39,10 @@ export function parseInTotoStatement(payloadType: string, payload: Uint8Array): 
   } catch (cause) {
     invalid('the DSSE payload is not JSON', cause);
   }
-  rejectDuplicateKeys(text);
+  // JSON.parse keeps the last of a repeated member; a signer or another verifier may read the first, so the
+  // signed statement would mean two different things.
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined) invalid(`duplicate JSON member ${duplicate} in the statement`);
   if (!isObject(json)) return invalid('the statement is not a JSON object');
   const type = json['_type'];
   if (typeof type !== 'string' || !STATEMENT_TYPES.includes(type)) invalid(`statement _type ${String(type)} is not an in-toto Statement`);
