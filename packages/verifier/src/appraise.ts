@@ -26,7 +26,7 @@ import {
   type Fetcher,
   type VerificationDocument,
 } from '@ccinfer/core';
-import { definedOnly, isZero } from '@ccinfer/core/internal';
+import { isZero } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
 import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
@@ -205,13 +205,11 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
       const cpuClaims: Record<string, unknown> = {};
       claims['cpu'] = cpuClaims;
       const tdx = await appraiseTdxQuote(b.cpu.quote, {
-        ...definedOnly(common),
-        now,
-        checks,
-        anchors: anchors.intel,
-        ...(policy?.tdx ? { policy: policy.tdx } : {}),
-        ...(b.collateral?.tdx ? { collateral: tdxCollateral(b.collateral.tdx) } : {}),
-        ...(b.eventLog ? { eventLog: b.eventLog } : {}),
+        ...common,
+        anchors,
+        policy: policy?.tdx,
+        collateral: b.collateral?.tdx ? tdxCollateral(b.collateral.tdx) : undefined,
+        eventLog: b.eventLog,
         ...(policy?.freshness?.collateralGraceSeconds ? { collateralGraceMs: policy.freshness.collateralGraceSeconds * 1000 } : {}),
         claims: cpuClaims,
       });

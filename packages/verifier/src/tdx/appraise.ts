@@ -7,9 +7,9 @@
  * the record keeps the QVL order.
  */
 import { CheckList, ConfigError, VerificationError, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
-import { PINNED_ANCHORS } from '../anchors.js';
+import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
 import { checkInitdata } from '../initdata.js';
-import type { ChainCache, TrustAnchor } from '../x509/chain.js';
+import type { ChainCache } from '../x509/chain.js';
 import type { TdxCollateral, UpdateType } from './collateral.js';
 import { verifyEventLog, type CcelEvent } from './eventlog.js';
 import { fetchTdxCollateral } from './fetch.js';
@@ -81,25 +81,25 @@ export interface AppraiseTdxOptions {
   now: Date;
   checks: CheckList;
   /** Collateral as served by PCS (from the bundle or a collateral directory). Fetched when absent. */
-  collateral?: TdxCollateral;
-  fetcher?: Fetcher;
-  cache?: Cache;
+  collateral?: TdxCollateral | undefined;
+  fetcher?: Fetcher | undefined;
+  cache?: Cache | undefined;
   /** Cancels the collateral fetches (as for the SNP and NVIDIA appraisals). */
   signal?: AbortSignal | undefined;
-  update?: UpdateType;
-  pcsBase?: string;
-  /** Intel SGX Root CA pins; default the real one. */
-  anchors?: readonly TrustAnchor[];
-  chainCache?: ChainCache;
-  policy?: TdxPolicy;
+  update?: UpdateType | undefined;
+  pcsBase?: string | undefined;
+  /** Trust anchors; TDX uses `intel`, the Intel SGX Root CA pins. Default the pinned anchors (the real root). */
+  anchors?: TrustAnchors | undefined;
+  chainCache?: ChainCache | undefined;
+  policy?: TdxPolicy | undefined;
   /** Accept TCB Info / QE Identity this long after nextUpdate (policy `freshness.collateralGraceSeconds`). */
-  collateralGraceMs?: number;
+  collateralGraceMs?: number | undefined;
   /** CCEL log area: when given, RTMR0..3 must replay from it. */
-  eventLog?: Uint8Array;
+  eventLog?: Uint8Array | undefined;
   /** CoCo initdata document: when given, MRCONFIGID must be its digest (`initdataDigest`, Kata's rule). */
-  initdata?: Uint8Array;
+  initdata?: Uint8Array | undefined;
   /** Receives claims as they become known (also when the appraisal then fails). */
-  claims?: Partial<TdxClaims>;
+  claims?: Partial<TdxClaims> | undefined;
 }
 
 /** Starts a promise now; the returned thunk awaits it later without an unhandled rejection in between. */
@@ -150,8 +150,8 @@ function tcbClaims(e: TcbEvaluation, claims: Partial<TdxClaims>): void {
 export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: AppraiseTdxOptions): Promise<TdxClaims> {
   const { now, checks } = options;
   const claims: Partial<TdxClaims> = options.claims ?? {};
-  const anchors = options.anchors ?? PINNED_ANCHORS.intel;
-  if (anchors.length === 0) throw new ConfigError('ERR_ANCHORS_INVALID', 'no Intel SGX Root CA trust anchor configured', { fields: ['anchors'] });
+  const anchors = (options.anchors ?? PINNED_ANCHORS).intel;
+  if (!Array.isArray(anchors) || anchors.length === 0) throw new ConfigError('ERR_ANCHORS_INVALID', 'no Intel SGX Root CA trust anchor configured', { fields: ['anchors.intel'] });
   const policy = resolveTdxPolicy(options.policy);
   // A private copy: the caller's buffer may change while signatures are being checked.
   const quote = await checks.run('tdx.quote.parse', () => {
@@ -257,7 +257,11 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
   return claims as TdxClaims;
 }
 
-/** Options of `verifyTdxQuote`: those of `appraiseTdxQuote`, with the time from `now` or `clock`. */
+/**
+ * Options of `verifyTdxQuote`: those of `appraiseTdxQuote`, with the time from `now` or `clock`. The shape the
+ * SNP and GPU stacks take too: `now`, `clock`, `onCheck`, `signal`, `anchors` (TrustAnchors), `fetcher`, `cache`,
+ * `policy`.
+ */
 export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'checks' | 'claims'> {
   /** Verification time; default the clock's now. */
   now?: Date;
@@ -280,9 +284,11 @@ export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'chec
  *
  * Never throws for evidence failures: they make `ok` false and are listed in `checks` and `errors` with their
  * `ERR_…` code. The claims always carry `tcbStatus` (null when not reached) and `advisoryIds`. Invalid options
- * throw a ConfigError (`ERR_ANCHORS_INVALID` for an empty anchor list).
+ * throw a ConfigError (`ERR_ANCHORS_INVALID` when `anchors.intel` is empty or missing).
  *
- * Defaults: `now` from `clock` (the system clock); `signal` cancels the collateral fetches; `anchors` the pinned Intel SGX Root CA; `policy` none,
+ * Defaults: `now` from `clock` (the system clock); `signal` cancels the collateral fetches; `anchors` the pinned
+ * anchors (TDX reads `anchors.intel`, the Intel SGX Root CA; anchors marked `simulated` put the one SIMULATED
+ * warning first in the document's warnings); `policy` none,
  * which keeps the strict rules (`acceptedTcbStatus: ['UpToDate']`, no DEBUG TD, SEPT_VE_DISABLE required, no
  * service-TD binding) and compares no measurement (recorded as skipped, with a warning). `collateral` absent:
  * the PCS collateral is read from `cache` or fetched through `fetcher` (base `pcsBase`, default Intel PCS);
@@ -302,5 +308,6 @@ export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOption
   const { clock: _clock, onCheck: _onCheck, checks: _checks, ...rest } = options;
   const appraiseQuote = (now: Date, checks: CheckList): Promise<unknown> => appraiseTdxQuote(quote, { ...rest, now, checks, claims });
   // tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
-  return runVerification('tdx', options, false, appraiseQuote, () => ({ ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] }));
+  const simulated = (options.anchors ?? PINNED_ANCHORS).simulated === true;
+  return runVerification('tdx', options, simulated, appraiseQuote, () => ({ ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] }));
 }

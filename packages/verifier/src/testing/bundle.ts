@@ -60,7 +60,7 @@ export function simulatedPodMaterial(): Promise<SimulatedPodMaterial> {
       amd,
       intel,
       nvidia,
-      anchors: { amd: amd.anchors.amd, intel: intel.anchors, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true },
+      anchors: { amd: amd.anchors.amd, intel: intel.anchors.intel, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true },
     };
   })();
   return shared;

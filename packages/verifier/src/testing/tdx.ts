@@ -6,7 +6,7 @@
  */
 import { concat, fromHex, sha256, subtle, toHex, utf8 } from '@ccinfer/core';
 import { der } from '@ccinfer/core/internal';
-import type { TrustAnchor } from '../x509/chain.js';
+import type { TrustAnchors } from '../anchors.js';
 import { spkiSha256 } from '../x509/chain.js';
 import { parseCertificate } from '../x509/certificate.js';
 import type { TdxCollateral } from '../tdx/collateral.js';
@@ -25,8 +25,8 @@ export interface SimulatedIntelPki {
   pckCaDer: Uint8Array;
   tcbSigning: KeyPair;
   tcbSigningDer: Uint8Array;
-  /** Pins for the simulated root (pass as `anchors`). */
-  anchors: TrustAnchor[];
+  /** Trust anchors pinning the simulated root in `intel`, marked `simulated` (pass as `anchors`). */
+  anchors: TrustAnchors;
 }
 
 export interface PkiSpec {
@@ -52,7 +52,8 @@ export async function mintIntelPki(spec: PkiSpec = {}): Promise<SimulatedIntelPk
     notBefore: validity.notBefore,
     notAfter: spec.tcbSigningNotAfter ?? validity.notAfter,
   });
-  const anchors = [{ name: 'Simulated Intel SGX Root CA', spkiSha256: await spkiSha256(parseCertificate(rootDer)) }];
+  const intel = [{ name: 'Simulated Intel SGX Root CA', spkiSha256: await spkiSha256(parseCertificate(rootDer)) }];
+  const anchors: TrustAnchors = { amd: {}, intel, nvidiaDevice: [], nvidiaRim: [], simulated: true };
   return { root, rootDer, pckCa, pckCaDer, tcbSigning, tcbSigningDer, anchors };
 }
 
@@ -440,7 +441,7 @@ export async function simulateTdx(spec: { quote?: TdxQuoteSpec; collateral?: Tdx
   pki: SimulatedIntelPki;
   quote: Uint8Array;
   collateral: TdxCollateral;
-  anchors: TrustAnchor[];
+  anchors: TrustAnchors;
   now: Date;
 }> {
   const pki = spec.pki ?? (await mintIntelPki());

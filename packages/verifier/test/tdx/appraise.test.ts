@@ -16,6 +16,7 @@ import type { TdxPolicy } from '../../src/tdx/policy.js';
 import { parseTdxQuote } from '../../src/tdx/parse.js';
 import { verifyQuoteSignature } from '../../src/tdx/verify.js';
 import { PINNED_ANCHORS } from '../../src/anchors.js';
+import { SIMULATED_ANCHORS_WARNING } from '../../src/verification.js';
 import { parsePolicy } from '../../src/policy.js';
 import { expectCode, expectCodeSync } from '../../../../test-support/helpers.js';
 
@@ -60,12 +61,12 @@ describe('appraiseTdxQuote (simulated)', () => {
   });
 
   it('the pinned Intel root rejects the simulator', async () => {
-    await fails({ options: { anchors: PINNED_ANCHORS.intel } }, VerificationError, 'ERR_X509_UNTRUSTED_ROOT');
+    await fails({ options: { anchors: PINNED_ANCHORS } }, VerificationError, 'ERR_X509_UNTRUSTED_ROOT');
   });
 
   it('an empty anchor list is a ConfigError', async () => {
     const { quote } = await mintTdxQuote(pki);
-    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: [], checks: new CheckList() }), ConfigError, 'ERR_ANCHORS_INVALID');
+    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: { ...PINNED_ANCHORS, intel: [] }, checks: new CheckList() }), ConfigError, 'ERR_ANCHORS_INVALID');
   });
 
   it('signature and binding failures', async () => {
@@ -230,6 +231,17 @@ describe('verifyTdxQuote options: clock, onCheck, signal (as the SNP and NVIDIA 
     const late = await verifyTdxQuote(quote, { clock: { now: () => new Date('2030-01-01T00:00:00Z') }, collateral, anchors: pki.anchors });
     expect(late.ok).toBe(false);
     expect(late.errors.map((e) => e.code)).toContain('ERR_TDX_COLLATERAL_EXPIRED');
+  });
+
+  it('takes `anchors` as TrustAnchors: simulated ones put the one SIMULATED warning first, the pinned ones none', async () => {
+    const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki)]);
+    const simulated = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    expect(simulated.ok).toBe(true);
+    expect(simulated.warnings[0]).toBe(SIMULATED_ANCHORS_WARNING);
+    expect(simulated.warnings.filter((w) => w.includes('SIMULATED'))).toHaveLength(1);
+    const pinned = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: { ...pki.anchors, simulated: false } });
+    expect(pinned.ok).toBe(true);
+    expect(pinned.warnings.some((w) => w.includes('SIMULATED'))).toBe(false);
   });
 
   it('`signal` cancels the collateral fetches: ERR_FETCH_ABORTED, not missing collateral', async () => {

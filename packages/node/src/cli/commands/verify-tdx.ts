@@ -52,15 +52,15 @@ export const verifyTdxCommand: Command = {
     const grace = policy?.freshness?.collateralGraceSeconds;
     const doc = await verifyTdxQuote(quote, {
       ...(now ? { now } : {}),
-      anchors: anchors.intel,
+      anchors,
       ...(collateral ? { collateral } : {}),
       ...(policy?.tdx ? { policy: policy.tdx } : {}),
       ...(grace ? { collateralGraceMs: grace * 1000 } : {}),
       ...(eventLog ? { eventLog } : {}),
       ...(!values.offline && io.fetcher ? { fetcher: io.fetcher } : {}),
       cache: cliCache(io, values),
+      signal: io.signal,
     });
-    if (anchors.simulated) doc.warnings.push('SIMULATED trust anchors: this is not a real Intel platform');
     const title = `ccinfer verify tdx ${values.quote}  tcbStatus=${String(doc.claims['tcbStatus'] ?? 'unknown')} advisoryIds=[${((doc.claims['advisoryIds'] as string[] | undefined) ?? []).join(', ')}]`;
     return printDocument(doc, values.json ?? false, title, io.stdout);
   },
