@@ -29,7 +29,8 @@ import {
 import { isZero } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
-import { NvidiaMemo, appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
+import { appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
+import { NvidiaMemo } from './nvidia/memo.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
 import { recordOutcomes } from './policy-outcome.js';
 import { FEATURE_PPCIE, checkDistinctDevices, checkFeatureFlags, checkPpcieTopology, type AppraisedDevice } from './nvidia/topology.js';

@@ -11,11 +11,6 @@ import {
   CollateralError,
   ConfigError,
   VerificationError,
-  cachedFetch,
-  equalBytes,
-  fetchBytes,
-  randomBytes,
-  sha256,
   toHex,
   type Cache,
   type CheckListener,
@@ -25,19 +20,10 @@ import {
 } from '@ccinfer/core';
 import { definedOnly } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
-import { parseCertificates, type Certificate, type ChainCache, type ChainResult } from '../x509/index.js';
-import { OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';
-import {
-  buildOcspRequest,
-  certIdFor,
-  checkOcspResponse,
-  parseOcspResponse,
-  type CertId,
-  type OcspMode,
-  type OcspResponse,
-  type OcspResult,
-} from './ocsp.js';
-import { nvidiaCollateralMemo, type NvidiaCollateralMemo } from './memo.js';
+import { parseCertificates, type Certificate, type ChainCache } from '../x509/index.js';
+import { fetchRim, ocspStatus } from './fetch.js';
+import type { OcspMode } from './ocsp.js';
+import { memoized, nvidiaCollateralMemo, type NvidiaCollateralMemo, type NvidiaMemo, type RimInput } from './memo.js';
 import { STATUS_ENABLED, parseReport, pdiHex, type NvidiaReport } from './parse.js';
 import { evaluateDevicePolicy, type GpuPolicy } from './policy.js';
 import { recordOutcomes } from '../policy-outcome.js';
@@ -79,7 +65,7 @@ export interface NvidiaDeviceEvidence {
   certChain: Uint8Array | string;
 }
 
-export type RimInput = Uint8Array | string | Rim;
+export type { RimInput } from './memo.js';
 
 export interface NvidiaAppraisalOptions {
   /** The 32-byte nonce the caller's binding scheme requires in the SPDM request. Never taken from the pod. */
@@ -154,27 +140,31 @@ export interface GpuClaims {
   measurementMismatches: MeasurementMismatch[];
 }
 
-const HOUR = 3_600_000;
-
-/**
- * The devices of one bundle share their RIMs (one driver and one VBIOS RIM for eight identical GPUs), the
- * RIM signer chain and the upper device CAs: each RIM is parsed and its signature verified once, and each
- * pre-fetched OCSP response is parsed once and checked once per certificate, for the whole appraisal. Results
- * are shared, failures included (the same inputs give the same verdict). One memo per appraisal: `now`,
- * anchors and OCSP mode must not change while it is used.
- */
-export class NvidiaMemo {
-  readonly rims = new Map<RimInput, Promise<Rim>>();
-  readonly rimSignatures = new Map<Rim, Promise<ChainResult>>();
-  readonly ocspParsed = new Map<Uint8Array, OcspResponse>();
-  readonly ocspChecks = new Map<string, Promise<OcspResult>>();
+/** What every step of one device's appraisal reads: its options, with their defaults resolved once. */
+interface DeviceRun {
+  options: NvidiaAppraisalOptions;
+  checks: CheckList;
+  now: Date;
+  /** Check id prefix: `gpu0`, `switch0`, … */
+  id: string;
+  anchors: NonNullable<NvidiaAppraisalOptions['anchors']>;
+  ocspMode: OcspMode;
+  requireRim: boolean;
+  /** Across appraisals, with the caller's chain cache: verified RIM documents and OCSP responses (memo.ts). */
+  across: NvidiaCollateralMemo | undefined;
 }
 
-function memoized<K, V>(map: Map<K, Promise<V>> | undefined, key: K, f: () => Promise<V>): Promise<V> {
-  if (!map) return f();
-  let p = map.get(key);
-  if (!p) map.set(key, (p = f()));
-  return p;
+/** The device's evidence, parsed. */
+interface ParsedDevice {
+  chain: Certificate[];
+  device: DeviceIdentity;
+  report: NvidiaReport;
+}
+
+/** The RIMs a device was compared with, by kind; a kind is absent when its RIM was skipped. */
+interface ReferenceRims {
+  driver?: Rim;
+  vbios?: Rim;
 }
 
 /**
@@ -186,15 +176,39 @@ export async function appraiseNvidiaDevice(
   options: NvidiaAppraisalOptions,
   into: Partial<GpuClaims> = {},
 ): Promise<GpuClaims> {
-  const { checks, now, id } = options;
-  const anchors = options.anchors ?? PINNED_ANCHORS;
-  const ocspMode: OcspMode = options.ocsp ?? options.policy?.ocsp ?? 'require';
-  const requireRim = options.requireRim ?? options.policy?.requireRim ?? true;
-  // Across appraisals, with the caller's chain cache: verified RIM documents and OCSP responses (memo.ts).
-  const across = nvidiaCollateralMemo(options.chainCache);
-  if (options.expectedNonce.length !== 32) throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
+  const run = deviceRun(options);
+  const parsed = await parseDevice(run, evidence);
+  Object.assign(into, baseClaims(parsed));
+  await checkArchitecture(run, parsed);
+  into.certExpiration = await verifyChainToRoot(run, parsed);
+  into.fwid = await checkFirmwareId(run, parsed);
+  // nvtrust: every certificate except the leaf (not served by NVIDIA's responder) and the root.
+  into.ocsp = await ocspChain(run, `${run.id}.ocsp`, parsed.chain, 1);
+  await checkFreshness(run, parsed);
+  await checkSignature(run, parsed);
+  const rims = await referenceRims(run, parsed, into);
+  await compareMeasurements(run, parsed, rims, into);
+  await applyDevicePolicy(run, parsed);
+  return into as GpuClaims;
+}
 
-  const { chain, device, report } = await checks.run(
+function deviceRun(options: NvidiaAppraisalOptions): DeviceRun {
+  if (options.expectedNonce.length !== 32) throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
+  return {
+    options,
+    checks: options.checks,
+    now: options.now,
+    id: options.id,
+    anchors: options.anchors ?? PINNED_ANCHORS,
+    ocspMode: options.ocsp ?? options.policy?.ocsp ?? 'require',
+    requireRim: options.requireRim ?? options.policy?.requireRim ?? true,
+    across: nvidiaCollateralMemo(options.chainCache),
+  };
+}
+
+/** `<id>.parse`: the device chain, which device it names, and the SPDM report in that device's layout. */
+function parseDevice({ checks, id }: DeviceRun, evidence: NvidiaDeviceEvidence): Promise<ParsedDevice> {
+  return checks.run(
     `${id}.parse`,
     () => {
       const chain = parseCertificates(evidence.certChain);
@@ -205,35 +219,53 @@ export async function appraiseNvidiaDevice(
       `${r.device.chip} ${r.device.kind}, SPDM 1.1, ${r.report.response.numberOfBlocks} blocks, ${r.report.response.opaque.fields.length} opaque fields` +
       (r.report.trailingBytes ? `, ${r.report.trailingBytes} zero bytes after the signature ignored` : ''),
   );
-  const o = report.response.opaque;
-  const claims = into;
-  Object.assign(claims, baseClaims(report, device, chain));
+}
 
+/** `<id>.arch`: the certificate's chip and the report's GPU_INFO agree. */
+async function checkArchitecture({ checks, id }: DeviceRun, { report, device }: ParsedDevice): Promise<void> {
   await checks.run(`${id}.arch`, () => checkArch(report, device), () => `${device.chip} (certificate and GPU_INFO agree)`);
-  const chainResult = await checks.run(
+}
+
+/** `<id>.chain`: the device chain to the pinned NVIDIA Device Identity CA; returns its earliest notAfter. */
+async function verifyChainToRoot({ checks, id, now, anchors, options }: DeviceRun, { chain }: ParsedDevice): Promise<string> {
+  const result = await checks.run(
     `${id}.chain`,
     () => verifyDeviceChain(chain, { anchors: anchors.nvidiaDevice, now, ...definedOnly({ cache: options.chainCache }) }),
     (c) => `${chain.map((x) => x.subject.cn).join(' → ')} (pinned ${c.anchor.name})`,
   );
-  claims.certExpiration = chainResult.notAfter.toISOString();
+  return result.notAfter.toISOString();
+}
 
+/** `<id>.fwid`: the report's FWID is the leaf certificate's (skipped when the report has none); returns it. */
+async function checkFirmwareId({ checks, id }: DeviceRun, { report, device, chain }: ParsedDevice): Promise<string | null> {
   let fw: ReturnType<typeof checkFwid>;
-  if (o.fwid) {
+  if (report.response.opaque.fwid) {
     fw = await checks.run(`${id}.fwid`, () => checkFwid(report, chain[0]!), () => 'report FWID == leaf certificate FWID');
   } else {
     // LS10 opaque data has no FWID type at all (vectors: nvswitch-ls10, hgx ppcie); GPUs lack it before 2024.
     checks.skip(`${id}.fwid`, `report carries no FWID (${device.kind === 'switch' ? 'NVSwitch reports have none' : 'firmware before 2024'}): only the certificate FWID is known`);
     fw = checkFwid(report, chain[0]!);
   }
-  claims.fwid = fw.fwid ? toHex(fw.fwid) : null;
+  return fw.fwid ? toHex(fw.fwid) : null;
+}
 
-  // nvtrust: every certificate except the leaf (not served by NVIDIA's responder) and the root.
-  claims.ocsp = await ocspChain(`${id}.ocsp`, chain, 1, ocspMode, options);
-
+/** `<id>.nonce`: the SPDM request carries the caller's nonce, so the report is fresh. */
+async function checkFreshness({ checks, id, options }: DeviceRun, { report }: ParsedDevice): Promise<void> {
   await checks.run(`${id}.nonce`, () => checkNonce(report, options.expectedNonce), () => 'SPDM request nonce is the expected nonce');
-  await checks.run(`${id}.signature`, () => verifyReportSignature(report, chain[0]!), () => 'ECDSA P-384/SHA-384 over request || response without signature');
+}
 
-  // Reference values.
+/** `<id>.signature`: the SPDM signature over request || response by the device's leaf key. */
+async function checkSignature({ checks, id }: DeviceRun, { report, chain }: ParsedDevice): Promise<void> {
+  await checks.run(`${id}.signature`, () => verifyReportSignature(report, chain[0]!), () => 'ECDSA P-384/SHA-384 over request || response without signature');
+}
+
+/**
+ * `<id>.rim.driver.*` and `<id>.rim.vbios.*` (an NVSwitch has no driver RIM): obtains each RIM the report
+ * names, then checks its version, signature, signed identity and OCSP. Returns the RIMs that passed.
+ */
+async function referenceRims(run: DeviceRun, { report, device }: ParsedDevice, claims: Partial<GpuClaims>): Promise<ReferenceRims> {
+  const { options, across } = run;
+  const o = report.response.opaque;
   const given = await Promise.all(
     (options.rims ?? []).map((r) => (typeof r === 'object' && 'measurements' in r ? r : memoized(options.memo?.rims, r, () => (across ? across.parseRim(r) : parseRim(r))))),
   );
@@ -241,7 +273,7 @@ export async function appraiseNvidiaDevice(
   const biosId = vbiosRimId(report, device);
   claims.driverRimId = drvId ?? null;
   claims.vbiosRimId = biosId ?? null;
-  const rims: { driver?: Rim; vbios?: Rim } = {};
+  const rims: ReferenceRims = {};
   const wanted: [RimKind, string | undefined, string | undefined][] = [
     ['driver', drvId, o.driverVersion],
     ['vbios', biosId, o.vbiosVersion],
@@ -249,57 +281,71 @@ export async function appraiseNvidiaDevice(
   for (const [what, rimId, version] of wanted) {
     if (what === 'driver' && device.kind === 'switch') continue;
     const expected = expectedRimIdentity(report, device, what);
-    const rim = await obtainRim(`${id}.rim.${what}`, rimId, version, expected, given, requireRim, options, across);
+    const rim = await obtainRim(run, `${run.id}.rim.${what}`, rimId, version, expected, given);
     if (!rim) continue;
-    await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
-    await checks.run(
-      `${id}.rim.${what}.signature`,
-      () =>
-        memoized(options.memo?.rimSignatures, rim, () => {
-          const how = { anchors: anchors.nvidiaRim, now, ...definedOnly({ cache: options.chainCache }) };
-          return across ? across.verifyRim(rim, how) : verifyRim(rim, how);
-        }),
-      (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
-    );
-    // The version alone would admit any NVIDIA-signed RIM of that version (another chip, the other kind of
-    // RIM): its signed identity must be this device's (rim.ts, "Signed identity").
-    await checks.run(
-      `${id}.rim.${what}.identity`,
-      () => checkRimIdentity(rim, expected),
-      () => `${what} RIM for ${rim.name} (edition ${rim.edition ?? ''}, tagId ${rim.tagId.slice(0, 16)}…)`,
-    );
-    // nvtrust checks the RIM chain's leaf too; the embedded root is pinned.
-    await ocspChain(`${id}.rim.${what}.ocsp`, rim.signature.certificates, 0, ocspMode, options);
+    await checkRim(run, what, rim, version, expected);
     rims[what] = rim;
     claims.oemid ??= rim.firmwareManufacturerId ?? null;
   }
-  const complete = device.kind === 'switch' ? !!rims.vbios : !!(rims.driver && rims.vbios);
-  if (rims.driver || rims.vbios) {
-    const result = await checks.run(
-      `${id}.measurements`,
-      () => {
-        const r = compareGolden(report, rims);
-        claims.measurementMismatches = r.mismatches;
-        assertGolden(r);
-        return r;
-      },
-      (r) =>
-        `${r.matched.length} golden measurements match` +
-        (r.skipped.length ? `, index ${r.skipped.join(',')} skipped (NVDEC0 disabled)` : '') +
-        (complete ? '' : ` (${rims.driver ? 'driver' : 'VBIOS'} RIM only)`),
-    );
-    claims.rimMatched = complete && result.mismatches.length === 0;
-  } else {
-    checks.skip(`${id}.measurements`, 'no RIM: measurements NOT COMPARED with reference values');
-  }
+  return rims;
+}
 
+/** A RIM's version, signature (pinned NVIDIA RIM root), signed identity and signer OCSP, each a check. */
+async function checkRim(run: DeviceRun, what: RimKind, rim: Rim, version: string | undefined, expected: RimIdentity): Promise<void> {
+  const { checks, id, now, anchors, options, across } = run;
+  await checks.run(`${id}.rim.${what}.version`, () => checkRimVersion(rim, version, what), () => `colloquialVersion ${rim.colloquialVersion}`);
+  await checks.run(
+    `${id}.rim.${what}.signature`,
+    () =>
+      memoized(options.memo?.rimSignatures, rim, () => {
+        const how = { anchors: anchors.nvidiaRim, now, ...definedOnly({ cache: options.chainCache }) };
+        return across ? across.verifyRim(rim, how) : verifyRim(rim, how);
+      }),
+    (c) => `XML-DSig (C14N 1.1, ECDSA P-384) by ${rim.signature.certificates[0]!.subject.cn} (pinned ${c.anchor.name})`,
+  );
+  // The version alone would admit any NVIDIA-signed RIM of that version (another chip, the other kind of
+  // RIM): its signed identity must be this device's (rim.ts, "Signed identity").
+  await checks.run(
+    `${id}.rim.${what}.identity`,
+    () => checkRimIdentity(rim, expected),
+    () => `${what} RIM for ${rim.name} (edition ${rim.edition ?? ''}, tagId ${rim.tagId.slice(0, 16)}…)`,
+  );
+  // nvtrust checks the RIM chain's leaf too; the embedded root is pinned.
+  await ocspChain(run, `${id}.rim.${what}.ocsp`, rim.signature.certificates, 0);
+}
+
+/** `<id>.measurements`: the report's measurement blocks against the RIMs' golden values (skipped without a RIM). */
+async function compareMeasurements({ checks, id }: DeviceRun, { report, device }: ParsedDevice, rims: ReferenceRims, claims: Partial<GpuClaims>): Promise<void> {
+  const complete = device.kind === 'switch' ? !!rims.vbios : !!(rims.driver && rims.vbios);
+  if (!rims.driver && !rims.vbios) {
+    checks.skip(`${id}.measurements`, 'no RIM: measurements NOT COMPARED with reference values');
+    return;
+  }
+  const result = await checks.run(
+    `${id}.measurements`,
+    () => {
+      const r = compareGolden(report, rims);
+      claims.measurementMismatches = r.mismatches;
+      assertGolden(r);
+      return r;
+    },
+    (r) =>
+      `${r.matched.length} golden measurements match` +
+      (r.skipped.length ? `, index ${r.skipped.join(',')} skipped (NVDEC0 disabled)` : '') +
+      (complete ? '' : ` (${rims.driver ? 'driver' : 'VBIOS'} RIM only)`),
+  );
+  claims.rimMatched = complete && result.mismatches.length === 0;
+}
+
+/** `<id>.policy.*`: every rule of the GPU policy section recorded, then the first refusal thrown. */
+async function applyDevicePolicy({ checks, id, options }: DeviceRun, { report, device }: ParsedDevice): Promise<void> {
+  const o = report.response.opaque;
   const outcomes = evaluateDevicePolicy(id, { arch: device.arch, driverVersion: o.driverVersion, vbiosVersion: o.vbiosVersion, kind: device.kind }, options.policy);
   const refused = await recordOutcomes(checks, outcomes);
   if (refused) throw refused;
-  return claims as GpuClaims;
 }
 
-function baseClaims(report: NvidiaReport, device: DeviceIdentity, chain: Certificate[]): Partial<GpuClaims> {
+function baseClaims({ report, device, chain }: ParsedDevice): Partial<GpuClaims> {
   const o = report.response.opaque;
   const brom = chain[1];
   // The BROM certificate serial is a one-byte tag followed by the 8-byte PDI the NVLink peers report.
@@ -338,16 +384,13 @@ function baseClaims(report: NvidiaReport, device: DeviceIdentity, chain: Certifi
  * The choice is not a trust decision: the caller checks version, signature and identity of what it gets.
  */
 async function obtainRim(
+  { checks, options, across, requireRim }: DeviceRun,
   checkId: string,
   rimId: string | undefined,
   version: string | undefined,
   expected: RimIdentity,
   given: Rim[],
-  requireRim: boolean,
-  options: NvidiaAppraisalOptions,
-  across: NvidiaCollateralMemo | undefined,
 ): Promise<Rim | undefined> {
-  const { checks } = options;
   const sameVersion = version ? given.filter((r) => r.colloquialVersion.toLowerCase() === version.toLowerCase()) : [];
   let local = sameVersion[0];
   for (const r of sameVersion) {
@@ -362,10 +405,7 @@ async function obtainRim(
   }
   try {
     if (!rimId) throw new CollateralError('ERR_NV_RIM_MISSING', 'the report lacks the fields that name its RIM');
-    const url = rimUrl(rimId, options.rimServiceUrl ?? RIM_SERVICE_URL);
-    const body = await cachedFetch(url, { ...definedOnly({ fetcher: options.fetcher, cache: options.cache, signal: options.signal }), now: options.now, ttlMs: 24 * HOUR, missingCode: 'ERR_NV_RIM_MISSING' });
-    const doc = await parseRimServiceResponse(body, rimId);
-    const rim = await (across ? across.parseRim(doc) : parseRim(doc));
+    const rim = await fetchRim(rimId, options, across);
     checks.pass(checkId, `${rimId} from the RIM service (sha256 ${rim.sha256})`);
     return rim;
   } catch (err) {
@@ -389,8 +429,8 @@ async function obtainRim(
  * certificate (no fetcher, responder unreachable), records a skipped check with a warning — unless another
  * certificate of the chain failed, which still fails the check.
  */
-async function ocspChain(checkId: string, certs: Certificate[], from: number, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<Record<string, string> | 'skipped'> {
-  const { checks } = options;
+async function ocspChain(run: DeviceRun, checkId: string, certs: Certificate[], from: number): Promise<Record<string, string> | 'skipped'> {
+  const { checks, ocspMode: mode } = run;
   if (mode === 'skip') {
     const why = 'policy gpu.ocsp = skip: revocation NOT CHECKED';
     checks.skip(checkId, why);
@@ -403,7 +443,7 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
     const issuer = all[from + k + 1];
     if (!issuer) throw new VerificationError('ERR_NV_OCSP_CERT_MISMATCH', 'no issuer for an OCSP check');
     try {
-      return [cert, await ocspOne(cert, issuer, mode, options)] as const;
+      return [cert, await ocspStatus(cert, issuer, mode, run.options, run.across)] as const;
     } catch (err) {
       if (mode !== 'allow-unavailable' || !(err instanceof CcinferError && err.code === 'ERR_NV_OCSP_UNAVAILABLE')) throw err;
       unavailable.push(`${cert.subject.cn ?? toHex(cert.serialNumber)} (${err.message})`);
@@ -434,95 +474,6 @@ async function ocspChain(checkId: string, certs: Certificate[], from: number, mo
     (out) => Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('; '),
   );
 }
-
-async function ocspOne(cert: Certificate, issuer: Certificate, mode: OcspMode, options: NvidiaAppraisalOptions): Promise<OcspResult> {
-  const across = nvidiaCollateralMemo(options.chainCache);
-  const certId = across?.certId ?? certIdFor;
-  const check = { now: options.now, allowUnknown: mode === 'allow-unavailable', certId };
-  // Responses checked without a nonce (carried, cached) may reuse remembered signature checks (memo.ts); the
-  // responder, CertID, time and status checks run every time. A response fetched with our nonce is used once:
-  // it is checked with `check`, and nothing about it is remembered.
-  const reusable = { ...check, ...definedOnly({ signatures: options.chainCache?.signatures }) };
-  const id = await certId(cert, issuer, 'SHA-384');
-  // Responses the pod gathered: those whose CertID names this certificate (serial numbers alone are only
-  // unique per issuer), checked without a nonce (see `ocspResponses`). Every one of them must pass, so a
-  // "revoked" answer cannot be outvoted by an older "good" one carried alongside it.
-  const carried = await carriedResponses(cert, issuer, id, options, across);
-  if (carried.length) {
-    return memoized(options.memo?.ocspChecks, `${toHex(cert.raw)}|${toHex(issuer.raw)}`, async () => {
-      const results = await Promise.all(
-        carried.map(async (r) => {
-          const result = await checkOcspResponse(r, cert, issuer, reusable);
-          across?.ocspVerified(r);
-          return result;
-        }),
-      );
-      return results.find((r) => r.status !== 'good') ?? results[0]!;
-    });
-  }
-  // A response we cached earlier: fresh by thisUpdate/nextUpdate (and at most an hour old), no nonce, so
-  // checked as a carried one; a cached response too old for that is not an answer: ask the responder again.
-  const key = `ocsp:${toHex(await sha256(buildOcspRequest(id)))}`;
-  const hit = await options.cache?.get(key);
-  if (hit && (hit.expiresAt === undefined || hit.expiresAt > options.now.getTime())) {
-    try {
-      const parsed = across ? across.parseOcsp(hit.value) : parseOcspResponse(hit.value);
-      const result = await checkOcspResponse(parsed, cert, issuer, reusable);
-      across?.ocspVerified(parsed);
-      return result;
-    } catch (err) {
-      if (!(err instanceof CcinferError && err.code === 'ERR_NV_OCSP_STALE')) throw err;
-    }
-  }
-  if (!options.fetcher) throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `no OCSP response for ${cert.subject.cn ?? 'a certificate'} and no fetcher configured`);
-  const nonce = randomBytes(32);
-  let body: Uint8Array;
-  try {
-    ({ body } = await fetchBytes(options.ocspUrl ?? OCSP_URL, {
-      fetcher: options.fetcher,
-      method: 'POST',
-      headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
-      body: buildOcspRequest(id, nonce),
-      ...definedOnly({ signal: options.signal }),
-    }));
-  } catch (cause) {
-    throw new CollateralError('ERR_NV_OCSP_UNAVAILABLE', `OCSP responder unreachable for ${cert.subject.cn ?? 'a certificate'}`, { cause });
-  }
-  const result = await checkOcspResponse(parseOcspResponse(body), cert, issuer, { ...check, nonce });
-  // Without nextUpdate it could never be reused without its nonce (see checkOcspResponse): not cached.
-  if (result.nextUpdate) await options.cache?.set(key, { value: body, expiresAt: Math.min(result.nextUpdate.getTime(), options.now.getTime() + HOUR) });
-  return result;
-}
-
-/** The pre-fetched responses with a SingleResponse whose CertID is the one of `cert` issued by `issuer`. */
-async function carriedResponses(
-  cert: Certificate,
-  issuer: Certificate,
-  id: CertId,
-  options: NvidiaAppraisalOptions,
-  across: NvidiaCollateralMemo | undefined,
-): Promise<OcspResponse[]> {
-  const out: OcspResponse[] = [];
-  const mine = new Map<string, CertId>([[id.hash, id]]);
-  for (const bytes of options.ocspResponses ?? []) {
-    let parsed = options.memo?.ocspParsed.get(bytes);
-    if (!parsed) {
-      parsed = across ? across.parseOcsp(bytes) : parseOcspResponse(bytes);
-      options.memo?.ocspParsed.set(bytes, parsed);
-    }
-    for (const s of parsed.basic?.responses ?? []) {
-      if (!equalBytes(s.certId.serialNumber, cert.serialNumber)) continue;
-      const want = mine.get(s.certId.hash) ?? (await (across?.certId ?? certIdFor)(cert, issuer, s.certId.hash));
-      mine.set(want.hash, want);
-      if (equalBytes(s.certId.issuerNameHash, want.issuerNameHash) && equalBytes(s.certId.issuerKeyHash, want.issuerKeyHash)) {
-        out.push(parsed);
-        break;
-      }
-    }
-  }
-  return out;
-}
-
 
 export interface VerifyGpuOptions extends Omit<NvidiaAppraisalOptions, 'now' | 'checks' | 'id'> {
   now?: Date;

@@ -24,8 +24,33 @@
 import { sha256, toHex, utf8, type HashName } from '@ccinfer/core';
 import { BoundedMap } from '@ccinfer/core/internal';
 import type { Certificate, ChainCache, ChainResult } from '../x509/index.js';
-import { certIdFor, parseOcspResponse, type CertId, type OcspResponse } from './ocsp.js';
+import { certIdFor, parseOcspResponse, type CertId, type OcspResponse, type OcspResult } from './ocsp.js';
 import { parseRim, verifyRimChain, verifyRimXmlSignature, type Rim, type VerifyRimOptions } from './rim.js';
+
+/** A RIM as the caller gives it: the document (bytes or text) or an already parsed one. */
+export type RimInput = Uint8Array | string | Rim;
+
+/**
+ * The devices of one bundle share their RIMs (one driver and one VBIOS RIM for eight identical GPUs), the
+ * RIM signer chain and the upper device CAs: each RIM is parsed and its signature verified once, and each
+ * pre-fetched OCSP response is parsed once and checked once per certificate, for the whole appraisal. Results
+ * are shared, failures included (the same inputs give the same verdict). One memo per appraisal: `now`,
+ * anchors and OCSP mode must not change while it is used.
+ */
+export class NvidiaMemo {
+  readonly rims = new Map<RimInput, Promise<Rim>>();
+  readonly rimSignatures = new Map<Rim, Promise<ChainResult>>();
+  readonly ocspParsed = new Map<Uint8Array, OcspResponse>();
+  readonly ocspChecks = new Map<string, Promise<OcspResult>>();
+}
+
+/** `f()` once per key of `map` (the promise is shared, rejections included); every time without a map. */
+export function memoized<K, V>(map: Map<K, Promise<V>> | undefined, key: K, f: () => Promise<V>): Promise<V> {
+  if (!map) return f();
+  let p = map.get(key);
+  if (!p) map.set(key, (p = f()));
+  return p;
+}
 
 export interface NvidiaCollateralMemoLimits {
   /** Verified RIM documents kept (each holds its parsed XML tree). Default 32. */

@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, PolicyError, VerificationError, randomBytes, toBase64, utf8 } from '@ccinfer/core';
-import { NvidiaMemo, appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { NvidiaMemo } from '../../src/nvidia/memo.js';
 import { parseCertificate } from '../../src/x509/index.js';
 import {
   GPU_DRIVER_RIM_INDICES,
