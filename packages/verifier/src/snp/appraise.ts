@@ -10,7 +10,6 @@ import {
   CollateralError,
   ConfigError,
   VerificationError,
-  cachedFetch,
   equalBytes,
   fromUtf8,
   toHex,
@@ -20,13 +19,13 @@ import {
   type Fetcher,
   type VerificationDocument,
 } from '@ccinfer/core';
-import { definedOnly } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
 import { parseCertificate, parseCertificates, parseCrl, type Certificate, type ChainCache } from '../x509/index.js';
 import { snpClaims } from './claims.js';
-import { KDS_BASE, certChainUrl, crlUrl, vcekUrl } from './collateral.js';
+import { crlUrl } from './collateral.js';
+import { fetchCertChain, fetchCrl, fetchVcek, type SnpCollateralSources } from './fetch.js';
 import { parseEndorsementKey, type AmdEndorsementKey } from './endorsement.js';
-import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport } from './parse.js';
+import { decodeTcb, parseSnpReport, productFromCpuid, type SnpProductLine, type SnpReport, type TcbVersion } from './parse.js';
 import { appraiseProvenance, type ProvenanceInput } from '../provenance/appraise.js';
 import { evaluateSnpPolicy, type SnpPolicy } from './policy.js';
 import { recordOutcomes } from '../policy-outcome.js';
@@ -66,7 +65,23 @@ export interface SnpAppraisal {
   productLine: SnpProductLine;
 }
 
-const DAY = 86_400_000;
+/** What every step of an SNP appraisal reads: its options, with their defaults resolved once. */
+interface SnpRun {
+  options: SnpAppraisalOptions;
+  checks: CheckList;
+  now: Date;
+  anchors: TrustAnchors;
+  /** Where missing collateral is fetched from (snp/fetch.ts). */
+  sources: SnpCollateralSources;
+}
+
+/** The four TCB versions of the report, decoded for its product line. */
+interface SnpTcbs {
+  reported: TcbVersion;
+  current: TcbVersion;
+  committed: TcbVersion;
+  launch: TcbVersion;
+}
 
 function certList(chain: SnpEvidence['chain']): Certificate[] {
   if (chain === undefined) return [];
@@ -78,75 +93,115 @@ function certList(chain: SnpEvidence['chain']): Certificate[] {
  * recording it; `claims` gathered so far are written into `into` so a rejected document still shows them.
  */
 export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOptions, into: Record<string, unknown> = {}): Promise<SnpAppraisal> {
-  const { checks, now } = options;
-  const anchors = options.anchors ?? PINNED_ANCHORS;
-  const kds = options.kdsBase ?? KDS_BASE;
-  const fetchOpts = { fetcher: options.fetcher, cache: options.cache, now, signal: options.signal };
-
-  const report = await checks.run('snp.parse', () => parseSnpReport(evidence.report), (r) => `report v${r.version}, ${r.signingKey.toUpperCase()}-signed, VMPL ${r.vmpl}`);
+  const run: SnpRun = {
+    options,
+    checks: options.checks,
+    now: options.now,
+    anchors: options.anchors ?? PINNED_ANCHORS,
+    sources: { now: options.now, fetcher: options.fetcher, cache: options.cache, signal: options.signal, kdsBase: options.kdsBase },
+  };
+  const report = await parseReport(run, evidence);
   const cpuProduct = productFromCpuid(report.cpuid);
+  const leaf = await endorsementKey(run, evidence, report, cpuProduct);
+  const signature = await startReportSignature(report, leaf);
+  const productLine = await productLineOf(run, cpuProduct, leaf);
+  const tcbs = decodeTcbs(report, productLine);
+  Object.assign(into, snpClaims(report, productLine, tcbs));
+  const { ask, ark } = await chainToArk(run, evidence, leaf, productLine);
+  await revocation(run, evidence, productLine, leaf, ask, ark);
+  await tcbBinding(run, report, leaf, productLine);
+  await run.checks.run('snp.signature', () => signature.verified, () => 'ECDSA P-384/SHA-384 over bytes [0, 0x2A0)');
+  await reportData(run, report);
+  await policy(run, report, productLine, tcbs, into);
+  return { claims: into, report, productLine };
+}
 
-  const leaf = await checks.run(
+/** `snp.parse`: the ATTESTATION_REPORT's layout (sizes, version, reserved fields). */
+function parseReport({ checks }: SnpRun, evidence: SnpEvidence): Promise<SnpReport> {
+  return checks.run('snp.parse', () => parseSnpReport(evidence.report), (r) => `report v${r.version}, ${r.signingKey.toUpperCase()}-signed, VMPL ${r.vmpl}`);
+}
+
+/** `snp.endorsementKey`: the VCEK / VLEK given, or the VCEK fetched from KDS (a VLEK cannot be), parsed. */
+function endorsementKey({ checks, sources }: SnpRun, evidence: SnpEvidence, report: SnpReport, cpuProduct: SnpProductLine | undefined): Promise<AmdEndorsementKey> {
+  return checks.run(
     'snp.endorsementKey',
     async (): Promise<AmdEndorsementKey> => {
       let der = evidence.leaf;
       if (!der) {
         if (report.signingKey === 'vlek') throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'VLEK-signed report without its VLEK (VLEKs are not publicly fetchable)');
         if (!cpuProduct) throw new CollateralError('ERR_SNP_LEAF_UNAVAILABLE', 'v2 report without its VCEK: the product line (and so the KDS URL) is unknown');
-        const url = vcekUrl(cpuProduct, report.chipId, decodeTcb(report.reportedTcbRaw, cpuProduct), kds);
-        der = await cachedFetch(url, { ...definedOnly(fetchOpts), now, missingCode: 'ERR_SNP_LEAF_UNAVAILABLE' });
+        der = await fetchVcek(cpuProduct, report, sources);
       }
       return parseEndorsementKey(parseCertificate(der));
     },
     (k) => `${k.kind.toUpperCase()} for ${k.productName}${k.cspId ? ` (${k.cspId})` : ''}`,
   );
+}
 
-  // The report signature needs only the leaf key: start it now so the ECDSA job runs on WebCrypto's worker
-  // threads while the chain is parsed and checked on this one. Its result is used only in the `snp.signature`
-  // step, after the chain has been accepted. Waiting for the key import (cheap, and its failure is reported by
-  // that step too) guarantees the job is issued before the chain's synchronous parsing begins, instead of
-  // leaving the overlap to how many microtask turns each path happens to take.
+/**
+ * The report signature needs only the leaf key: start it now so the ECDSA job runs on WebCrypto's worker
+ * threads while the chain is parsed and checked on this one. Its result is used only in the `snp.signature`
+ * step, after the chain has been accepted. Waiting for the key import (cheap, and its failure is reported by
+ * that step too) guarantees the job is issued before the chain's synchronous parsing begins, instead of
+ * leaving the overlap to how many microtask turns each path happens to take. (Wrapped in an object so that
+ * awaiting this function does not await the verification.)
+ */
+async function startReportSignature(report: SnpReport, leaf: AmdEndorsementKey): Promise<{ verified: Promise<void> }> {
   const reportKey = importReportKey(leaf.cert);
-  const signature = reportKey.then((key) => verifyReportSignature(report, key));
-  signature.catch(() => undefined);
+  const verified = reportKey.then((key) => verifyReportSignature(report, key));
+  verified.catch(() => undefined);
   await reportKey.catch(() => undefined);
+  return { verified };
+}
 
-  const productLine = await checks.run('snp.productLine', () => resolveProductLine(cpuProduct, leaf), (p) => (cpuProduct ? `${p} (CPUID and endorsement key agree)` : `${p} (from the endorsement key; v2 report has no CPUID)`));
-  const tcbs = {
+/** `snp.productLine`: from CPUID and the endorsement key, which must agree (a v2 report has no CPUID). */
+function productLineOf({ checks }: SnpRun, cpuProduct: SnpProductLine | undefined, leaf: AmdEndorsementKey): Promise<SnpProductLine> {
+  return checks.run('snp.productLine', () => resolveProductLine(cpuProduct, leaf), (p) => (cpuProduct ? `${p} (CPUID and endorsement key agree)` : `${p} (from the endorsement key; v2 report has no CPUID)`));
+}
+
+function decodeTcbs(report: SnpReport, productLine: SnpProductLine): SnpTcbs {
+  return {
     reported: decodeTcb(report.reportedTcbRaw, productLine),
     current: decodeTcb(report.currentTcbRaw, productLine),
     committed: decodeTcb(report.committedTcbRaw, productLine),
     launch: decodeTcb(report.launchTcbRaw, productLine),
   };
-  Object.assign(into, snpClaims(report, productLine, tcbs));
+}
 
-  const { ask, ark } = await checks.run(
+/** `snp.chain`: leaf → ASK / ASVK (given, else the KDS cert_chain) → ARK pinned for the product line. */
+function chainToArk({ checks, now, anchors, sources, options }: SnpRun, evidence: SnpEvidence, leaf: AmdEndorsementKey, productLine: SnpProductLine): Promise<{ ask: Certificate; ark: Certificate }> {
+  return checks.run(
     'snp.chain',
     async () => {
       let intermediates = certList(evidence.chain);
-      if (intermediates.length === 0) {
-        const pem = await cachedFetch(certChainUrl(productLine, leaf.kind, kds), { ...definedOnly(fetchOpts), now, ttlMs: 7 * DAY, missingCode: 'ERR_SNP_CHAIN_UNAVAILABLE' });
-        intermediates = parseCertificates(fromUtf8(pem));
-      }
+      if (intermediates.length === 0) intermediates = parseCertificates(fromUtf8(await fetchCertChain(productLine, leaf.kind, sources)));
       return verifySnpChain(leaf, intermediates, productLine, anchors.amd, now, options.chainCache);
     },
     (c) => `${leaf.kind.toUpperCase()} → ${c.ask.subject.cn} → ${c.ark.subject.cn} (pinned ${anchors.amd[productLine]?.name})`,
   );
+}
 
-  await revocation(evidence, options, productLine, leaf, ask, ark, kds, fetchOpts);
-
+/** `snp.tcbBinding`: the leaf was issued for this chip (hwID) at this REPORTED_TCB. */
+async function tcbBinding({ checks }: SnpRun, report: SnpReport, leaf: AmdEndorsementKey, productLine: SnpProductLine): Promise<void> {
   await checks.run('snp.tcbBinding', () => checkLeafBinding(report, leaf, productLine), () => (leaf.kind === 'vcek' ? 'leaf TCB == REPORTED_TCB, hwID == CHIP_ID' : 'leaf TCB == REPORTED_TCB (VLEK: no hwID)'));
-  await checks.run('snp.signature', () => signature, () => 'ECDSA P-384/SHA-384 over bytes [0, 0x2A0)');
+}
 
-  if (options.expectedReportData) {
-    const want = options.expectedReportData;
-    await checks.run('snp.reportData', () => {
-      if (!equalBytes(report.reportData, want)) {
-        throw new VerificationError('ERR_SNP_REPORT_DATA_MISMATCH', `REPORT_DATA ${toHex(report.reportData)} is not the expected ${toHex(want)}`);
-      }
-    });
-  }
+/** `snp.reportData`, when the caller's binding scheme names the REPORT_DATA it requires. */
+async function reportData({ checks, options }: SnpRun, report: SnpReport): Promise<void> {
+  const want = options.expectedReportData;
+  if (!want) return;
+  await checks.run('snp.reportData', () => {
+    if (!equalBytes(report.reportData, want)) {
+      throw new VerificationError('ERR_SNP_REPORT_DATA_MISMATCH', `REPORT_DATA ${toHex(report.reportData)} is not the expected ${toHex(want)}`);
+    }
+  });
+}
 
+/**
+ * `snp.policy.*` then, when the policy asks for it, `snp.provenance.*`: every rule is recorded (a document lists
+ * all that failed), then the first refusal is thrown.
+ */
+async function policy({ checks, options }: SnpRun, report: SnpReport, productLine: SnpProductLine, tcbs: SnpTcbs, into: Record<string, unknown>): Promise<void> {
   const outcomes = evaluateSnpPolicy({ report, productLine, reportedTcb: tcbs.reported, currentTcb: tcbs.current, committedTcb: tcbs.committed }, options.policy);
   let firstFailure: CcinferError | undefined = await recordOutcomes(checks, outcomes);
   if (options.policy?.provenance) {
@@ -158,55 +213,46 @@ export async function appraiseSnp(evidence: SnpEvidence, options: SnpAppraisalOp
     }
   }
   if (firstFailure) throw firstFailure;
-  return { claims: into, report, productLine };
 }
 
-async function revocation(
-  evidence: SnpEvidence,
-  options: SnpAppraisalOptions,
-  product: SnpProductLine,
-  leaf: AmdEndorsementKey,
-  ask: Certificate,
-  ark: Certificate,
-  kds: string,
-  fetchOpts: { fetcher: Fetcher | undefined; cache: Cache | undefined; now: Date; signal: AbortSignal | undefined },
-): Promise<void> {
+/** `snp.revocation`: the ARK-signed CRL (given, else fetched) is current and revokes neither ASK nor leaf. */
+async function revocation({ checks, now, sources, options }: SnpRun, evidence: SnpEvidence, product: SnpProductLine, leaf: AmdEndorsementKey, ask: Certificate, ark: Certificate): Promise<void> {
   const mode = options.policy?.revocation ?? 'require';
   if (mode === 'skip') {
     const why = 'policy snp.revocation = skip: revocation NOT CHECKED';
-    options.checks.skip('snp.revocation', why);
-    options.checks.warn(why);
+    checks.skip('snp.revocation', why);
+    checks.warn(why);
     return;
   }
   let crlBytes = evidence.crl;
   let fetchedFrom: string | undefined;
   // A supplied CRL that names no scope cannot be told from the other hierarchy's CRL (checkSnpRevocation);
   // with a fetcher, the one at the intermediate's distribution point is fetched instead.
-  if (crlBytes && fetchOpts.fetcher && !namesScope(crlBytes)) {
-    options.checks.warn('the supplied AMD CRL names no scope (issuingDistributionPoint); fetched the one for this hierarchy instead');
+  if (crlBytes && sources.fetcher && !namesScope(crlBytes)) {
+    checks.warn('the supplied AMD CRL names no scope (issuingDistributionPoint); fetched the one for this hierarchy instead');
     crlBytes = undefined;
   }
   if (!crlBytes) {
     try {
-      crlBytes = await cachedFetch(crlUrl(product, leaf.kind, kds), { ...definedOnly(fetchOpts), now: options.now, ttlMs: 3_600_000, missingCode: 'ERR_SNP_CRL_UNAVAILABLE' });
-      // `kds` may be a mirror; what was fetched is AMD's CRL for this product and hierarchy.
+      crlBytes = await fetchCrl(product, leaf.kind, sources);
+      // `kdsBase` may be a mirror; what was fetched is AMD's CRL for this product and hierarchy.
       fetchedFrom = crlUrl(product, leaf.kind);
     } catch (err) {
       const e = err instanceof CcinferError ? err : new CollateralError('ERR_SNP_CRL_UNAVAILABLE', 'CRL unavailable', { cause: err });
       if (mode === 'allow-unavailable') {
         const why = `AMD CRL unavailable (${e.code}); revocation NOT CHECKED, accepted by policy snp.revocation = allow-unavailable`;
-        options.checks.skip('snp.revocation', why);
-        options.checks.warn(why);
+        checks.skip('snp.revocation', why);
+        checks.warn(why);
         return;
       }
-      await options.checks.run('snp.revocation', () => {
+      await checks.run('snp.revocation', () => {
         throw new CollateralError('ERR_SNP_CRL_UNAVAILABLE', `no AMD CRL could be obtained (${e.message}); policy snp.revocation = require`, { cause: e });
       });
       return;
     }
   }
   const der = crlBytes;
-  await options.checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, options.now, fetchedFrom), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
+  await checks.run('snp.revocation', () => checkSnpRevocation(parseCrl(der), ark, ask, leaf.cert, now, fetchedFrom), () => `ARK-signed CRL current; ${ask.subject.cn} and leaf not revoked`);
 }
 
 /** Whether a CRL carries an issuingDistributionPoint; an unparsable one is left to the revocation check to report. */
