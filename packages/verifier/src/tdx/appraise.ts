@@ -1,7 +1,7 @@
 /**
  * Appraisal of an Intel TDX quote (docs/checks.md "Intel TDX"): every step recorded on the CheckList with a `tdx.*` id, in
  * Intel QVL's order, failing closed at the first failure. Claims are filled in as they become known, so a
- * rejected quote still reports what was verified (the TCB status and advisories in particular, DESIGN §7).
+ * rejected quote still reports what was verified (the TCB status and advisories in particular, docs/wire-protocol.md "Verification document").
  *
  * Independent signature checks are started together and awaited in order: WebCrypto runs them in parallel,
  * the record keeps the QVL order.
@@ -9,18 +9,13 @@
 import { CheckList, ConfigError, VerificationError, toHex, type Cache, type CheckListener, type Clock, type Fetcher, type VerificationDocument } from '@ccinfer/core';
 import { PINNED_ANCHORS, type TrustAnchors } from '../anchors.js';
 import { checkInitdata } from '../initdata.js';
-import type { ChainCache } from '../x509/chain.js';
-import type { TdxCollateral, UpdateType } from './collateral.js';
+import type { ChainCache, TrustAnchor } from '../x509/chain.js';
+import type { QeIdentity, TcbInfo, TdxCollateral, UpdateType } from './collateral.js';
 import { verifyEventLog, type CcelEvent } from './eventlog.js';
 import { fetchTdxCollateral } from './fetch.js';
 import { TD_ATTR, hasTdAttribute, parseTdxQuote, type TdxQuote } from './parse.js';
 import { pckCaType } from './pck.js';
-import {
-  evaluateTdxPolicy,
-  resolveTdxPolicy,
-  type TdxPolicy,
-  type TdxPolicyInput,
-} from './policy.js';
+import { evaluateTdxPolicy, resolveTdxPolicy, type ResolvedTdxPolicy, type TdxPolicy, type TdxPolicyInput } from './policy.js';
 import { evaluateTdxTcb, moduleMismatch, qeIdentityMismatch, qeTcbLevel, type TcbEvaluation, type TdxTcbFailure, type TdxTcbStatus } from './tcb.js';
 import {
   checkCasNotRevoked,
@@ -142,37 +137,81 @@ function tcbClaims(e: TcbEvaluation, claims: Partial<TdxClaims>): void {
   if (e.qeLevel) claims.qeTcbStatus = e.qeLevel.tcbStatus;
 }
 
+/** What every step of a TDX appraisal reads: its options, with their defaults resolved once. */
+interface TdxRun {
+  options: AppraiseTdxOptions;
+  checks: CheckList;
+  now: Date;
+  claims: Partial<TdxClaims>;
+  policy: ResolvedTdxPolicy;
+  /** The Intel SGX Root CA pins, the time and the caller's chain cache, as the chain checks take them. */
+  chainOpts: { anchors: readonly TrustAnchor[]; now: Date; cache?: ChainCache };
+}
+
+/** The signed collateral documents, verified. */
+interface VerifiedCollateral {
+  tcbInfo: TcbInfo;
+  qeIdentity: QeIdentity;
+}
+
 /**
  * Appraises a TDX quote v4/v5 at `now`. Resolves with the claims when every check passed and the policy
  * accepts them; otherwise throws the first failure's CcinferError (recorded on `checks`, claims so far in
- * `options.claims`).
+ * `options.claims`). The evidence's own signatures do not depend on collateral: they are started as soon as
+ * their inputs are parsed (WebCrypto runs them in parallel) and recorded later, in Intel QVL's order.
  */
 export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: AppraiseTdxOptions): Promise<TdxClaims> {
+  const run = tdxRun(options);
+  const quote = await parseQuote(run, quoteBytes);
+  const quoteSig = started(verifyQuoteSignature(quote));
+  const qeData = started(verifyQeReportData(quote));
+  const pck = await parsePck(run, quote);
+  const pckChainOk = started(verifyPckChain(pck, run.chainOpts));
+  const qeSig = started(verifyQeReportSignature(quote, pck.leaf));
+  const collateral = await obtainCollateral(run, pck);
+  const { tcbInfo, qeIdentity } = await verifyCollateral(run, pck, collateral, pckChainOk);
+  const qeLevel = await verifyQe(run, quote, qeIdentity, qeSig, qeData);
+  await run.checks.run('tdx.quote.signature', quoteSig);
+  await checkModule(run, quote, tcbInfo);
+  const evaluation = await evaluateTcb(run, quote, pck, tcbInfo, qeLevel);
+  await replayEventLog(run, quote);
+  await policy(run, quote, evaluation, { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber });
+  await initdata(run, quote);
+  return run.claims as TdxClaims;
+}
+
+/** The resolved options; an empty Intel anchor list or an invalid policy is the caller's error, thrown first. */
+function tdxRun(options: AppraiseTdxOptions): TdxRun {
   const { now, checks } = options;
-  const claims: Partial<TdxClaims> = options.claims ?? {};
   const anchors = (options.anchors ?? PINNED_ANCHORS).intel;
   if (!Array.isArray(anchors) || anchors.length === 0) throw new ConfigError('ERR_ANCHORS_INVALID', 'no Intel SGX Root CA trust anchor configured', { fields: ['anchors.intel'] });
   const policy = resolveTdxPolicy(options.policy);
+  const chainOpts = options.chainCache ? { anchors, now, cache: options.chainCache } : { anchors, now };
+  return { options, checks, now, claims: options.claims ?? {}, policy, chainOpts };
+}
+
+/** `tdx.quote.parse`: the quote's layout; its body's claims are known from here on. */
+function parseQuote({ checks, claims }: TdxRun, quoteBytes: Uint8Array): Promise<TdxQuote> {
   // A private copy: the caller's buffer may change while signatures are being checked.
-  const quote = await checks.run('tdx.quote.parse', () => {
+  return checks.run('tdx.quote.parse', () => {
     const q = parseTdxQuote(quoteBytes.slice());
     Object.assign(claims, quoteClaims(q));
     if (q.trailingBytes > 0) checks.warn(`tdx: ${q.trailingBytes} bytes after the quote's signature data ignored (not signed)`);
     return q;
   }, (q) => `v${q.header.version}, body type ${q.body.bodyType}`);
+}
 
-  // Start the evidence signatures now; they do not depend on collateral.
-  const quoteSig = started(verifyQuoteSignature(quote));
-  const qeData = started(verifyQeReportData(quote));
-
-  const chain: PckChain = await checks.run('tdx.pck.parse', () => parsePckChain(quote), (c) => `FMSPC ${c.extension.fmspc}, PCEID ${c.extension.pceId}`);
+/** `tdx.pck.parse`: the PCK chain in the quote and the leaf's SGX extension (FMSPC, PCEID, TCB). */
+async function parsePck({ checks, claims }: TdxRun, quote: TdxQuote): Promise<PckChain> {
+  const chain = await checks.run('tdx.pck.parse', () => parsePckChain(quote), (c) => `FMSPC ${c.extension.fmspc}, PCEID ${c.extension.pceId}`);
   claims.fmspc = chain.extension.fmspc;
   claims.pceId = chain.extension.pceId;
-  const chainOpts = options.chainCache ? { anchors, now, cache: options.chainCache } : { anchors, now };
-  const pckChainOk = started(verifyPckChain(chain, chainOpts));
-  const qeSig = started(verifyQeReportSignature(quote, chain.leaf));
+  return chain;
+}
 
-  const collateral: TdxCollateral = await checks.run('tdx.collateral', async () => {
+/** `tdx.collateral`: the caller's PCS collateral, else fetched for this FMSPC and PCK CA (tdx/fetch.ts). */
+function obtainCollateral({ checks, now, options }: TdxRun, chain: PckChain): Promise<TdxCollateral> {
+  return checks.run('tdx.collateral', async () => {
     if (options.collateral) return options.collateral;
     const ca = pckCaType(chain.leaf);
     if (!ca) throw new VerificationError('ERR_TDX_PCK_CERT', `PCK leaf issuer ${chain.leaf.issuer.cn ?? ''} is neither the Platform nor the Processor CA`);
@@ -184,8 +223,15 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     if (options.signal) o.fetch = { signal: options.signal };
     return fetchTdxCollateral(o);
   }, () => (options.collateral ? 'supplied' : 'fetched'));
+}
 
-  const collOpts: CollateralOptions = { ...chainOpts, signers: [], ...(options.collateralGraceMs ? { graceMs: options.collateralGraceMs } : {}) };
+/**
+ * `tdx.pck.chain`, `tdx.pck.crl`, `tdx.collateral.tcbInfo`, `tdx.collateral.qeIdentity` (signed by Intel,
+ * current or within the grace period) and `tdx.collateral.rootCrl` (no CA of any chain revoked).
+ */
+async function verifyCollateral(run: TdxRun, chain: PckChain, collateral: TdxCollateral, pckChainOk: () => Promise<void>): Promise<VerifiedCollateral> {
+  const { checks, now, claims, options } = run;
+  const collOpts: CollateralOptions = { ...run.chainOpts, signers: [], ...(options.collateralGraceMs ? { graceMs: options.collateralGraceMs } : {}) };
   const tcbInfoP = started(verifyTcbInfo(collateral.tcbInfo, collateral.tcbInfoIssuerChain, chain.extension, collOpts));
   const qeIdP = started(verifyQeIdentity(collateral.qeIdentity, collateral.qeIdentityIssuerChain, collOpts));
   const pckCrlP = started(verifyPckCrl(collateral.pckCrl, chain, now));
@@ -205,14 +251,25 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     const [ti, qi, crl] = [await tcbInfoP(), await qeIdP(), await rootCrlP()];
     checkCasNotRevoked(crl, [chain.intermediate, ...ti.signer.slice(0, -1), ...qi.signer.slice(0, -1)]);
   });
+  return { tcbInfo, qeIdentity };
+}
+
+/**
+ * `tdx.qe.signature` (the PCK key signed the QE report), `tdx.qe.reportData` (the attestation key is the QE's)
+ * and `tdx.qe.identity` (the QE is Intel's TD_QE); returns the QE's TCB level.
+ */
+async function verifyQe({ checks }: TdxRun, quote: TdxQuote, qeIdentity: QeIdentity, qeSig: () => Promise<void>, qeData: () => Promise<void>): Promise<ReturnType<typeof qeTcbLevel>> {
   await checks.run('tdx.qe.signature', qeSig);
   await checks.run('tdx.qe.reportData', qeData);
-  const qeLevel = await checks.run('tdx.qe.identity', () => {
+  return checks.run('tdx.qe.identity', () => {
     const m = qeIdentityMismatch(quote.qeReport, qeIdentity);
     if (m) throw new VerificationError('ERR_TDX_QE_IDENTITY_MISMATCH', `QE report ${m} does not match the TD_QE identity`);
     return qeTcbLevel(quote.qeReport, qeIdentity);
   }, (l) => `ISVSVN ${quote.qeReport.isvSvn}: ${l?.tcbStatus ?? 'no level'}`);
-  await checks.run('tdx.quote.signature', quoteSig);
+}
+
+/** `tdx.module`: MRSIGNERSEAM / SEAMATTRIBUTES are those of a TDX module identity of the TCB Info. */
+async function checkModule({ checks, claims }: TdxRun, quote: TdxQuote, tcbInfo: TcbInfo): Promise<void> {
   await checks.run('tdx.module', () => {
     const m = moduleMismatch(quote.body, tcbInfo);
     if (m === 'TCB_INFO_MISMATCH') throw new VerificationError('ERR_TDX_TCB_INFO_MISMATCH', 'TCB Info has no TDX module identity for this quote');
@@ -222,19 +279,29 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
       throw new VerificationError('ERR_TDX_MODULE_MISMATCH', 'MRSIGNERSEAM / SEAMATTRIBUTES do not match the TDX module identity');
     }
   });
-  const evaluation = await checks.run('tdx.tcb', () => {
+}
+
+/** `tdx.tcb`: Intel's TCB status and advisories for this platform, TDX module and QE. */
+function evaluateTcb({ checks, claims }: TdxRun, quote: TdxQuote, chain: PckChain, tcbInfo: TcbInfo, qeLevel: ReturnType<typeof qeTcbLevel>): Promise<TcbEvaluation> {
+  return checks.run('tdx.tcb', () => {
     const e = evaluateTdxTcb({ tcbInfo, pck: chain.extension, body: quote.body, qeLevel });
     tcbClaims(e, claims);
     if (e.status === 'TCB_NOT_SUPPORTED') throw new VerificationError('ERR_TDX_TCB_NOT_SUPPORTED', 'no TCB level of the TCB Info matches this platform (TCB_NOT_SUPPORTED)');
     if (e.status === 'TDX_MODULE_MISMATCH') throw new VerificationError('ERR_TDX_MODULE_MISMATCH', 'the TDX module has no identity in the TCB Info');
     return e;
   }, (e) => `${e.status}${e.advisoryIds.length ? ` (${e.advisoryIds.join(', ')})` : ''}`);
+}
 
-  if (options.eventLog) {
-    const events: CcelEvent[] = await checks.run('tdx.eventLog', () => verifyEventLog(options.eventLog!, quote.body.rtmrs), (ev) => `${ev.length} events`);
-    claims.eventLog = events.map((e) => ({ mrIndex: e.mrIndex, eventType: e.eventType, digest: toHex(e.digest) }));
-  }
+/** `tdx.eventLog`, when a CCEL was given: RTMR0..3 replay from it. */
+async function replayEventLog({ checks, claims, options }: TdxRun, quote: TdxQuote): Promise<void> {
+  const log = options.eventLog;
+  if (!log) return;
+  const events: CcelEvent[] = await checks.run('tdx.eventLog', () => verifyEventLog(log, quote.body.rtmrs), (ev) => `${ev.length} events`);
+  claims.eventLog = events.map((e) => ({ mrIndex: e.mrIndex, eventType: e.eventType, digest: toHex(e.digest) }));
+}
 
+/** `tdx.policy.*`: every rule is evaluated and recorded (a document lists all that failed); the first refusal stops. */
+async function policy({ checks, claims, policy }: TdxRun, quote: TdxQuote, evaluation: TcbEvaluation, numbers: { tcbInfo: number; qeIdentity: number }): Promise<void> {
   const input: TdxPolicyInput = {
     tcbStatus: evaluation.status as TdxTcbStatus,
     debug: claims.debug!,
@@ -246,15 +313,15 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
     mrOwner: quote.body.mrOwner,
     mrSeam: quote.body.mrSeam,
   };
-  // Every rule is evaluated and recorded (a document lists all that failed); the first refusal stops.
-  const numbers = { tcbInfo: tcbInfo.tcbEvaluationDataNumber, qeIdentity: qeIdentity.tcbEvaluationDataNumber };
   const refused = await recordOutcomes(checks, evaluateTdxPolicy(input, numbers, policy));
   if (refused) throw refused;
-  if (options.initdata) {
-    const initdata = options.initdata;
-    await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, initdata, { tee: 'tdx' }), (got) => `MRCONFIGID = ${got.algorithm} digest of the initdata document`);
-  }
-  return claims as TdxClaims;
+}
+
+/** `tdx.policy.initdata`, when an initdata document was given: MRCONFIGID is its digest (Kata's rule). */
+async function initdata({ checks, options }: TdxRun, quote: TdxQuote): Promise<void> {
+  const doc = options.initdata;
+  if (!doc) return;
+  await checks.run('tdx.policy.initdata', () => checkInitdata(quote.body.mrConfigId, doc, { tee: 'tdx' }), (got) => `MRCONFIGID = ${got.algorithm} digest of the initdata document`);
 }
 
 /**

@@ -131,7 +131,7 @@ function parseCrlBytes(bytes: Uint8Array): Crl {
   return parseCrl(normalizeCrl(bytes));
 }
 
-/** verifyCrl, with a CRL outside thisUpdate..nextUpdate reported as stale collateral (DESIGN §5). */
+/** verifyCrl, with a CRL outside thisUpdate..nextUpdate reported as stale collateral (docs/errors.md, `ERR_TDX_COLLATERAL_EXPIRED`). */
 async function verifyCrlCurrent(crl: Crl, issuer: Certificate, now: Date, what: string): Promise<void> {
   try {
     await verifyCrl(crl, issuer, now);
