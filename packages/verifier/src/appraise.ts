@@ -163,153 +163,215 @@ export async function appraise(input: Uint8Array | EvidenceBundle, options: Appr
   if (!audit && (!(options?.nonce instanceof Uint8Array) || options.nonce.length !== 32)) {
     throw new ConfigError('ERR_OPTIONS_INVALID', 'options.nonce must be the 32-byte nonce the client sent (or audit: true without one)', { fields: ['nonce'] });
   }
-  let nonce = options.nonce ?? new Uint8Array(32);
   const { now, checks } = startVerification({ now: options.now, clock: options.clock, onCheck: options.onCheck });
   const anchors = options.anchors ?? PINNED_ANCHORS;
-  let scheme = options.binding ?? ccinferV1Binding;
-  const policy = options.policy;
-  const chainCache = options.chainCache ?? new ChainCache();
-  const claims: Record<string, unknown> = { binding: scheme.name };
-  const components: { submod: string; prefix: string }[] = [];
+  const run: BundleRun = {
+    options,
+    checks,
+    anchors,
+    claims: { binding: (options.binding ?? ccinferV1Binding).name },
+    components: [],
+    common: { now, checks, fetcher: options.fetcher, cache: options.cache, chainCache: options.chainCache ?? new ChainCache(), signal: options.signal },
+  };
   let bundle: EvidenceBundle | undefined;
-  const common = { now, checks, fetcher: options.fetcher, cache: options.cache, chainCache, signal: options.signal };
-
+  // An audit checks the devices against the bundle's own nonce (and the EAR carries it).
+  let nonce = options.nonce ?? new Uint8Array(32);
   try {
-    bundle = await checks.run('bundle.decode', () => (input instanceof Uint8Array ? decodeBundle(input) : input), (b) => `${b.cpu.tee.toUpperCase()} + ${b.gpus.length} GPU(s) + ${b.switches.length} NVSwitch(es)`);
-    const b = bundle;
-    if (audit) {
-      nonce = b.nonce;
-      const why = 'audit of a saved bundle: no client nonce given, freshness NOT established';
-      checks.skip('nonce.echo', why);
-      checks.warn(why);
-    } else {
-      await checks.run('nonce.echo', () => {
-        if (!equalBytes(b.nonce, nonce)) throw new VerificationError('ERR_BUNDLE_NONCE_MISMATCH', 'the bundle does not echo this client’s nonce (stale or replayed evidence)');
-      });
-    }
-
-    // CPU
-    let reportData: Uint8Array;
-    let hostRegister: Uint8Array;
-    components.push({ submod: 'cpu0', prefix: b.cpu.tee });
-    if (b.cpu.tee === 'snp') {
-      const cpuClaims: Record<string, unknown> = {};
-      claims['cpu'] = cpuClaims;
-      const snp = await appraiseSnp(
-        { report: b.cpu.report, leaf: b.cpu.leaf, ...(b.cpu.chain?.length ? { chain: b.cpu.chain } : {}), ...(b.collateral?.snp ? { crl: b.collateral.snp.crl } : {}) },
-        { ...common, anchors, policy: policy?.snp, provenance: options.provenance },
-        cpuClaims,
-      );
-      reportData = snp.report.reportData;
-      hostRegister = snp.report.hostData;
-    } else {
-      const cpuClaims: Record<string, unknown> = {};
-      claims['cpu'] = cpuClaims;
-      const tdx = await appraiseTdxQuote(b.cpu.quote, {
-        ...common,
-        anchors,
-        policy: policy?.tdx,
-        collateral: b.collateral?.tdx ? tdxCollateral(b.collateral.tdx) : undefined,
-        eventLog: b.eventLog,
-        ...(policy?.freshness?.collateralGraceSeconds ? { collateralGraceMs: policy.freshness.collateralGraceSeconds * 1000 } : {}),
-        claims: cpuClaims,
-      });
-      reportData = fromHex(tdx.reportData);
-      hostRegister = fromHex(tdx.mrConfigId);
-    }
-
-    await checks.run('binding.reportData', async () => {
-      scheme = bundleScheme(b, options.binding);
-      claims['binding'] = scheme.name;
-      const expected = await scheme.compute({ nonce: b.nonce, keyConfig: b.keyConfig, gpuReports: b.gpus.map((g) => g.report), switchReports: b.switches.map((s) => s.report) });
-      const got = reportData.subarray(0, scheme.length);
-      if (!equalBytes(expected, got) || !isZero(reportData.subarray(scheme.length))) {
-        throw new VerificationError('ERR_BINDING_MISMATCH', `REPORT_DATA ${toHex(reportData)} is not the ${scheme.name} binding of this bundle (${toHex(expected)}): the evidence is not about this session key and these devices`);
-      }
-    }, () => `REPORT_DATA = ${scheme.name}(nonce, key config, ${b.gpus.length} GPU + ${b.switches.length} switch reports)`);
-
-    if (b.initdata !== undefined) {
-      const init = b.initdata;
-      const tee = b.cpu.tee;
-      await checks.run('initdata.digest', async () => {
-        const got = await checkInitdata(hostRegister, init, { tee });
-        claims['initdataDigest'] = toHex(got.register);
-        claims['initdataAlgorithm'] = got.algorithm;
-        claims['initdataParts'] = got.parts;
-      }, () => `${b.cpu.tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
-    } else {
-      checks.skip('initdata.digest', 'the bundle carries no initdata document');
-    }
-
-    // GPUs and NVSwitches, each bound to the client's nonce. Devices are independent, so they are appraised
-    // concurrently, each on its own CheckList; the lists are then reported in bundle order and the first
-    // failing device (in that order) stops the appraisal.
-    const devices = [...b.gpus.map((e, i) => ({ e, id: `gpu${i}`, submod: `gpu${i}`, kind: 'gpus' })), ...b.switches.map((e, i) => ({ e, id: `switch${i}`, submod: `nvswitch${i}`, kind: 'switches' }))];
-    claims['gpus'] = [];
-    claims['switches'] = [];
-    const rims = [...(b.collateral?.nvidia?.rims?.values() ?? [])];
-    const ocspResponses = b.collateral?.nvidia?.ocsp ?? [];
-    const memo = new NvidiaMemo();
-    const runs = devices.map((d) => {
-      const own = new CheckList();
-      const into: Partial<GpuClaims> = {};
-      const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: policy?.gpu, rims, ocspResponses, memo }, into);
-      result.catch(() => undefined);
-      return { ...d, own, into, result };
-    });
-    const appraised: Record<string, GpuClaims[]> = { gpus: [], switches: [] };
-    const everyDevice: AppraisedDevice[] = [];
-    for (const r of runs) {
-      components.push({ submod: r.submod, prefix: r.id });
-      (claims[r.kind] as unknown[]).push(r.into);
-      const settled = await r.result.then((v) => ({ v }), (err: unknown) => ({ err }));
-      checks.absorb(r.own);
-      if ('err' in settled) throw settled.err;
-      // The slot must hold the kind of device the signed leaf says it is: an NVSwitch listed as a GPU would
-      // satisfy a GPU count and skip the driver/VBIOS allowlists while the real GPU goes unattested.
-      const want = r.kind === 'gpus' ? 'gpu' : 'switch';
-      await checks.run(`${r.id}.role`, () => {
-        if (settled.v.kind !== want) throw new VerificationError('ERR_NV_TOPOLOGY_MISMATCH', `${r.id} is a ${settled.v.kind === 'switch' ? 'NVSwitch' : 'GPU'}, listed as a ${want === 'gpu' ? 'GPU' : 'NVSwitch'}`);
-      });
-      appraised[r.kind]!.push(settled.v);
-      everyDevice.push({ id: r.id, report: r.e.report, claims: settled.v });
-    }
-    const gpus = appraised['gpus']!;
-    const switches = appraised['switches']!;
-    // One device listed twice must not count twice (nor stand in for an unattested one): before topology and counts.
-    if (everyDevice.length > 1) {
-      await checks.run('devices.distinct', () => checkDistinctDevices(everyDevice), () => `${everyDevice.length} distinct devices (reports, leaf serials, PDIs)`);
-    }
-
-    // PPCIe is decided by what the GPUs' signed evidence says (FEATURE_FLAG PPCIe / protected PCIe), not by
-    // whether the pod chose to include switches: PPCIe GPUs without their NVSwitches fail the topology check.
-    const ppcie = switches.length > 0 || gpus.some((g) => g.featureFlag === FEATURE_PPCIE || g.protectedPcie === true);
-    if (ppcie) {
-      const topo = await checks.run('topology.ppcie', () => checkPpcieTopology(gpus, switches), (t) => `${gpus.length} GPUs see the same ${t.switchPdis.length} NVSwitches; every switch lists the same ${t.gpuPdis.length} GPUs`);
-      claims['topology'] = topo;
-    } else if (gpus.length > 1) {
-      await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
-    }
-    const systemOutcomes = evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, policy?.gpu, options.requireGpu === true);
-    const refused = await recordOutcomes(checks, systemOutcomes);
-    if (refused) throw refused;
-    if (options.requireReferenceValues) {
-      const unpinned = unpinnedReferenceValues(b.cpu.tee, policy);
-      await checks.run('policy.referenceValues', () => {
-        if (unpinned.length > 0) {
-          throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${unpinned.join(' and no ')}: a genuine ${b.cpu.tee.toUpperCase()} VM running anyone's software would be accepted (pin both with \`ccinfer policy init\` or \`ccinfer pod init\`)`, { field: unpinned[0]! });
-        }
-      }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement and HOST_DATA' : 'MRTD and MRCONFIGID'} are pinned by the policy`);
-    }
+    const b = (bundle = await decode(run, input));
+    nonce = await nonceEcho(run, b, audit ? undefined : nonce);
+    const cpu = await appraiseCpu(run, b);
+    await reportDataBinding(run, b, cpu.reportData);
+    await initdataDigest(run, b, cpu.hostRegister);
+    const devices = await appraiseDevices(run, b, nonce);
+    await distinctDevices(run, devices.every);
+    const ppcie = await topology(run, devices);
+    await systemPolicy(run, devices, ppcie);
+    await referenceValues(run, b);
   } catch (err) {
     recordEscaped(checks, err);
   }
 
-  const document = checks.document('bundle', now, claims);
+  const document = checks.document('bundle', now, run.claims);
   if (anchors.simulated) document.warnings.unshift(SIMULATED_ANCHORS_WARNING);
-  const ear = earFromDocument(document, components.length ? components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
+  const ear = earFromDocument(document, run.components.length ? run.components : [{ submod: 'cpu0', prefix: 'bundle' }], nonce);
   // An audit (no client nonce) establishes no freshness: it never hands out a key to encrypt to.
   return { document, ear, bundle, keyConfig: document.ok && !audit ? bundle?.keyConfig : undefined };
+}
+
+/** What every step of a bundle appraisal reads and writes. */
+interface BundleRun {
+  options: AppraiseOptions;
+  checks: CheckList;
+  anchors: TrustAnchors;
+  /** The document's claims, filled in step by step (also when a step then fails). */
+  claims: Record<string, unknown>;
+  /** The EAR submods, one per component appraised. */
+  components: { submod: string; prefix: string }[];
+  /** The options every stack's appraisal takes from the bundle's. */
+  common: { now: Date; checks: CheckList; fetcher: Fetcher | undefined; cache: Cache | undefined; chainCache: ChainCache; signal: AbortSignal | undefined };
+}
+
+/** The GPUs and NVSwitches appraised, in bundle order. */
+interface AppraisedDevices {
+  gpus: GpuClaims[];
+  switches: GpuClaims[];
+  every: AppraisedDevice[];
+}
+
+/** `bundle.decode`: the CBOR evidence bundle (wire-protocol.md "Evidence bundle"). */
+function decode({ checks }: BundleRun, input: Uint8Array | EvidenceBundle): Promise<EvidenceBundle> {
+  return checks.run('bundle.decode', () => (input instanceof Uint8Array ? decodeBundle(input) : input), (b) => `${b.cpu.tee.toUpperCase()} + ${b.gpus.length} GPU(s) + ${b.switches.length} NVSwitch(es)`);
+}
+
+/**
+ * `nonce.echo`: the bundle answers this client's nonce (skipped, with a warning, for an audit, which has none).
+ * Returns the nonce the devices must carry: the client's, or for an audit the bundle's own.
+ */
+async function nonceEcho({ checks }: BundleRun, b: EvidenceBundle, nonce: Uint8Array | undefined): Promise<Uint8Array> {
+  if (!nonce) {
+    const why = 'audit of a saved bundle: no client nonce given, freshness NOT established';
+    checks.skip('nonce.echo', why);
+    checks.warn(why);
+    return b.nonce;
+  }
+  await checks.run('nonce.echo', () => {
+    if (!equalBytes(b.nonce, nonce)) throw new VerificationError('ERR_BUNDLE_NONCE_MISMATCH', 'the bundle does not echo this client’s nonce (stale or replayed evidence)');
+  });
+  return nonce;
+}
+
+/** The CPU steps (`snp.*` or `tdx.*`); returns the report's REPORT_DATA and its initdata register. */
+async function appraiseCpu({ options, anchors, claims, components, common }: BundleRun, b: EvidenceBundle): Promise<{ reportData: Uint8Array; hostRegister: Uint8Array }> {
+  const policy = options.policy;
+  const cpuClaims: Record<string, unknown> = {};
+  components.push({ submod: 'cpu0', prefix: b.cpu.tee });
+  claims['cpu'] = cpuClaims;
+  if (b.cpu.tee === 'snp') {
+    const snp = await appraiseSnp(
+      { report: b.cpu.report, leaf: b.cpu.leaf, ...(b.cpu.chain?.length ? { chain: b.cpu.chain } : {}), ...(b.collateral?.snp ? { crl: b.collateral.snp.crl } : {}) },
+      { ...common, anchors, policy: policy?.snp, provenance: options.provenance },
+      cpuClaims,
+    );
+    return { reportData: snp.report.reportData, hostRegister: snp.report.hostData };
+  }
+  const tdx = await appraiseTdxQuote(b.cpu.quote, {
+    ...common,
+    anchors,
+    policy: policy?.tdx,
+    collateral: b.collateral?.tdx ? tdxCollateral(b.collateral.tdx) : undefined,
+    eventLog: b.eventLog,
+    ...(policy?.freshness?.collateralGraceSeconds ? { collateralGraceMs: policy.freshness.collateralGraceSeconds * 1000 } : {}),
+    claims: cpuClaims,
+  });
+  return { reportData: fromHex(tdx.reportData), hostRegister: fromHex(tdx.mrConfigId) };
+}
+
+/** `binding.reportData`: REPORT_DATA is the binding of this nonce, key config and device reports (binding.md). */
+async function reportDataBinding({ checks, claims, options }: BundleRun, b: EvidenceBundle, reportData: Uint8Array): Promise<void> {
+  let scheme: BindingScheme | undefined;
+  await checks.run('binding.reportData', async () => {
+    scheme = bundleScheme(b, options.binding);
+    claims['binding'] = scheme.name;
+    const expected = await scheme.compute({ nonce: b.nonce, keyConfig: b.keyConfig, gpuReports: b.gpus.map((g) => g.report), switchReports: b.switches.map((s) => s.report) });
+    const got = reportData.subarray(0, scheme.length);
+    if (!equalBytes(expected, got) || !isZero(reportData.subarray(scheme.length))) {
+      throw new VerificationError('ERR_BINDING_MISMATCH', `REPORT_DATA ${toHex(reportData)} is not the ${scheme.name} binding of this bundle (${toHex(expected)}): the evidence is not about this session key and these devices`);
+    }
+  }, () => `REPORT_DATA = ${scheme!.name}(nonce, key config, ${b.gpus.length} GPU + ${b.switches.length} switch reports)`);
+}
+
+/** `initdata.digest`: HOST_DATA / MRCONFIGID is the digest of the initdata document (skipped without one). */
+async function initdataDigest({ checks, claims }: BundleRun, b: EvidenceBundle, hostRegister: Uint8Array): Promise<void> {
+  const init = b.initdata;
+  if (init === undefined) {
+    checks.skip('initdata.digest', 'the bundle carries no initdata document');
+    return;
+  }
+  const tee = b.cpu.tee;
+  await checks.run('initdata.digest', async () => {
+    const got = await checkInitdata(hostRegister, init, { tee });
+    claims['initdataDigest'] = toHex(got.register);
+    claims['initdataAlgorithm'] = got.algorithm;
+    claims['initdataParts'] = got.parts;
+  }, () => `${tee === 'snp' ? 'HOST_DATA' : 'MRCONFIGID'} = digest of the initdata document`);
+}
+
+/**
+ * `gpu<i>.*` and `switch<j>.*`, then each slot's `.role`. Devices are independent, so they are appraised
+ * concurrently, each on its own CheckList, against the client's nonce; the lists are then reported in bundle
+ * order and the first failing device (in that order) stops the appraisal.
+ */
+async function appraiseDevices({ options, checks, anchors, claims, components, common }: BundleRun, b: EvidenceBundle, nonce: Uint8Array): Promise<AppraisedDevices> {
+  const devices = [...b.gpus.map((e, i) => ({ e, id: `gpu${i}`, submod: `gpu${i}`, kind: 'gpus' })), ...b.switches.map((e, i) => ({ e, id: `switch${i}`, submod: `nvswitch${i}`, kind: 'switches' }))];
+  claims['gpus'] = [];
+  claims['switches'] = [];
+  const rims = [...(b.collateral?.nvidia?.rims?.values() ?? [])];
+  const ocspResponses = b.collateral?.nvidia?.ocsp ?? [];
+  const memo = new NvidiaMemo();
+  const runs = devices.map((d) => {
+    const own = new CheckList();
+    const into: Partial<GpuClaims> = {};
+    const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: options.policy?.gpu, rims, ocspResponses, memo }, into);
+    result.catch(() => undefined);
+    return { ...d, own, into, result };
+  });
+  const appraised: Record<string, GpuClaims[]> = { gpus: [], switches: [] };
+  const every: AppraisedDevice[] = [];
+  for (const r of runs) {
+    components.push({ submod: r.submod, prefix: r.id });
+    (claims[r.kind] as unknown[]).push(r.into);
+    const settled = await r.result.then((v) => ({ v }), (err: unknown) => ({ err }));
+    checks.absorb(r.own);
+    if ('err' in settled) throw settled.err;
+    // The slot must hold the kind of device the signed leaf says it is: an NVSwitch listed as a GPU would
+    // satisfy a GPU count and skip the driver/VBIOS allowlists while the real GPU goes unattested.
+    const want = r.kind === 'gpus' ? 'gpu' : 'switch';
+    await checks.run(`${r.id}.role`, () => {
+      if (settled.v.kind !== want) throw new VerificationError('ERR_NV_TOPOLOGY_MISMATCH', `${r.id} is a ${settled.v.kind === 'switch' ? 'NVSwitch' : 'GPU'}, listed as a ${want === 'gpu' ? 'GPU' : 'NVSwitch'}`);
+    });
+    appraised[r.kind]!.push(settled.v);
+    every.push({ id: r.id, report: r.e.report, claims: settled.v });
+  }
+  return { gpus: appraised['gpus']!, switches: appraised['switches']!, every };
+}
+
+/** `devices.distinct`: one device listed twice must not count twice (nor stand in for an unattested one). */
+async function distinctDevices({ checks }: BundleRun, every: AppraisedDevice[]): Promise<void> {
+  if (every.length <= 1) return;
+  await checks.run('devices.distinct', () => checkDistinctDevices(every), () => `${every.length} distinct devices (reports, leaf serials, PDIs)`);
+}
+
+/**
+ * `topology.ppcie` or `topology.featureFlags`. PPCIe is decided by what the GPUs' signed evidence says
+ * (FEATURE_FLAG PPCIe / protected PCIe), not by whether the pod chose to include switches: PPCIe GPUs without
+ * their NVSwitches fail the topology check. Returns whether the system is in PPCIe mode.
+ */
+async function topology({ checks, claims }: BundleRun, { gpus, switches }: AppraisedDevices): Promise<boolean> {
+  const ppcie = switches.length > 0 || gpus.some((g) => g.featureFlag === FEATURE_PPCIE || g.protectedPcie === true);
+  if (ppcie) {
+    const topo = await checks.run('topology.ppcie', () => checkPpcieTopology(gpus, switches), (t) => `${gpus.length} GPUs see the same ${t.switchPdis.length} NVSwitches; every switch lists the same ${t.gpuPdis.length} GPUs`);
+    claims['topology'] = topo;
+  } else if (gpus.length > 1) {
+    await checks.run('topology.featureFlags', () => checkFeatureFlags(gpus), () => 'all GPUs in the same CC mode');
+  }
+  return ppcie;
+}
+
+/** `gpu.policy.*`: the GPU section's system rules (required, count, mode), all recorded, then the first refusal. */
+async function systemPolicy({ checks, options }: BundleRun, { gpus, switches }: AppraisedDevices, ppcie: boolean): Promise<void> {
+  const refused = await recordOutcomes(checks, evaluateSystemPolicy({ gpus: gpus.length, switches: switches.length, ppcie }, options.policy?.gpu, options.requireGpu === true));
+  if (refused) throw refused;
+}
+
+/** `policy.referenceValues`, with `requireReferenceValues`: the policy pins what tells this pod from any other. */
+async function referenceValues({ checks, options }: BundleRun, b: EvidenceBundle): Promise<void> {
+  if (!options.requireReferenceValues) return;
+  const unpinned = unpinnedReferenceValues(b.cpu.tee, options.policy);
+  await checks.run('policy.referenceValues', () => {
+    if (unpinned.length > 0) {
+      throw new PolicyError('ERR_POLICY_UNPINNED', `the policy pins no ${unpinned.join(' and no ')}: a genuine ${b.cpu.tee.toUpperCase()} VM running anyone's software would be accepted (pin both with \`ccinfer policy init\` or \`ccinfer pod init\`)`, { field: unpinned[0]! });
+    }
+  }, () => `the ${b.cpu.tee === 'snp' ? 'launch measurement and HOST_DATA' : 'MRTD and MRCONFIGID'} are pinned by the policy`);
 }
 
 /**

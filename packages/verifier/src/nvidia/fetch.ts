@@ -1,14 +1,14 @@
 /**
  * Where the NVIDIA collateral of an appraisal comes from, in one place (as tdx/fetch.ts for Intel PCS): RIMs
  * from the cache or the NVIDIA RIM service, OCSP answers from the pod's pre-fetched responses, the cache or the
- * NVIDIA OCSP responder. The sources are untrusted for content: a RIM is verified by the appraisal (signature,
+ * NVIDIA OCSP responder, and the NRAS signing keys (JWKS). The sources are untrusted for content: a RIM is verified by the appraisal (signature,
  * version, signed identity), and every OCSP answer, whatever its source, gets `checkOcspResponse` before its
  * status is used. URL builders and the RIM service's answer format are in collateral.ts.
  */
-import { CcinferError, CollateralError, cachedFetch, equalBytes, fetchBytes, randomBytes, sha256, toHex, type Cache, type Fetcher } from '@ccinfer/core';
+import { CcinferError, CollateralError, cachedFetch, equalBytes, fetchBytes, fromUtf8, randomBytes, sha256, toHex, type Cache, type Fetcher, type Jwk } from '@ccinfer/core';
 import { definedOnly } from '@ccinfer/core/internal';
 import type { Certificate, ChainCache } from '../x509/index.js';
-import { OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';
+import { NRAS_JWKS_URL, OCSP_URL, RIM_SERVICE_URL, parseRimServiceResponse, rimUrl } from './collateral.js';
 import { memoized, type NvidiaCollateralMemo, type NvidiaMemo } from './memo.js';
 import { buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type CertId, type OcspMode, type OcspResponse, type OcspResult } from './ocsp.js';
 import { parseRim, type Rim } from './rim.js';
@@ -131,4 +131,26 @@ async function carriedResponses(
     }
   }
   return out;
+}
+
+/**
+ * The NRAS JSON Web Key Set from the cache or `jwksUrl` (default NVIDIA's), cached five minutes: NRAS rotates
+ * its keys within days, so they are looked up, never pinned. `ERR_NV_NRAS_JWKS_UNAVAILABLE` when it cannot be
+ * had or is not a key set.
+ */
+export async function fetchNrasJwks(o: { now: Date; jwksUrl?: string | undefined; fetcher?: Fetcher | undefined; cache?: Cache | undefined }): Promise<{ keys: Jwk[] }> {
+  const body = await cachedFetch(o.jwksUrl ?? NRAS_JWKS_URL, {
+    ...(o.fetcher ? { fetcher: o.fetcher } : {}),
+    ...(o.cache ? { cache: o.cache } : {}),
+    now: o.now,
+    ttlMs: 5 * 60_000,
+    missingCode: 'ERR_NV_NRAS_JWKS_UNAVAILABLE',
+  });
+  try {
+    const j = JSON.parse(fromUtf8(body)) as { keys?: unknown };
+    if (!Array.isArray(j.keys)) throw new Error('no keys');
+    return j as { keys: Jwk[] };
+  } catch (cause) {
+    throw new CollateralError('ERR_NV_NRAS_JWKS_UNAVAILABLE', 'NRAS JWKS is not a JSON Web Key Set', { cause });
+  }
 }

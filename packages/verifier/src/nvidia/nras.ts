@@ -11,11 +11,9 @@
 import {
   CcinferError,
   CheckList,
-  CollateralError,
   ParseError,
   PolicyError,
   VerificationError,
-  cachedFetch,
   fromUtf8,
   sha256,
   toHex,
@@ -29,7 +27,7 @@ import {
   type VerificationDocument,
 } from '@ccinfer/core';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
-import { NRAS_JWKS_URL } from './collateral.js';
+import { fetchNrasJwks } from './fetch.js';
 import { parseReport } from './parse.js';
 import { runVerification } from '../verification.js';
 
@@ -94,24 +92,6 @@ export function parseDetachedEat(input: string | Uint8Array | unknown): { overal
   return { overall: arr[0][1], devices: arr[1] };
 }
 
-async function loadJwks(o: NrasOptions): Promise<{ keys: Jwk[] }> {
-  if (o.jwks) return o.jwks;
-  const body = await cachedFetch(o.jwksUrl ?? NRAS_JWKS_URL, {
-    ...(o.fetcher ? { fetcher: o.fetcher } : {}),
-    ...(o.cache ? { cache: o.cache } : {}),
-    now: o.now,
-    ttlMs: 5 * 60_000,
-    missingCode: 'ERR_NV_NRAS_JWKS_UNAVAILABLE',
-  });
-  try {
-    const j = JSON.parse(fromUtf8(body)) as { keys?: unknown };
-    if (!Array.isArray(j.keys)) throw new Error('no keys');
-    return j as { keys: Jwk[] };
-  } catch (cause) {
-    throw new CollateralError('ERR_NV_NRAS_JWKS_UNAVAILABLE', 'NRAS JWKS is not a JSON Web Key Set', { cause });
-  }
-}
-
 async function verifyJwt(token: string, jwks: { keys: Jwk[] }, o: NrasOptions, what: string): Promise<JwtClaims> {
   let kid: string | undefined;
   try {
@@ -168,64 +148,12 @@ export async function verifyNrasToken(input: string | Uint8Array | unknown, o: N
   const step = <T>(id: string, fn: () => T | Promise<T>, detail?: (v: T) => string | undefined): Promise<T> =>
     o.checks ? o.checks.run(id, fn, detail) : Promise.resolve(fn());
   const eat = await step('nras.parse', () => parseDetachedEat(input), (e) => `detached EAT with ${Object.keys(e.devices).length} device tokens`);
-  const jwks = await step('nras.jwks', () => loadJwks(o), (j) => `${j.keys.length} keys`);
-  const { overall, devices } = await step(
-    'nras.signature',
-    async () => {
-      const overall = await verifyJwt(eat.overall, jwks, o, 'overall token');
-      const devices: Record<string, JwtClaims> = {};
-      for (const [name, token] of Object.entries(eat.devices)) devices[name] = await verifyJwt(token, jwks, o, `${name} token`);
-      return { overall, devices };
-    },
-    () => `ES384 signatures, issuer and validity of ${1 + Object.keys(eat.devices).length} tokens`,
-  );
-
-  await step('nras.submods', async () => {
-    const submods = overall['submods'];
-    if (typeof submods !== 'object' || submods === null || Array.isArray(submods)) {
-      throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', 'overall token has no submods');
-    }
-    const listed = Object.entries(submods as Record<string, unknown>);
-    if (listed.length !== Object.keys(eat.devices).length) {
-      throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods lists ${listed.length} devices, the EAT carries ${Object.keys(eat.devices).length} tokens`);
-    }
-    for (const [name, v] of listed) {
-      const token = eat.devices[name];
-      if (token === undefined) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods.${name} has no device token`);
-      const want = submodDigest(v, name);
-      const got = toHex(await sha256(utf8(token)));
-      if (got !== want) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `SHA-256 of the ${name} token is ${got}, submods says ${want}`);
-    }
-  });
-
+  const jwks = await step('nras.jwks', () => o.jwks ?? fetchNrasJwks(o), (j) => `${j.keys.length} keys`);
+  const { overall, devices } = await step('nras.signature', () => verifyTokens(eat, jwks, o), () => `ES384 signatures, issuer and validity of ${1 + Object.keys(eat.devices).length} tokens`);
+  await step('nras.submods', () => checkSubmods(overall, eat.devices));
   const nonce = toHex(o.expectedNonce);
-  await step('nras.nonce', () => {
-    const tokenNonce = (p: JwtClaims): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
-    if (tokenNonce(overall) !== nonce) {
-      throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `eat_nonce ${String(overall['eat_nonce'])} is not our nonce ${nonce}`);
-    }
-    for (const [name, p] of Object.entries(devices)) {
-      if (p['eat_nonce'] !== undefined && tokenNonce(p) !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `${name} eat_nonce is not our nonce`);
-    }
-    (o.evidence ?? []).forEach((report, i) => {
-      const got = toHex(parseReport(report).request.nonce);
-      if (got !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `submitted evidence ${i} carries nonce ${got}, not ${nonce}`);
-    });
-  }, () => (o.evidence?.length ? `eat_nonce and ${o.evidence.length} submitted reports carry our nonce` : 'eat_nonce is our nonce (submitted evidence not given)'));
-
-  await step('nras.result', () => {
-    if (overall['x-nvidia-overall-att-result'] !== true) {
-      throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', 'NRAS overall attestation result is false', { field: 'x-nvidia-overall-att-result', expected: true, actual: overall['x-nvidia-overall-att-result'] });
-    }
-    for (const [name, p] of Object.entries(devices)) {
-      const failed = Object.entries(p).filter(([k, v]) => k.startsWith('x-nvidia-') && v === false).map(([k]) => k);
-      if (p['x-nvidia-error-details'] !== undefined) failed.push('x-nvidia-error-details');
-      if (p['measres'] !== undefined && p['measres'] !== 'success') failed.push('measres');
-      if (failed.length) {
-        throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', `${name}: NRAS reports ${failed.join(', ')}`, { field: name, expected: 'all checks true', actual: failed });
-      }
-    }
-  }, () => 'overall and every device result true (appraised by NRAS: delegated)');
+  await step('nras.nonce', () => checkNonces(overall, devices, nonce, o.evidence), () => (o.evidence?.length ? `eat_nonce and ${o.evidence.length} submitted reports carry our nonce` : 'eat_nonce is our nonce (submitted evidence not given)'));
+  await step('nras.result', () => checkResults(overall, devices), () => 'overall and every device result true (appraised by NRAS: delegated)');
   return {
     delegated: true,
     issuer: String(overall.iss),
@@ -237,6 +165,66 @@ export async function verifyNrasToken(input: string | Uint8Array | unknown, o: N
     overall,
     devices,
   };
+}
+
+/** `nras.signature`: every JWT (overall, then each device's) verified with the JWKS key its `kid` names. */
+async function verifyTokens(eat: { overall: string; devices: Record<string, string> }, jwks: { keys: Jwk[] }, o: NrasOptions): Promise<{ overall: JwtClaims; devices: Record<string, JwtClaims> }> {
+  const overall = await verifyJwt(eat.overall, jwks, o, 'overall token');
+  const devices: Record<string, JwtClaims> = {};
+  for (const [name, token] of Object.entries(eat.devices)) devices[name] = await verifyJwt(token, jwks, o, `${name} token`);
+  return { overall, devices };
+}
+
+/** `nras.submods`: the overall token lists the SHA-256 of every device token, and exactly those. */
+async function checkSubmods(overall: JwtClaims, tokens: Record<string, string>): Promise<void> {
+  const submods = overall['submods'];
+  if (typeof submods !== 'object' || submods === null || Array.isArray(submods)) {
+    throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', 'overall token has no submods');
+  }
+  const listed = Object.entries(submods as Record<string, unknown>);
+  if (listed.length !== Object.keys(tokens).length) {
+    throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods lists ${listed.length} devices, the EAT carries ${Object.keys(tokens).length} tokens`);
+  }
+  for (const [name, v] of listed) {
+    const token = tokens[name];
+    if (token === undefined) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `submods.${name} has no device token`);
+    const want = submodDigest(v, name);
+    const got = toHex(await sha256(utf8(token)));
+    if (got !== want) throw new VerificationError('ERR_NV_NRAS_SUBMODS_MISMATCH', `SHA-256 of the ${name} token is ${got}, submods says ${want}`);
+  }
+}
+
+/**
+ * `nras.nonce`: `eat_nonce` is ours, and so is the nonce in each SPDM report submitted to NRAS (NRAS compares
+ * its request nonce with the evidence; a proxy can choose both).
+ */
+function checkNonces(overall: JwtClaims, devices: Record<string, JwtClaims>, nonce: string, evidence: NrasOptions['evidence']): void {
+  const tokenNonce = (p: JwtClaims): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
+  if (tokenNonce(overall) !== nonce) {
+    throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `eat_nonce ${String(overall['eat_nonce'])} is not our nonce ${nonce}`);
+  }
+  for (const [name, p] of Object.entries(devices)) {
+    if (p['eat_nonce'] !== undefined && tokenNonce(p) !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `${name} eat_nonce is not our nonce`);
+  }
+  (evidence ?? []).forEach((report, i) => {
+    const got = toHex(parseReport(report).request.nonce);
+    if (got !== nonce) throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `submitted evidence ${i} carries nonce ${got}, not ${nonce}`);
+  });
+}
+
+/** `nras.result`: the overall result and every device's `x-nvidia-*` results are true. */
+function checkResults(overall: JwtClaims, devices: Record<string, JwtClaims>): void {
+  if (overall['x-nvidia-overall-att-result'] !== true) {
+    throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', 'NRAS overall attestation result is false', { field: 'x-nvidia-overall-att-result', expected: true, actual: overall['x-nvidia-overall-att-result'] });
+  }
+  for (const [name, p] of Object.entries(devices)) {
+    const failed = Object.entries(p).filter(([k, v]) => k.startsWith('x-nvidia-') && v === false).map(([k]) => k);
+    if (p['x-nvidia-error-details'] !== undefined) failed.push('x-nvidia-error-details');
+    if (p['measres'] !== undefined && p['measres'] !== 'success') failed.push('measres');
+    if (failed.length) {
+      throw new PolicyError('ERR_NV_NRAS_RESULT_FALSE', `${name}: NRAS reports ${failed.join(', ')}`, { field: name, expected: 'all checks true', actual: failed });
+    }
+  }
 }
 
 export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
