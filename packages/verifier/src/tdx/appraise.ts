@@ -226,8 +226,9 @@ function obtainCollateral({ checks, now, options }: TdxRun, chain: PckChain): Pr
 }
 
 /**
- * `tdx.pck.chain`, `tdx.pck.crl`, `tdx.collateral.tcbInfo`, `tdx.collateral.qeIdentity` (signed by Intel,
- * current or within the grace period) and `tdx.collateral.rootCrl` (no CA of any chain revoked).
+ * `tdx.pck.chain`, `tdx.collateral.tcbInfo` (which names the platform, so judged before the PCK CRL's age),
+ * `tdx.pck.crl`, `tdx.collateral.qeIdentity` (each signed by Intel, current or within the grace period) and
+ * `tdx.collateral.rootCrl` (no CA of any chain revoked).
  */
 async function verifyCollateral(run: TdxRun, chain: PckChain, collateral: TdxCollateral, pckChainOk: () => Promise<void>): Promise<VerifiedCollateral> {
   const { checks, now, claims, options } = run;
