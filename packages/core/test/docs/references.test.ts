@@ -12,6 +12,8 @@ import { readRepoFile, sourceFiles } from '../../../../test-support/docs.js';
 const PLAN = ['DESIGN', 'md'].join('.');
 const RESEARCH = ['shared', 'research'].join('/');
 const OUTSIDE = ['..', 'shared'].join('/');
+/** A research note by its short name (`research / NAME.md §3`), which is just as far outside. */
+const NOTE = new RegExp(['\\bresearch', '[a-z]+\\.md'].join('/'));
 
 const CODE = ['.ts', '.mts', '.js', '.mjs', '.cjs', '.html', '.c'];
 const PROSE = ['.md'];
@@ -36,7 +38,7 @@ function violations(): string[] {
     readRepoFile(f).split('\n').forEach((line, i) => {
       const where = `${f}:${i + 1}`;
       if (line.includes(PLAN)) out.push(`${where}: cites ${PLAN}`);
-      if (line.includes(RESEARCH)) out.push(`${where}: cites ${RESEARCH}`);
+      if (line.includes(RESEARCH) || NOTE.test(line)) out.push(`${where}: cites a research note`);
       const at = line.indexOf(OUTSIDE);
       if (at >= 0 && (prose || inComment(line, at))) out.push(`${where}: points outside the repository`);
     });
@@ -54,6 +56,7 @@ describe('references', () => {
     expect(inComment(` * see ${PLAN} §4`, 8)).toBe(true);
     expect(inComment(`const dir = join(root, '${OUTSIDE}/vectors');`, 24)).toBe(false);
     expect(inComment(`const dir = x; // from ${OUTSIDE}`, 23)).toBe(true);
+    expect(NOTE.test(` * (${['research', 'nvidia.md'].join('/')} §3)`)).toBe(true);
   });
 
   it('no file cites the design plan, the research notes or a path outside the repository', () => {

@@ -1,6 +1,6 @@
 /**
  * Appraisal of one NVIDIA GPU or NVSwitch as a checklist, in the order of NVIDIA's local verifier
- * (research/nvidia.md §3): parse → arch → device chain → FWID → OCSP → nonce → SPDM signature → driver RIM →
+ * (docs/checks.md "NVIDIA GPU and NVSwitch"): parse → arch → device chain → FWID → OCSP → nonce → SPDM signature → driver RIM →
  * VBIOS RIM → golden measurements → policy. Each step is recorded on the CheckList as `<id>.<step>` (id =
  * `gpu0`, `switch0`, …); the first failing step stops the appraisal (fail closed), policy rules excepted,
  * which are all evaluated so that the document lists every one that failed.

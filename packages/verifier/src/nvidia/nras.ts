@@ -1,5 +1,5 @@
 /**
- * Delegated appraisal: verifying NVIDIA Remote Attestation Service results (research/nvidia.md §5).
+ * Delegated appraisal: verifying NVIDIA Remote Attestation Service results (docs/checks.md "NVIDIA Remote Attestation Service").
  *
  * NRAS answers with a detached EAT `[["JWT", overall], {"GPU-0": jwt, …}]` (HTTP 200 even on failure). The
  * relying party must check every JWT's ES384 signature with the JWKS key named by its `kid` (keys rotate

@@ -1,7 +1,7 @@
 /**
  * NVIDIA Reference Integrity Manifests: TCG RIM-IM carried as an ISO/IEC 19770-2:2015 SWID tag, signed with
  * an enveloped XML-DSig (C14N 1.1, ECDSA-SHA384, Reference URI=""), and the golden-measurement comparison
- * (nvtrust local verifier steps 8–11, research/nvidia.md §3–4).
+ * (nvtrust local verifier steps 8–11, docs/checks.md "NVIDIA GPU and NVSwitch").
  *
  * What is compared is read from the same parsed tree that was canonicalized and digested, so the values used
  * are exactly the signed values. Signature wrapping is excluded by shape: exactly one ds:Signature, a direct

@@ -1,5 +1,5 @@
 /**
- * Multi-GPU rules over already-appraised devices (research/nvidia.md §6; NVIDIA ppcie-verifier topology
+ * Multi-GPU rules over already-appraised devices (docs/checks.md "Bundle appraisal", `topology.*`; NVIDIA ppcie-verifier topology
  * check, nvtrust multi-GPU rule). The inputs are claims of devices whose signatures verified, so the PDIs
  * compared here are signed values.
  */

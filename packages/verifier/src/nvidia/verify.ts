@@ -1,5 +1,5 @@
 /**
- * Evidence checks for one GPU / NVSwitch (nvtrust local verifier steps 3, 5 and 7, research/nvidia.md §3):
+ * Evidence checks for one GPU / NVSwitch (nvtrust local verifier steps 3, 5 and 7, docs/checks.md "NVIDIA GPU and NVSwitch"):
  * the device chain, the FWID binding between report and leaf certificate, the caller's nonce and the SPDM
  * signature.
  */

@@ -502,7 +502,7 @@ export async function mintNrasToken(nras: SimulatedNras, s: NrasTokenSpec): Prom
 // ---------------------------------------------------------------------------------------------------------
 // The collateral a pod attaches for its devices (docs/wire-protocol.md "Evidence bundle" `collateral.nvidia`)
 
-/** RIM indices each RIM owns on Hopper (research/nvidia.md §4): disjoint, as the golden comparison requires. */
+/** RIM indices each RIM owns on Hopper (docs/checks.md, `gpu<i>.measurements`): disjoint, as the golden comparison requires. */
 export const GPU_DRIVER_RIM_INDICES: readonly number[] = [7, ...Array.from({ length: 21 }, (_, i) => 21 + i)];
 export const GPU_VBIOS_RIM_INDICES: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12];
 
