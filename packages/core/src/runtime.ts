@@ -4,7 +4,7 @@
  * there falls back to the platform defaults.
  */
 import { BoundedMap } from './bounded-map.js';
-import { CollateralError, TransportError, type ErrorCode } from './errors.js';
+import { CcinferError, CollateralError, TransportError, type ErrorCode } from './errors.js';
 
 export interface Clock {
   now(): Date;
@@ -170,6 +170,8 @@ export async function cachedFetch(
   try {
     ({ body } = await fetchBytes(url, { ...opts, fetcher: opts.fetcher }));
   } catch (cause) {
+    // A cancelled appraisal is the caller's doing, not missing collateral: fetchBytes' ERR_FETCH_ABORTED stays.
+    if (opts.signal?.aborted && cause instanceof CcinferError && cause.code === 'ERR_FETCH_ABORTED') throw cause;
     throw new CollateralError(opts.missingCode, `could not fetch ${url}`, { cause });
   }
   const entry: CacheEntry = { value: body };

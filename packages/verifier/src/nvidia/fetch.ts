@@ -138,10 +138,9 @@ async function carriedResponses(
  * its keys within days, so they are looked up, never pinned. `ERR_NV_NRAS_JWKS_UNAVAILABLE` when it cannot be
  * had or is not a key set.
  */
-export async function fetchNrasJwks(o: { now: Date; jwksUrl?: string | undefined; fetcher?: Fetcher | undefined; cache?: Cache | undefined }): Promise<{ keys: Jwk[] }> {
+export async function fetchNrasJwks(o: { now: Date; jwksUrl?: string | undefined; fetcher?: Fetcher | undefined; cache?: Cache | undefined; signal?: AbortSignal | undefined }): Promise<{ keys: Jwk[] }> {
   const body = await cachedFetch(o.jwksUrl ?? NRAS_JWKS_URL, {
-    ...(o.fetcher ? { fetcher: o.fetcher } : {}),
-    ...(o.cache ? { cache: o.cache } : {}),
+    ...definedOnly({ fetcher: o.fetcher, cache: o.cache, signal: o.signal }),
     now: o.now,
     ttlMs: 5 * 60_000,
     missingCode: 'ERR_NV_NRAS_JWKS_UNAVAILABLE',

@@ -50,6 +50,8 @@ export interface NrasOptions {
   clockToleranceSeconds?: number | undefined;
   /** Records each step (`nras.parse`, `nras.signature`, …) when given. */
   checks?: CheckList | undefined;
+  /** Cancels the JWKS fetch. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface NrasResult {
@@ -246,7 +248,9 @@ export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
  *
  * Defaults: `now` from `clock` (the system clock); `issuers` the production NRAS; `clockToleranceSeconds` 0;
  * `jwks` absent: read from `cache` or fetched from `jwksUrl` (default NVIDIA's) through `fetcher`, and without a
- * `fetcher` the appraisal fails with `ERR_NV_NRAS_JWKS_UNAVAILABLE`. Pass the SPDM reports you submitted as
+ * `fetcher` the appraisal fails with `ERR_NV_NRAS_JWKS_UNAVAILABLE`; `signal` cancels that fetch. Its options are
+ * the other stacks' (`now`, `clock`, `onCheck`, `signal`, `fetcher`, `cache`) except `anchors`: what NRAS results
+ * are trusted by is the JWKS (`jwks` / `jwksUrl`) and `issuers`, not an X.509 root. Pass the SPDM reports you submitted as
  * `evidence`: NRAS compares its request nonce with the evidence, and a proxy could choose both.
  *
  * @example

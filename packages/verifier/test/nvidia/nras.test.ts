@@ -166,4 +166,21 @@ describe('NRAS negatives (simulator)', () => {
     const ok = async (): Promise<Response> => new Response(JSON.stringify(nras.jwks), { status: 200 });
     expect((await verifyNrasToken(t, { expectedNonce: nonce, now, fetcher: ok })).overallResult).toBe(true);
   });
+
+  it('`signal` cancels the JWKS fetch: ERR_FETCH_ABORTED at nras.jwks (the options of the other stacks)', async () => {
+    const { nras } = await setup();
+    const t = await mintNrasToken(nras, { nonce, iat, devices: { 'GPU-0': good } });
+    const ac = new AbortController();
+    let seen: AbortSignal | null | undefined;
+    const fetcher = (_url: string, init?: RequestInit): Promise<Response> =>
+      new Promise((_resolve, reject) => {
+        seen = init?.signal;
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
+        ac.abort();
+      });
+    const doc = await verifyNras(t, { expectedNonce: nonce, now, fetcher, signal: ac.signal });
+    expect(doc.ok).toBe(false);
+    expect(doc.checks.find((c) => c.id === 'nras.jwks')).toMatchObject({ status: 'failed', code: 'ERR_FETCH_ABORTED' });
+    expect(seen?.aborted).toBe(true);
+  });
 });
