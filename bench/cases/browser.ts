@@ -45,7 +45,7 @@ let builds: Promise<Record<'client' | 'verifierOnly' | 'tinfoil' | 'dcap', Built
 const built = () =>
   (builds ??= (async () => {
     const client = await bundle('ccinfer-client', undefined, BROWSER_PKG);
-    const verifierOnly = await bundle('ccinfer-verifier-only', "export { appraise, verifySnp, verifyTdxQuote, verifyGpu, clearKeyCache, fromBase64, parsePolicy } from '@ccinfer/browser';", BROWSER_PKG);
+    const verifierOnly = await bundle('ccinfer-verifier-only', "export { appraise, verifySnp, verifyTdx, verifyGpu, clearKeyCache, fromBase64, parsePolicy } from '@ccinfer/browser';", BROWSER_PKG);
     // Peers: no Node-built-in guard (they are not ours); the flags peers.md §5.3 needed.
     const peer = { plugins: [], conditions: ['browser', 'import', 'module', 'default'] };
     const tinfoil = await bundle('tinfoil-verifier', "export * from '@tinfoilsh/verifier';", import.meta.dirname, { ...peer, external: ['zlib'] });
@@ -106,7 +106,7 @@ const size = (v: number) => ({ value: v, unit: 'B gzip -9' });
 export async function cases(): Promise<BenchCase[]> {
   const cs: BenchCase[] = [
     { name: 'browser.bundle.gzipBytes', title: '@ccinfer/browser whole client (SNP+TDX+GPU, sessions, uploads), minified ESM; budget 100 KB', measure: async () => size((await built()).client.gzip) },
-    { name: 'browser.verifierOnly.gzipBytes', title: 'application entry importing appraise/verifySnp/verifyTdxQuote/verifyGpu only', measure: async () => size((await built()).verifierOnly.gzip) },
+    { name: 'browser.verifierOnly.gzipBytes', title: 'application entry importing appraise/verifySnp/verifyTdx/verifyGpu only', measure: async () => size((await built()).verifierOnly.gzip) },
     { name: 'peer.tinfoil.browser.gzipBytes', title: '@tinfoilsh/verifier 1.1.0, export * (esbuild, --external:zlib)', measure: async () => size((await built()).tinfoil.gzip) },
     { name: 'peer.dcapqvl.browser.gzipBytes', title: '@phala/dcap-qvl 0.3.9, export { verify, Quote }', measure: async () => size((await built()).dcap.gzip) },
   ];
@@ -141,11 +141,11 @@ export async function cases(): Promise<BenchCase[]> {
     },
     {
       name: 'browser.tdx',
-      title: 'in Chromium: verifyTdxQuote, real quote + Intel PCS collateral, cold (s2-b0c06f-2025-06)',
+      title: 'in Chromium: verifyTdx, real quote + Intel PCS collateral, cold (s2-b0c06f-2025-06)',
       measure: ours(
         `const q = m.fromBase64(arg.quote); const collateral = Object.fromEntries(Object.entries(arg.collateral).map(([k, v]) => [k, m.fromBase64(v)]));
          const now = new Date('2025-07-01T00:00:00Z');
-         return async () => { m.clearKeyCache(); const d = await m.verifyTdxQuote(q, { now, collateral }); if (!d.ok) throw new Error(JSON.stringify(d.errors)); };`,
+         return async () => { m.clearKeyCache(); const d = await m.verifyTdx(q, { now, collateral }); if (!d.ok) throw new Error(JSON.stringify(d.errors)); };`,
         tdx,
       ),
     },

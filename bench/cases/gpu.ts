@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CheckList, fromHex, subtle } from '@ccinfer/core';
 import {
   ChainCache,
-  appraiseNvidiaDevice,
+  appraiseGpu,
   parseCertificates,
   parseNvidiaReport,
   parseRim,
@@ -58,7 +58,7 @@ export async function cases(): Promise<BenchCase[]> {
     // One appraisal: a fresh cache, so signatures shared by the 12 chains are verified once.
     const chainCache = new ChainCache();
     const run = (ev: { report: Uint8Array; certChain: string }, id: string): Promise<GpuClaims> =>
-      appraiseNvidiaDevice(ev, { expectedNonce: sysNonce, now, checks, id, chainCache, ...offline });
+      appraiseGpu(ev, { expectedNonce: sysNonce, now, checks, id, chainCache, ...offline });
     const [g, s] = await Promise.all([Promise.all(gpus.map((ev, i) => run(ev, `gpu${i}`))), Promise.all(switches.map((ev, i) => run(ev, `switch${i}`)))]);
     checkPpcieTopology(g, s);
   };

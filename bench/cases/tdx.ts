@@ -14,7 +14,7 @@ import {
   parseQeIdentityResponse,
   parseTcbInfoResponse,
   parseTdxQuote,
-  verifyTdxQuote,
+  verifyTdx,
   type TdxCollateral,
 } from '@ccinfer/verifier';
 import { clearKeyCache, ecdsaDerToP1363 } from '@ccinfer/verifier/internal';
@@ -37,7 +37,7 @@ export async function cases(): Promise<BenchCase[]> {
   const now = new Date('2025-07-01T00:00:00Z');
 
   const check = async (chainCache?: ChainCache): Promise<void> => {
-    const doc = await verifyTdxQuote(quote, { now, collateral, ...(chainCache ? { chainCache } : {}) });
+    const doc = await verifyTdx(quote, { now, collateral, ...(chainCache ? { chainCache } : {}) });
     if (!doc.ok) throw new Error(`tdx bench vector rejected: ${JSON.stringify(doc.errors)}`);
   };
   await check();
@@ -87,7 +87,7 @@ export async function cases(): Promise<BenchCase[]> {
     { name: 'tdx.floor', title: 'bare WebCrypto: 5 P-256 key imports + 10 ECDSA P-256 verifies + SHA-256', fn: floor },
     {
       name: 'tdx.cold',
-      title: 'verifyTdxQuote: quote + PCK chain + CRLs + TCB Info + QE Identity + TCB level + policy, nothing cached',
+      title: 'verifyTdx: quote + PCK chain + CRLs + TCB Info + QE Identity + TCB level + policy, nothing cached',
       fn: async () => {
         clearKeyCache();
         await check();
@@ -97,7 +97,7 @@ export async function cases(): Promise<BenchCase[]> {
     },
     {
       name: 'tdx.warm',
-      title: 'verifyTdxQuote with the chains cached (validity, CRLs and collateral still checked)',
+      title: 'verifyTdx with the chains cached (validity, CRLs and collateral still checked)',
       fn: () => check(warmCache),
       compareTo: ['tdx.cold', 'peer.dcapqvl.verify'],
     },

@@ -114,7 +114,7 @@ export {
   // tdx/eventlog
   parseCcel, replayRtmrs, verifyEventLog, type CcelEvent,
   // tdx/appraise
-  appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions,
+  appraiseTdx, verifyTdx, type TdxClaims, type TdxAppraisalOptions, type VerifyTdxOptions,
   // tdx/errors
   type TdxErrorCode,
   // nvidia/parse
@@ -125,13 +125,13 @@ export {
   // nvidia/rim
   parseRim, verifyRim, type Rim, type RimMeasurement,
   // nvidia/nras
-  verifyNrasToken, verifyNras, type NrasOptions, type NrasResult, type VerifyNrasOptions,
+  appraiseNras, verifyNras, type NrasAppraisalOptions, type NrasResult, type VerifyNrasOptions,
   // nvidia/collateral
   rimUrl, RIM_SERVICE_URL, NVIDIA_OCSP_URL, NRAS_JWKS_URL,
   // nvidia/policy
   type GpuPolicy, type GpuMode,
   // nvidia/appraise
-  appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions,
+  appraiseGpu, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type GpuAppraisalOptions,
   type VerifyGpuOptions, type RimInput,
   // nvidia/errors
   type NvidiaErrorCode,

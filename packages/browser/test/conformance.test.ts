@@ -133,8 +133,8 @@ describe.skipIf(skipBrowser)('conformance vectors in Chromium (minified bundle)'
             const collateral = Object.fromEntries(Object.entries(coll).map(([k, v]) => [k, cc.fromBase64(v)]));
             const bytes = cc.fromBase64(quote);
             const policy = cc.parsePolicy(lenient).tdx;
-            const l = await cc.verifyTdxQuote(bytes, { now: new Date(at), collateral, policy });
-            const s = await cc.verifyTdxQuote(bytes, { now: new Date(at), collateral, anchors: cc.PINNED_ANCHORS });
+            const l = await cc.verifyTdx(bytes, { now: new Date(at), collateral, policy });
+            const s = await cc.verifyTdx(bytes, { now: new Date(at), collateral, anchors: cc.PINNED_ANCHORS });
             return { lenient: JSON.parse(JSON.stringify(l)), strict: { ok: s.ok, errors: s.errors.length, tcbStatus: s.claims.tcbStatus } };
           }, { quote: b64(readBytes(tdxDir, set, q.file)), coll: collateral(join(tdxDir, set)), at: exp.verification_time, lenient: LENIENT });
           const te = q.tcb_evaluation;

@@ -29,7 +29,7 @@ import {
 import { isZero } from '@ccinfer/core/internal';
 import { PINNED_ANCHORS, type TrustAnchors } from './anchors.js';
 import { earFromDocument, type EarClaims } from './ear.js';
-import { appraiseNvidiaDevice, type GpuClaims } from './nvidia/appraise.js';
+import { appraiseGpu, type GpuClaims } from './nvidia/appraise.js';
 import { NvidiaMemo } from './nvidia/memo.js';
 import { evaluateSystemPolicy } from './nvidia/policy.js';
 import { recordOutcomes } from './policy-outcome.js';
@@ -38,7 +38,7 @@ import { checkInitdata } from './initdata.js';
 import type { Policy } from './policy.js';
 import type { ProvenanceInput } from './provenance/appraise.js';
 import { appraiseSnp } from './snp/appraise.js';
-import { appraiseTdxQuote } from './tdx/appraise.js';
+import { appraiseTdx } from './tdx/appraise.js';
 import type { TdxCollateral } from './tdx/collateral.js';
 import { ChainCache } from './x509/index.js';
 import { recordEscaped, SIMULATED_ANCHORS_WARNING, startVerification } from './verification.js';
@@ -254,7 +254,7 @@ async function appraiseCpu({ options, anchors, claims, components, common }: Bun
     );
     return { reportData: snp.report.reportData, hostRegister: snp.report.hostData };
   }
-  const tdx = await appraiseTdxQuote(b.cpu.quote, {
+  const tdx = await appraiseTdx(b.cpu.quote, {
     ...common,
     anchors,
     policy: policy?.tdx,
@@ -311,7 +311,7 @@ async function appraiseDevices({ options, checks, anchors, claims, components, c
   const runs = devices.map((d) => {
     const own = new CheckList();
     const into: Partial<GpuClaims> = {};
-    const result = appraiseNvidiaDevice(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: options.policy?.gpu, rims, ocspResponses, memo }, into);
+    const result = appraiseGpu(d.e, { ...common, checks: own, id: d.id, expectedNonce: nonce, anchors, policy: options.policy?.gpu, rims, ocspResponses, memo }, into);
     result.catch(() => undefined);
     return { ...d, own, into, result };
   });

@@ -6,6 +6,7 @@
  * The stage functions these are built from are shared with the other ccinfer packages through
  * `@ccinfer/verifier/internal`, which is not API.
  */
+import type {} from './error-codes.js'; // registers every code of this package in CcinferErrorCode
 export { PINNED_ANCHORS, parseAnchors, type TrustAnchors } from './anchors.js';
 export { parsePolicy, parsePolicyText, parsePolicyJson, type Policy, type FreshnessPolicy, type PolicyErrorCode } from './policy.js';
 export { parseCertificate, parseCertificates, verifyChain, parseCrl, verifyCrl, ChainCache, type Certificate, type TrustAnchor, type Crl } from './x509/index.js';
@@ -43,15 +44,15 @@ export { fetchTdxCollateral, type FetchTdxCollateralOptions } from './tdx/fetch.
 export type { TdxTcbStatus } from './tdx/tcb.js';
 export { DEFAULT_TDX_POLICY, type TdxPolicy } from './tdx/policy.js';
 export { parseCcel, replayRtmrs, verifyEventLog, type CcelEvent } from './tdx/eventlog.js';
-export { appraiseTdxQuote, verifyTdxQuote, type TdxClaims, type AppraiseTdxOptions, type VerifyTdxOptions } from './tdx/appraise.js';
+export { appraiseTdx, verifyTdx, type TdxClaims, type TdxAppraisalOptions, type VerifyTdxOptions } from './tdx/appraise.js';
 export type { TdxErrorCode } from './tdx/errors.js';
 export { parseReport as parseNvidiaReport, type NvidiaReport, type DeviceKind } from './nvidia/parse.js';
 export type { Arch as GpuArch, Chip as GpuChip } from './nvidia/verify.js';
 export { parseRim, verifyRim, type Rim, type RimMeasurement } from './nvidia/rim.js';
-export { verifyNrasToken, verifyNras, type NrasOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
+export { appraiseNras, verifyNras, type NrasAppraisalOptions, type NrasResult, type VerifyNrasOptions } from './nvidia/nras.js';
 export { rimUrl, RIM_SERVICE_URL, OCSP_URL as NVIDIA_OCSP_URL, NRAS_JWKS_URL } from './nvidia/collateral.js';
 export type { GpuPolicy, GpuMode } from './nvidia/policy.js';
-export { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type NvidiaAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
+export { appraiseGpu, verifyGpu, type GpuClaims, type NvidiaDeviceEvidence, type GpuAppraisalOptions, type VerifyGpuOptions, type RimInput } from './nvidia/appraise.js';
 export type { NvidiaErrorCode } from './nvidia/errors.js';
 export { appraise, type AppraiseOptions, type Appraisal } from './appraise.js';
 export {

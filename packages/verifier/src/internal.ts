@@ -5,6 +5,7 @@
  * tests. **Not API**: names here may change or go in any release, without a major version bump. Applications
  * use `@ccinfer/verifier` (`appraise`, the `verify…` / `appraise…` functions, parsers, collateral URLs).
  */
+import type {} from './error-codes.js'; // registers every code of this package in CcinferErrorCode
 export { clearKeyCache, ecdsaDerToP1363 } from './x509/index.js';
 export { productFromCpuid, decodeTcb } from './snp/parse.js';
 export { parseCertTable, CERT_TABLE_GUID } from './snp/collateral.js';

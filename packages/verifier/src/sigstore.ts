@@ -4,6 +4,7 @@
  * that pin raw measurements do not carry the trusted root and the Rekor / CT code (docs/design-notes.md
  * "Sigstore in the browser" gives its size).
  */
+import type {} from './error-codes.js'; // registers every code of this package in CcinferErrorCode
 export { webSigstoreBundleVerifier, preAuthEncoding, type WebSigstoreBundleVerifierOptions } from './provenance/sigstore/verify.js';
 export { parseSigstoreBundle, BUNDLE_MEDIA_TYPES, type SigstoreBundle, type TlogEntry, type InclusionProof } from './provenance/sigstore/bundle.js';
 export { parseTrustedRoot, type TrustedRoot, type LogAuthority, type CertificateAuthority } from './provenance/sigstore/trusted-root.js';

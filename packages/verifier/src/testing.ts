@@ -3,6 +3,7 @@
  * Everything minted here verifies only against the simulator's own anchors (`sim.anchors`), which mark the
  * verification document as SIMULATED; the pinned vendor roots reject it.
  */
+import type {} from './error-codes.js'; // registers every code of this package in CcinferErrorCode
 export {
   generateKey,
   mintCertificate,

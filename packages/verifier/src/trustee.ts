@@ -3,6 +3,7 @@
  * (`releaseTo`), Trustee KBS evidence shapes, the KBS JWE, and Trustee Attestation Service EAR tokens. A subpath
  * of its own so that browser clients, which need none of it, do not carry it.
  */
+import type {} from './error-codes.js'; // registers every code of this package in CcinferErrorCode
 export { releaseTo, documentDigest, type Release, type ReleaseOptions } from './release.js';
 export { jweToTeePubKey, openKbsResponse, type FlattenedJwe } from './trustee/jwe.js';
 export {

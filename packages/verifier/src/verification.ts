@@ -1,5 +1,5 @@
 /**
- * The one wrapper every `verify…` entry point uses around its `appraise…` form (verifySnp, verifyTdxQuote,
+ * The one wrapper every `verify…` entry point uses around its `appraise…` form (verifySnp, verifyTdx,
  * verifyGpu, verifyNras and the bundle's appraise): it owns the clock default, the check list, the rule for
  * errors that escape the appraisal, and the warning for simulated trust anchors, so the stacks cannot drift.
  */

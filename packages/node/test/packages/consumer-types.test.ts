@@ -23,7 +23,7 @@ if (!ready) console.warn('SKIPPED consumer type tests: the packages are not buil
 const CONSUMER = `
 import { createSecureClient, parsePolicy, CcinferError, type ChatCompletion, type ChatCompletionChunk, type SecureClient, type Jwk } from '@ccinfer/node';
 import { AttestedOpenAI, AttestationRefusedError, createAttestedOpenAI, type AttestedOpenAIOptions } from '@ccinfer/node/openai';
-import { PINNED_ANCHORS, type NrasOptions } from '@ccinfer/verifier';
+import { PINNED_ANCHORS, type NrasAppraisalOptions } from '@ccinfer/verifier';
 import { verifyTrusteeEar } from '@ccinfer/verifier/trustee';
 import { createSecureClient as createBrowserClient } from '@ccinfer/browser';
 
@@ -44,7 +44,7 @@ export async function use(): Promise<string> {
     if (e instanceof AttestationRefusedError) text += e.document.errors.map((x) => x.code).join();
     else if (e instanceof CcinferError) text += e.code;
   }
-  const jwks: NrasOptions['jwks'] = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y' } satisfies Jwk] };
+  const jwks: NrasAppraisalOptions['jwks'] = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y' } satisfies Jwk] };
   const ear = await verifyTrusteeEar('token', { jwks, expectedNonce: 'n', now: new Date() });
   text += String(ear.payload?.iss);
   const browser = createBrowserClient({ endpoint: 'https://pod.example' });
@@ -75,7 +75,7 @@ function readmeSnippets(): string[] {
   const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
   expect(blocks.length).toBeGreaterThanOrEqual(2);
   const prelude = `import type { ChatMessage, Policy } from '@ccinfer/node';\n` +
-    `declare const messages: ChatMessage[];\ndeclare const policy: Policy;\ndeclare const file: Blob;\ndeclare function show(s: string): void;\n`;
+    `declare const messages: ChatMessage[];\ndeclare const endpoint: string;\ndeclare const policy: Policy;\ndeclare const file: Blob;\ndeclare function show(s: string): void;\n`;
   return blocks.map((b) => `${prelude}${b}\nexport {};\n`);
 }
 

@@ -67,7 +67,7 @@ export interface NvidiaDeviceEvidence {
 
 export type { RimInput } from './memo.js';
 
-export interface NvidiaAppraisalOptions {
+export interface GpuAppraisalOptions {
   /** The 32-byte nonce the caller's binding scheme requires in the SPDM request. Never taken from the pod. */
   expectedNonce: Uint8Array;
   now: Date;
@@ -142,12 +142,12 @@ export interface GpuClaims {
 
 /** What every step of one device's appraisal reads: its options, with their defaults resolved once. */
 interface DeviceRun {
-  options: NvidiaAppraisalOptions;
+  options: GpuAppraisalOptions;
   checks: CheckList;
   now: Date;
   /** Check id prefix: `gpu0`, `switch0`, … */
   id: string;
-  anchors: NonNullable<NvidiaAppraisalOptions['anchors']>;
+  anchors: NonNullable<GpuAppraisalOptions['anchors']>;
   ocspMode: OcspMode;
   requireRim: boolean;
   /** Across appraisals, with the caller's chain cache: verified RIM documents and OCSP responses (memo.ts). */
@@ -171,9 +171,9 @@ interface ReferenceRims {
  * Runs the per-device steps on `options.checks` and returns the claims. Throws the first failing step's
  * error after recording it; claims gathered so far are written into `into`.
  */
-export async function appraiseNvidiaDevice(
+export async function appraiseGpu(
   evidence: NvidiaDeviceEvidence,
-  options: NvidiaAppraisalOptions,
+  options: GpuAppraisalOptions,
   into: Partial<GpuClaims> = {},
 ): Promise<GpuClaims> {
   const run = deviceRun(options);
@@ -192,7 +192,7 @@ export async function appraiseNvidiaDevice(
   return into as GpuClaims;
 }
 
-function deviceRun(options: NvidiaAppraisalOptions): DeviceRun {
+function deviceRun(options: GpuAppraisalOptions): DeviceRun {
   if (options.expectedNonce.length !== 32) throw new ConfigError('ERR_OPTIONS_INVALID', 'expectedNonce must be 32 bytes', { fields: ['expectedNonce'] });
   return {
     options,
@@ -475,7 +475,7 @@ async function ocspChain(run: DeviceRun, checkId: string, certs: Certificate[], 
   );
 }
 
-export interface VerifyGpuOptions extends Omit<NvidiaAppraisalOptions, 'now' | 'checks' | 'id'> {
+export interface VerifyGpuOptions extends Omit<GpuAppraisalOptions, 'now' | 'checks' | 'id'> {
   now?: Date;
   clock?: Clock;
   onCheck?: CheckListener;
@@ -515,6 +515,6 @@ export async function verifyGpu(evidence: NvidiaDeviceEvidence, options: VerifyG
   }
   const claims: Partial<GpuClaims> = {};
   const simulated = (options.anchors ?? PINNED_ANCHORS).simulated === true;
-  const appraiseDevice = (now: Date, checks: CheckList): Promise<unknown> => appraiseNvidiaDevice(evidence, { ...options, now, checks, id: options.id ?? 'gpu0' }, claims);
+  const appraiseDevice = (now: Date, checks: CheckList): Promise<unknown> => appraiseGpu(evidence, { ...options, now, checks, id: options.id ?? 'gpu0' }, claims);
   return runVerification('gpu', options, simulated, appraiseDevice, () => claims as Record<string, unknown>);
 }

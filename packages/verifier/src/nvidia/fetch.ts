@@ -23,7 +23,7 @@ export interface NvidiaCollateralSources {
   signal?: AbortSignal | undefined;
   rimServiceUrl?: string | undefined;
   ocspUrl?: string | undefined;
-  /** OCSP responses the pod gathered (bundle collateral); see `NvidiaAppraisalOptions.ocspResponses`. */
+  /** OCSP responses the pod gathered (bundle collateral); see `GpuAppraisalOptions.ocspResponses`. */
   ocspResponses?: readonly Uint8Array[] | undefined;
   memo?: NvidiaMemo | undefined;
   chainCache?: ChainCache | undefined;

@@ -33,7 +33,7 @@ import { runVerification } from '../verification.js';
 
 export const NRAS_ISSUERS = ['https://nras.attestation.nvidia.com'] as const;
 
-export interface NrasOptions {
+export interface NrasAppraisalOptions {
   /** The nonce the caller sent to NRAS (and put in every SPDM request). */
   expectedNonce: Uint8Array;
   now: Date;
@@ -94,7 +94,7 @@ export function parseDetachedEat(input: string | Uint8Array | unknown): { overal
   return { overall: arr[0][1], devices: arr[1] };
 }
 
-async function verifyJwt(token: string, jwks: { keys: Jwk[] }, o: NrasOptions, what: string): Promise<JwtClaims> {
+async function verifyJwt(token: string, jwks: { keys: Jwk[] }, o: NrasAppraisalOptions, what: string): Promise<JwtClaims> {
   let kid: string | undefined;
   try {
     const h = decodeProtectedHeader(token);
@@ -146,7 +146,7 @@ function submodDigest(v: unknown, name: string): string {
  * Steps, in order: shape, overall signature/issuer/time, device signatures, submods digests and counts,
  * nonces (token and submitted evidence), results.
  */
-export async function verifyNrasToken(input: string | Uint8Array | unknown, o: NrasOptions): Promise<NrasResult> {
+export async function appraiseNras(input: string | Uint8Array | unknown, o: NrasAppraisalOptions): Promise<NrasResult> {
   const step = <T>(id: string, fn: () => T | Promise<T>, detail?: (v: T) => string | undefined): Promise<T> =>
     o.checks ? o.checks.run(id, fn, detail) : Promise.resolve(fn());
   const eat = await step('nras.parse', () => parseDetachedEat(input), (e) => `detached EAT with ${Object.keys(e.devices).length} device tokens`);
@@ -170,7 +170,7 @@ export async function verifyNrasToken(input: string | Uint8Array | unknown, o: N
 }
 
 /** `nras.signature`: every JWT (overall, then each device's) verified with the JWKS key its `kid` names. */
-async function verifyTokens(eat: { overall: string; devices: Record<string, string> }, jwks: { keys: Jwk[] }, o: NrasOptions): Promise<{ overall: JwtClaims; devices: Record<string, JwtClaims> }> {
+async function verifyTokens(eat: { overall: string; devices: Record<string, string> }, jwks: { keys: Jwk[] }, o: NrasAppraisalOptions): Promise<{ overall: JwtClaims; devices: Record<string, JwtClaims> }> {
   const overall = await verifyJwt(eat.overall, jwks, o, 'overall token');
   const devices: Record<string, JwtClaims> = {};
   for (const [name, token] of Object.entries(eat.devices)) devices[name] = await verifyJwt(token, jwks, o, `${name} token`);
@@ -200,7 +200,7 @@ async function checkSubmods(overall: JwtClaims, tokens: Record<string, string>):
  * `nras.nonce`: `eat_nonce` is ours, and so is the nonce in each SPDM report submitted to NRAS (NRAS compares
  * its request nonce with the evidence; a proxy can choose both).
  */
-function checkNonces(overall: JwtClaims, devices: Record<string, JwtClaims>, nonce: string, evidence: NrasOptions['evidence']): void {
+function checkNonces(overall: JwtClaims, devices: Record<string, JwtClaims>, nonce: string, evidence: NrasAppraisalOptions['evidence']): void {
   const tokenNonce = (p: JwtClaims): string | undefined => (typeof p['eat_nonce'] === 'string' ? p['eat_nonce'].toLowerCase() : undefined);
   if (tokenNonce(overall) !== nonce) {
     throw new VerificationError('ERR_NV_NRAS_NONCE_MISMATCH', `eat_nonce ${String(overall['eat_nonce'])} is not our nonce ${nonce}`);
@@ -229,7 +229,7 @@ function checkResults(overall: JwtClaims, devices: Record<string, JwtClaims>): v
   }
 }
 
-export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
+export interface VerifyNrasOptions extends Omit<NrasAppraisalOptions, 'now' | 'checks'> {
   now?: Date;
   clock?: Clock;
   onCheck?: CheckListener;
@@ -265,7 +265,7 @@ export interface VerifyNrasOptions extends Omit<NrasOptions, 'now' | 'checks'> {
 export async function verifyNras(input: string | Uint8Array | unknown, options: VerifyNrasOptions): Promise<VerificationDocument> {
   let claims: Record<string, unknown> = {};
   const doc = await runVerification('nras', options, false, async (now, checks) => {
-    const r = await verifyNrasToken(input, { ...options, now, checks });
+    const r = await appraiseNras(input, { ...options, now, checks });
     claims = {
       issuer: r.issuer,
       claimsVersion: r.claimsVersion ?? null,

@@ -72,7 +72,7 @@ export interface TdxClaims {
   eventLog?: { mrIndex: number; eventType: number; digest: string }[];
 }
 
-export interface AppraiseTdxOptions {
+export interface TdxAppraisalOptions {
   now: Date;
   checks: CheckList;
   /** Collateral as served by PCS (from the bundle or a collateral directory). Fetched when absent. */
@@ -139,7 +139,7 @@ function tcbClaims(e: TcbEvaluation, claims: Partial<TdxClaims>): void {
 
 /** What every step of a TDX appraisal reads: its options, with their defaults resolved once. */
 interface TdxRun {
-  options: AppraiseTdxOptions;
+  options: TdxAppraisalOptions;
   checks: CheckList;
   now: Date;
   claims: Partial<TdxClaims>;
@@ -160,7 +160,7 @@ interface VerifiedCollateral {
  * `options.claims`). The evidence's own signatures do not depend on collateral: they are started as soon as
  * their inputs are parsed (WebCrypto runs them in parallel) and recorded later, in Intel QVL's order.
  */
-export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: AppraiseTdxOptions): Promise<TdxClaims> {
+export async function appraiseTdx(quoteBytes: Uint8Array, options: TdxAppraisalOptions): Promise<TdxClaims> {
   const run = tdxRun(options);
   const quote = await parseQuote(run, quoteBytes);
   const quoteSig = started(verifyQuoteSignature(quote));
@@ -181,7 +181,7 @@ export async function appraiseTdxQuote(quoteBytes: Uint8Array, options: Appraise
 }
 
 /** The resolved options; an empty Intel anchor list or an invalid policy is the caller's error, thrown first. */
-function tdxRun(options: AppraiseTdxOptions): TdxRun {
+function tdxRun(options: TdxAppraisalOptions): TdxRun {
   const { now, checks } = options;
   const anchors = (options.anchors ?? PINNED_ANCHORS).intel;
   if (!Array.isArray(anchors) || anchors.length === 0) throw new ConfigError('ERR_ANCHORS_INVALID', 'no Intel SGX Root CA trust anchor configured', { fields: ['anchors.intel'] });
@@ -326,11 +326,11 @@ async function initdata({ checks, options }: TdxRun, quote: TdxQuote): Promise<v
 }
 
 /**
- * Options of `verifyTdxQuote`: those of `appraiseTdxQuote`, with the time from `now` or `clock`. The shape the
+ * Options of `verifyTdx`: those of `appraiseTdx`, with the time from `now` or `clock`. The shape the
  * SNP and GPU stacks take too: `now`, `clock`, `onCheck`, `signal`, `anchors` (TrustAnchors), `fetcher`, `cache`,
  * `policy`.
  */
-export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'checks' | 'claims'> {
+export interface VerifyTdxOptions extends Omit<TdxAppraisalOptions, 'now' | 'checks' | 'claims'> {
   /** Verification time; default the clock's now. */
   now?: Date;
   /** Default the system clock. */
@@ -364,17 +364,17 @@ export interface VerifyTdxOptions extends Omit<AppraiseTdxOptions, 'now' | 'chec
  *
  * @example
  * ```ts
- * import { parsePolicy, verifyTdxQuote } from '@ccinfer/verifier';
+ * import { parsePolicy, verifyTdx } from '@ccinfer/verifier';
  *
  * const policy = parsePolicy({ version: 1, tdx: { mrTd: [expectedMrTdHex] } });
- * const doc = await verifyTdxQuote(quote, { policy: policy.tdx, fetcher: fetch, signal: AbortSignal.timeout(10_000) });
+ * const doc = await verifyTdx(quote, { policy: policy.tdx, fetcher: fetch, signal: AbortSignal.timeout(10_000) });
  * console.log(doc.ok, doc.claims['tcbStatus'], doc.claims['advisoryIds']);
  * ```
  */
-export async function verifyTdxQuote(quote: Uint8Array, options: VerifyTdxOptions = {}): Promise<VerificationDocument> {
+export async function verifyTdx(quote: Uint8Array, options: VerifyTdxOptions = {}): Promise<VerificationDocument> {
   const claims: Partial<TdxClaims> = {};
   const { clock: _clock, onCheck: _onCheck, checks: _checks, ...rest } = options;
-  const appraiseQuote = (now: Date, checks: CheckList): Promise<unknown> => appraiseTdxQuote(quote, { ...rest, now, checks, claims });
+  const appraiseQuote = (now: Date, checks: CheckList): Promise<unknown> => appraiseTdx(quote, { ...rest, now, checks, claims });
   // tcbStatus and advisoryIds are always present; null = the evaluation was not reached.
   const simulated = (options.anchors ?? PINNED_ANCHORS).simulated === true;
   return runVerification('tdx', options, simulated, appraiseQuote, () => ({ ...claims, tcbStatus: claims.tcbStatus ?? null, advisoryIds: claims.advisoryIds ?? [] }));

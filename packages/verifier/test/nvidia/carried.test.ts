@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, PolicyError, VerificationError, randomBytes, toBase64, utf8 } from '@ccinfer/core';
-import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { appraiseGpu, type GpuAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { NvidiaMemo } from '../../src/nvidia/memo.js';
 import { parseCertificate } from '../../src/x509/index.js';
 import {
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 
 /** The strict defaults: no `ocsp` / `requireRim` overrides, no fetcher. */
-function strict(extra: Partial<NvidiaAppraisalOptions> = {}): NvidiaAppraisalOptions {
+function strict(extra: Partial<GpuAppraisalOptions> = {}): GpuAppraisalOptions {
   return { expectedNonce: nonce, now, checks: new CheckList(), id: 'gpu0', anchors: sim.anchors, ...extra };
 }
 
@@ -53,7 +53,7 @@ describe('mintNvidiaCollateral', () => {
   it('a GPU with its carried RIMs and OCSP responses passes the strict defaults offline', async () => {
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
     const checks = new CheckList();
-    const claims = await appraiseNvidiaDevice(ev, strict({ checks, rims: [...rims.values()], ocspResponses: ocsp }));
+    const claims = await appraiseGpu(ev, strict({ checks, rims: [...rims.values()], ocspResponses: ocsp }));
     expect(claims.rimMatched).toBe(true);
     expect(Object.values(claims.ocsp as Record<string, string>)).toEqual(['good', 'good', 'good']);
     const byId = new Map(checks.checks.map((c) => [c.id, c.status]));
@@ -64,16 +64,16 @@ describe('mintNvidiaCollateral', () => {
   it('without RIMs the strict default refuses (ERR_NV_RIM_MISSING); without OCSP responses too (ERR_NV_OCSP_UNAVAILABLE)', async () => {
     const noRims = await mintNvidiaCollateral(sim, [ev], { now, rims: false });
     expect(noRims.rims.size).toBe(0);
-    await expectCode(appraiseNvidiaDevice(ev, strict({ ocspResponses: noRims.ocsp })), CollateralError, 'ERR_NV_RIM_MISSING');
+    await expectCode(appraiseGpu(ev, strict({ ocspResponses: noRims.ocsp })), CollateralError, 'ERR_NV_RIM_MISSING');
     const noOcsp = await mintNvidiaCollateral(sim, [ev], { now, ocsp: false });
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...noOcsp.rims.values()] })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    await expectCode(appraiseGpu(ev, strict({ rims: [...noOcsp.rims.values()] })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
   });
 });
 
 describe('pre-fetched OCSP responses (no nonce)', () => {
   it('are refused outside their validity window (ERR_NV_OCSP_STALE): their freshness is nextUpdate', async () => {
     const old = await mintNvidiaCollateral(sim, [ev], { now: new Date(now.getTime() - 2 * 86_400_000) });
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...old.rims.values()], ocspResponses: old.ocsp })), VerificationError, 'ERR_NV_OCSP_STALE');
+    await expectCode(appraiseGpu(ev, strict({ rims: [...old.rims.values()], ocspResponses: old.ocsp })), VerificationError, 'ERR_NV_OCSP_STALE');
   });
 
   it('a carried "revoked" answer is not outvoted by a "good" one carried alongside it', async () => {
@@ -86,7 +86,7 @@ describe('pre-fetched OCSP responses (no nonce)', () => {
       status: 'revoked',
       reason: 'keyCompromise',
     });
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [...ocsp, revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
+    await expectCode(appraiseGpu(ev, strict({ rims: [...rims.values()], ocspResponses: [...ocsp, revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 
   it('are matched by the whole CertID: a response about another issuer’s certificate with the same serial is not used', async () => {
@@ -95,11 +95,11 @@ describe('pre-fetched OCSP responses (no nonce)', () => {
     // Same serial number as the BROM certificate, issued by another CA the simulator holds the key of.
     const twin = await mintCertificate({ subject: 'SIMULATED twin', issuer: sim.rimCa.name, publicKey: await generateKey('P-384'), signer: sim.rimCa.key, serial: brom.serialNumber });
     const decoy = await mintOcspResponse(sim, { cert: twin, issuer: sim.rimCa.der, thisUpdate: new Date(now.getTime() - 60_000), status: 'unknown' });
-    const claims = await appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [decoy, ...ocsp] }));
+    const claims = await appraiseGpu(ev, strict({ rims: [...rims.values()], ocspResponses: [decoy, ...ocsp] }));
     expect(Object.values(claims.ocsp as Record<string, string>)).toEqual(['good', 'good', 'good']);
     // With only the decoy, the BROM has no response and no fetcher: unavailable, not "unknown".
     const rest = ocsp.slice(1);
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: [decoy, ...rest] })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    await expectCode(appraiseGpu(ev, strict({ rims: [...rims.values()], ocspResponses: [decoy, ...rest] })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
   });
 
   it('a memo shared by the devices of one appraisal shares failures too', async () => {
@@ -107,7 +107,7 @@ describe('pre-fetched OCSP responses (no nonce)', () => {
     const memo = new NvidiaMemo();
     const late = new Date(now.getTime() + 3 * 86_400_000);
     for (let i = 0; i < 2; i++) {
-      await expectCode(appraiseNvidiaDevice(ev, strict({ now: late, memo, rims: [...rims.values()], ocspResponses: ocsp })), VerificationError, 'ERR_NV_OCSP_STALE');
+      await expectCode(appraiseGpu(ev, strict({ now: late, memo, rims: [...rims.values()], ocspResponses: ocsp })), VerificationError, 'ERR_NV_OCSP_STALE');
     }
     expect(memo.ocspChecks.size).toBeGreaterThan(0);
   });
@@ -118,7 +118,7 @@ describe('carried RIMs', () => {
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
     const other = await mintRim(sim, { version: '550.90.07', measurements: rimMeasurementsFrom(defaultBlocks(64, 9), GPU_DRIVER_RIM_INDICES) });
     rims.set('NV_GPU_DRIVER_GH100_550.90.07', utf8(other));
-    await expectCode(appraiseNvidiaDevice(ev, strict({ rims: [...rims.values()], ocspResponses: ocsp })), PolicyError, 'ERR_NV_MEASUREMENT_MISMATCH');
+    await expectCode(appraiseGpu(ev, strict({ rims: [...rims.values()], ocspResponses: ocsp })), PolicyError, 'ERR_NV_MEASUREMENT_MISMATCH');
   });
 });
 
@@ -143,7 +143,7 @@ describe('RIM signed identity (ERR_NV_RIM_IDENTITY_MISMATCH)', () => {
   ])('a validly signed RIM with the right version %s is refused after its signature passed', async (_, rimId, spec, active) => {
     const { rims, ocsp } = await withRim(rimId, spec, active);
     const checks = new CheckList();
-    await expectCode(appraiseNvidiaDevice(ev, strict({ checks, rims: [...rims.values()], ocspResponses: ocsp })), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
+    await expectCode(appraiseGpu(ev, strict({ checks, rims: [...rims.values()], ocspResponses: ocsp })), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
     const what = rimId === DRIVER_ID ? 'driver' : 'vbios';
     const status = new Map(checks.checks.map((c) => [c.id, c.status]));
     expect(status.get(`gpu0.rim.${what}.version`)).toBe('passed');
@@ -156,7 +156,7 @@ describe('RIM signed identity (ERR_NV_RIM_IDENTITY_MISMATCH)', () => {
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [ev], { now });
     const decoy = utf8(await mintRim(sim, { version: '550.90.07', product: 'GB100', measurements: rimMeasurementsFrom(ev.blocks, [7]) }));
     const checks = new CheckList();
-    const claims = await appraiseNvidiaDevice(ev, strict({ checks, rims: [decoy, ...rims.values()], ocspResponses: ocsp }));
+    const claims = await appraiseGpu(ev, strict({ checks, rims: [decoy, ...rims.values()], ocspResponses: ocsp }));
     expect(claims.rimMatched).toBe(true);
     expect(checks.checks.find((c) => c.id === 'gpu0.rim.driver.identity')?.status).toBe('passed');
   });
@@ -169,20 +169,20 @@ describe('RIM signed identity (ERR_NV_RIM_IDENTITY_MISMATCH)', () => {
       url.endsWith(`/v1/rim/${DRIVER_ID}`) ? new Response(JSON.stringify({ id: DRIVER_ID, rim: toBase64(utf8(xml)) })) : new Response('{}', { status: 404 });
     const carried = [rims.get(VBIOS_ID)!];
     await expectCode(
-      appraiseNvidiaDevice(ev, strict({ fetcher: service(wrong), rims: carried, ocspResponses: ocsp })),
+      appraiseGpu(ev, strict({ fetcher: service(wrong), rims: carried, ocspResponses: ocsp })),
       VerificationError,
       'ERR_NV_RIM_IDENTITY_MISMATCH',
     );
-    expect((await appraiseNvidiaDevice(ev, strict({ fetcher: service(right), rims: carried, ocspResponses: ocsp }))).rimMatched).toBe(true);
+    expect((await appraiseGpu(ev, strict({ fetcher: service(right), rims: carried, ocspResponses: ocsp }))).rimMatched).toBe(true);
   });
 
   it('NVSwitch: its RIM must be edition SWITCH for LS10; a GPU-edition RIM of the same version is refused', async () => {
     const sw = await mintGpuEvidence(sim, { nonce, device: { chip: 'LS10' }, opaque: switchOpaque({ devicePdi: randomBytes(8), gpuPdis: [randomBytes(8)] }) });
     const { rims, ocsp } = await mintNvidiaCollateral(sim, [sw], { now });
     const opts = (r: Uint8Array[]) => strict({ id: 'switch0', rims: r, ocspResponses: ocsp });
-    expect((await appraiseNvidiaDevice(sw, opts([...rims.values()]))).rimMatched).toBe(true);
+    expect((await appraiseGpu(sw, opts([...rims.values()]))).rimMatched).toBe(true);
     const all = sw.blocks.map((_, i) => i);
     const gpuEdition = utf8(await mintRim(sim, { version: '96.10.55.00.01', product: 'LS10', edition: 'GPU', measurements: rimMeasurementsFrom(sw.blocks, all, sw.blocks.length) }));
-    await expectCode(appraiseNvidiaDevice(sw, { ...opts([gpuEdition]), id: 'switch0' }), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
+    await expectCode(appraiseGpu(sw, { ...opts([gpuEdition]), id: 'switch0' }), VerificationError, 'ERR_NV_RIM_IDENTITY_MISMATCH');
   });
 });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CheckList, PolicyError, VerificationError, fromHex, toHex } from '@ccinfer/core';
 import { parseCertificates } from '../../src/x509/index.js';
-import { appraiseNvidiaDevice, verifyGpu, type GpuClaims } from '../../src/nvidia/appraise.js';
+import { appraiseGpu, verifyGpu, type GpuClaims } from '../../src/nvidia/appraise.js';
 import { parseReport } from '../../src/nvidia/parse.js';
 import { checkRimIdentity, compareGolden, driverRimTagId, expectedRimIdentity, parseRim, verifyRim } from '../../src/nvidia/rim.js';
 import { checkPpcieTopology } from '../../src/nvidia/topology.js';
@@ -25,10 +25,10 @@ const V = dir;
 const AT_NOW = new Date('2026-11-28T00:00:00Z');
 const offline = { ocsp: 'skip' as const, requireRim: false };
 
-async function appraise(set: string, extra: Partial<Parameters<typeof appraiseNvidiaDevice>[1]> = {}, nonce?: Uint8Array): Promise<{ claims: GpuClaims; checks: CheckList }> {
+async function appraise(set: string, extra: Partial<Parameters<typeof appraiseGpu>[1]> = {}, nonce?: Uint8Array): Promise<{ claims: GpuClaims; checks: CheckList }> {
   const e = readJson(V, set, 'expected.json');
   const checks = new CheckList();
-  const claims = await appraiseNvidiaDevice(
+  const claims = await appraiseGpu(
     { report: readBytes(V, set, 'report.bin'), certChain: readText(V, set, 'cert_chain.pem') },
     { expectedNonce: nonce ?? fromHex(e.request.nonce), now: AT_NOW, checks, id: 'gpu0', ...offline, ...extra },
   );

@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CcinferError, CheckList, ParseError, VerificationError, fromUtf8, generateGatewayKey, randomBytes, utf8, type ErrorCode } from '@ccinfer/core';
 import { appraise } from '../../src/appraise.js';
-import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { appraiseGpu, type GpuAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { NvidiaCollateralMemo, nvidiaCollateralMemo } from '../../src/nvidia/memo.js';
 import { parseRim } from '../../src/nvidia/rim.js';
 import { ChainCache, parseCertificate } from '../../src/x509/index.js';
@@ -51,9 +51,9 @@ interface Outcome {
 }
 
 /** One strict appraisal of `device` (default `ev`) at `at`, with the given collateral and chain cache. */
-async function appraiseAt(at: Date, chainCache: ChainCache | undefined, extra: Partial<NvidiaAppraisalOptions> = {}, device = ev): Promise<Outcome> {
+async function appraiseAt(at: Date, chainCache: ChainCache | undefined, extra: Partial<GpuAppraisalOptions> = {}, device = ev): Promise<Outcome> {
   const checks = new CheckList();
-  const opts: NvidiaAppraisalOptions = {
+  const opts: GpuAppraisalOptions = {
     expectedNonce: nonce,
     now: at,
     checks,
@@ -67,7 +67,7 @@ async function appraiseAt(at: Date, chainCache: ChainCache | undefined, extra: P
   let code: ErrorCode | undefined;
   let claims: unknown;
   try {
-    claims = await appraiseNvidiaDevice(device, opts);
+    claims = await appraiseGpu(device, opts);
   } catch (err) {
     if (!(err instanceof CcinferError)) throw err;
     code = err.code;
@@ -76,7 +76,7 @@ async function appraiseAt(at: Date, chainCache: ChainCache | undefined, extra: P
 }
 
 /** A cache that has verified `collateral` for `ev` at `now`. */
-async function warmCache(extra: Partial<NvidiaAppraisalOptions> = {}): Promise<ChainCache> {
+async function warmCache(extra: Partial<GpuAppraisalOptions> = {}): Promise<ChainCache> {
   const cache = new ChainCache();
   const first = await appraiseAt(now, cache, extra);
   expect(first.code).toBeUndefined();

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, ConfigError, ParseError, PolicyError, VerificationError, concat, randomBytes, sha256, toHex, utf8 } from '@ccinfer/core';
-import { appraiseNvidiaDevice, verifyGpu, type GpuClaims, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { appraiseGpu, verifyGpu, type GpuClaims, type GpuAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { parseReport } from '../../src/nvidia/parse.js';
 import { parseRim, verifyRim, compareGolden } from '../../src/nvidia/rim.js';
 import { evaluateSystemPolicy, parseGpuPolicy } from '../../src/nvidia/policy.js';
@@ -36,12 +36,12 @@ beforeAll(async () => {
   sim = await createSimulatedNvidia();
 });
 
-function options(extra: Partial<NvidiaAppraisalOptions> = {}): NvidiaAppraisalOptions {
+function options(extra: Partial<GpuAppraisalOptions> = {}): GpuAppraisalOptions {
   return { expectedNonce: nonce, now, checks: new CheckList(), id: 'gpu0', anchors: sim.anchors, ocsp: 'skip', requireRim: false, ...extra };
 }
 
-async function appraise(ev: { report: Uint8Array; certChain: string }, extra: Partial<NvidiaAppraisalOptions> = {}): Promise<GpuClaims> {
-  return appraiseNvidiaDevice(ev, options(extra));
+async function appraise(ev: { report: Uint8Array; certChain: string }, extra: Partial<GpuAppraisalOptions> = {}): Promise<GpuClaims> {
+  return appraiseGpu(ev, options(extra));
 }
 
 async function rimsFor(blocks: Uint8Array[], o: { driverVersion?: string; vbiosVersion?: string } = {}): Promise<string[]> {
@@ -213,7 +213,7 @@ describe('evidence verification errors', () => {
     await expectCode(appraise(ev), VerificationError, 'ERR_NV_FWID_MISSING');
     const old = await mintGpuEvidence(sim, { nonce, device: { fwid: null }, gpu: { fwid: null } });
     const checks = new CheckList();
-    await appraiseNvidiaDevice(old, { ...options(), checks });
+    await appraiseGpu(old, { ...options(), checks });
     expect(checks.checks.find((c) => c.id === 'gpu0.fwid')?.status).toBe('skipped');
   });
 
@@ -304,7 +304,7 @@ describe('RIM errors', () => {
     await expectCode(appraise(ev, { requireRim: true, fetcher: notFound }), CollateralError, 'ERR_NV_RIM_MISSING');
     // Not required: recorded as skipped with a warning.
     const checks = new CheckList();
-    await appraiseNvidiaDevice(ev, { ...options(), checks, fetcher: notFound });
+    await appraiseGpu(ev, { ...options(), checks, fetcher: notFound });
     expect(checks.checks.find((c) => c.id === 'gpu0.rim.driver')?.status).toBe('skipped');
     expect(checks.warnings.length).toBeGreaterThan(0);
   });
@@ -357,7 +357,7 @@ describe('policy', () => {
     await expectCode(appraise(ev, { policy: { archs: ['blackwell'] } }), PolicyError, 'ERR_NV_POLICY_ARCH');
     await expectCode(appraise(ev, { policy: { driverVersions: ['570.1'] } }), PolicyError, 'ERR_NV_POLICY_DRIVER');
     const checks = new CheckList();
-    await expectCode(appraiseNvidiaDevice(ev, { ...options(), checks, policy: { driverVersions: ['550.90.07'], vbiosVersions: ['96.00.00.00.00'] } }), PolicyError, 'ERR_NV_POLICY_VBIOS');
+    await expectCode(appraiseGpu(ev, { ...options(), checks, policy: { driverVersions: ['550.90.07'], vbiosVersions: ['96.00.00.00.00'] } }), PolicyError, 'ERR_NV_POLICY_VBIOS');
     expect(checks.checks.find((c) => c.id === 'gpu0.policy.driver')?.status).toBe('passed');
     expect(checks.checks.find((c) => c.id === 'gpu0.policy.arch')?.status).toBe('skipped');
   });

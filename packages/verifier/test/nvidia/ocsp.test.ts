@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckList, CollateralError, MemoryCache, ParseError, VerificationError, randomBytes, sha256, toHex } from '@ccinfer/core';
 import { children, decodeDer, readOctets, sequence } from '@ccinfer/core/internal';
-import { appraiseNvidiaDevice, type NvidiaAppraisalOptions } from '../../src/nvidia/appraise.js';
+import { appraiseGpu, type GpuAppraisalOptions } from '../../src/nvidia/appraise.js';
 import { OCSP_MAX_AGE_MS, buildOcspRequest, certIdFor, checkOcspResponse, parseOcspResponse, type OcspCheckOptions } from '../../src/nvidia/ocsp.js';
 import { nvidiaCollateralMemo } from '../../src/nvidia/memo.js';
 import { ChainCache, parseCertificate, type Certificate } from '../../src/x509/index.js';
@@ -63,7 +63,7 @@ function carriedFor(idx: number[]): Promise<Uint8Array[]> {
   return Promise.all(idx.map((i) => mintOcspResponse(sim, { cert: certs[i]!, issuer: certs[i + 1]!, thisUpdate, nextUpdate })));
 }
 
-function opts(extra: Partial<NvidiaAppraisalOptions> = {}): NvidiaAppraisalOptions {
+function opts(extra: Partial<GpuAppraisalOptions> = {}): GpuAppraisalOptions {
   return { expectedNonce: nonce, now, checks: new CheckList(), id: 'gpu0', anchors: sim.anchors, requireRim: false, ocsp: 'require', ...extra };
 }
 
@@ -190,11 +190,11 @@ describe('OCSP in the appraisal', () => {
     const log: string[] = [];
     const fetcher = responder(ev.device.certs, 'good', log);
     const cache = new MemoryCache();
-    const claims = await appraiseNvidiaDevice(ev, opts({ fetcher, cache }));
+    const claims = await appraiseGpu(ev, opts({ fetcher, cache }));
     expect(Object.values(claims.ocsp as object)).toEqual(['good', 'good', 'good']);
     const ocspCalls = (): string[] => log.filter((u) => u.startsWith('https://ocsp.'));
     expect(ocspCalls()).toEqual(Array(3).fill('https://ocsp.ndis.nvidia.com/'));
-    await appraiseNvidiaDevice(ev, opts({ fetcher, cache }));
+    await appraiseGpu(ev, opts({ fetcher, cache }));
     expect(ocspCalls().length).toBe(3);
   });
 
@@ -202,10 +202,10 @@ describe('OCSP in the appraisal', () => {
     const fetcher = responder(ev.device.certs, 'good');
     const cache = new MemoryCache();
     const chainCache = new ChainCache();
-    await appraiseNvidiaDevice(ev, opts({ fetcher, cache, chainCache }));
+    await appraiseGpu(ev, opts({ fetcher, cache, chainCache }));
     const memo = nvidiaCollateralMemo(chainCache)!;
     expect(memo.sizes.ocsp).toBe(0);
-    await appraiseNvidiaDevice(ev, opts({ fetcher, cache, chainCache }));
+    await appraiseGpu(ev, opts({ fetcher, cache, chainCache }));
     expect(memo.sizes.ocsp).toBe(3);
   });
 
@@ -214,9 +214,9 @@ describe('OCSP in the appraisal', () => {
     const fetcher = responder(ev.device.certs, 'good', log, false);
     const cache = new MemoryCache();
     const ocspCalls = (): number => log.filter((u) => u.startsWith('https://ocsp.')).length;
-    expect(Object.values((await appraiseNvidiaDevice(ev, opts({ fetcher, cache }))).ocsp as object)).toEqual(['good', 'good', 'good']);
+    expect(Object.values((await appraiseGpu(ev, opts({ fetcher, cache }))).ocsp as object)).toEqual(['good', 'good', 'good']);
     expect(ocspCalls()).toBe(3);
-    await appraiseNvidiaDevice(ev, opts({ fetcher, cache }));
+    await appraiseGpu(ev, opts({ fetcher, cache }));
     expect(ocspCalls()).toBe(6);
   });
 
@@ -226,40 +226,40 @@ describe('OCSP in the appraisal', () => {
     const key = `ocsp:${toHex(await sha256(buildOcspRequest(await certIdFor(brom, ica))))}`;
     const cache = new MemoryCache();
     await cache.set(key, { value: stale, expiresAt: now.getTime() + 3_600_000 });
-    await expectCode(appraiseNvidiaDevice(ev, opts({ cache, ocspResponses: await carriedFor([2, 3]) })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    await expectCode(appraiseGpu(ev, opts({ cache, ocspResponses: await carriedFor([2, 3]) })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
     const log: string[] = [];
-    const claims = await appraiseNvidiaDevice(ev, opts({ cache, fetcher: responder(ev.device.certs, 'good', log) }));
+    const claims = await appraiseGpu(ev, opts({ cache, fetcher: responder(ev.device.certs, 'good', log) }));
     expect(Object.values(claims.ocsp as object)).toEqual(['good', 'good', 'good']);
     expect(log.filter((u) => u.startsWith('https://ocsp.')).length).toBe(3);
   });
 
   it('allow-unavailable accepts unknown with a warning; require refuses it', async () => {
     const checks = new CheckList();
-    await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unavailable', fetcher: responder(ev.device.certs, 'unknown') }));
+    await appraiseGpu(ev, opts({ checks, ocsp: 'allow-unavailable', fetcher: responder(ev.device.certs, 'unknown') }));
     expect(checks.checks.find((c) => c.id === 'gpu0.ocsp')?.status).toBe('passed');
     expect(checks.warnings.some((w) => w.includes('unknown'))).toBe(true);
-    await expectCode(appraiseNvidiaDevice(ev, opts({ fetcher: responder(ev.device.certs, 'unknown') })), VerificationError, 'ERR_NV_OCSP_UNKNOWN');
+    await expectCode(appraiseGpu(ev, opts({ fetcher: responder(ev.device.certs, 'unknown') })), VerificationError, 'ERR_NV_OCSP_UNKNOWN');
   });
 
   it('allow-unavailable: no answer to be had is a skipped check with a warning; a revoked answer still refuses', async () => {
     const checks = new CheckList();
-    const claims = await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'allow-unavailable' })); // no fetcher, nothing carried
+    const claims = await appraiseGpu(ev, opts({ checks, ocsp: 'allow-unavailable' })); // no fetcher, nothing carried
     expect(claims.ocsp).toBe('skipped');
     expect(checks.checks.find((c) => c.id === 'gpu0.ocsp')).toMatchObject({ status: 'skipped', ok: false });
     expect(checks.warnings.some((w) => w.includes('NOT CHECKED'))).toBe(true);
     // One certificate's answer carried (revoked), the others unavailable: the revocation is not hidden.
     const certs = ev.device.certs;
     const revoked = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate, nextUpdate, status: 'revoked' });
-    await expectCode(appraiseNvidiaDevice(ev, opts({ ocsp: 'allow-unavailable', ocspResponses: [revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
+    await expectCode(appraiseGpu(ev, opts({ ocsp: 'allow-unavailable', ocspResponses: [revoked] })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 
   it('revoked device certificate fails the appraisal', async () => {
-    await expectCode(appraiseNvidiaDevice(ev, opts({ fetcher: responder(ev.device.certs, 'revoked') })), VerificationError, 'ERR_NV_OCSP_REVOKED');
+    await expectCode(appraiseGpu(ev, opts({ fetcher: responder(ev.device.certs, 'revoked') })), VerificationError, 'ERR_NV_OCSP_REVOKED');
   });
 
   it('skip is recorded as skipped, never as passed', async () => {
     const checks = new CheckList();
-    const claims = await appraiseNvidiaDevice(ev, opts({ checks, ocsp: 'skip' }));
+    const claims = await appraiseGpu(ev, opts({ checks, ocsp: 'skip' }));
     expect(claims.ocsp).toBe('skipped');
     const c = checks.checks.find((x) => x.id === 'gpu0.ocsp')!;
     expect(c.status).toBe('skipped');
@@ -267,29 +267,29 @@ describe('OCSP in the appraisal', () => {
   });
 
   it('ERR_NV_OCSP_UNAVAILABLE: no fetcher, or the responder unreachable', async () => {
-    await expectCode(appraiseNvidiaDevice(ev, opts()), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    await expectCode(appraiseGpu(ev, opts()), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
     const down = async (): Promise<Response> => {
       throw new TypeError('network down');
     };
-    await expectCode(appraiseNvidiaDevice(ev, opts({ fetcher: down })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
+    await expectCode(appraiseGpu(ev, opts({ fetcher: down })), CollateralError, 'ERR_NV_OCSP_UNAVAILABLE');
   });
 
   it('carried responses (no nonce) without nextUpdate or older than the maximum age fail the appraisal (ERR_NV_OCSP_STALE)', async () => {
     const certs = ev.device.certs;
     const rest = await carriedFor([2, 3]);
     const noNext = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate });
-    await expectCode(appraiseNvidiaDevice(ev, opts({ ocspResponses: [noNext, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
+    await expectCode(appraiseGpu(ev, opts({ ocspResponses: [noNext, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
     const old = new Date(now.getTime() - OCSP_MAX_AGE_MS - 60_000);
     const tooOld = await mintOcspResponse(sim, { cert: certs[1]!, issuer: certs[2]!, thisUpdate: old, nextUpdate: new Date(now.getTime() + 30 * 86_400_000) });
-    await expectCode(appraiseNvidiaDevice(ev, opts({ ocspResponses: [tooOld, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
+    await expectCode(appraiseGpu(ev, opts({ ocspResponses: [tooOld, ...rest] })), VerificationError, 'ERR_NV_OCSP_STALE');
     // The same set with a fresh response for the BROM passes.
-    expect(Object.values((await appraiseNvidiaDevice(ev, opts({ ocspResponses: await carriedFor([1, 2, 3]) }))).ocsp as object)).toEqual(['good', 'good', 'good']);
+    expect(Object.values((await appraiseGpu(ev, opts({ ocspResponses: await carriedFor([1, 2, 3]) }))).ocsp as object)).toEqual(['good', 'good', 'good']);
   });
 
   it('bundle-provided OCSP responses are used without network', async () => {
     const certs = ev.device.certs;
     const ocspResponses = await Promise.all([1, 2, 3].map((i) => mintOcspResponse(sim, { cert: certs[i]!, issuer: certs[i + 1]!, thisUpdate, nextUpdate })));
-    const claims = await appraiseNvidiaDevice(ev, opts({ ocspResponses }));
+    const claims = await appraiseGpu(ev, opts({ ocspResponses }));
     expect(Object.values(claims.ocsp as object)).toEqual(['good', 'good', 'good']);
   });
 
@@ -308,7 +308,7 @@ describe('OCSP in the appraisal', () => {
         : device(url, init).catch(() => rim(url, init));
     };
     const checks = new CheckList();
-    const claims = await appraiseNvidiaDevice(ev, opts({ checks, fetcher, rims }));
+    const claims = await appraiseGpu(ev, opts({ checks, fetcher, rims }));
     expect(claims.rimMatched).toBe(true);
     expect(checks.checks.find((c) => c.id === 'gpu0.rim.driver.ocsp')?.status).toBe('passed');
   });

@@ -11,7 +11,7 @@ import {
   type TdxCollateralSpec,
   type TdxQuoteSpec,
 } from '../../src/testing/tdx.js';
-import { appraiseTdxQuote, verifyTdxQuote, type AppraiseTdxOptions, type TdxClaims } from '../../src/tdx/appraise.js';
+import { appraiseTdx, verifyTdx, type TdxAppraisalOptions, type TdxClaims } from '../../src/tdx/appraise.js';
 import type { TdxPolicy } from '../../src/tdx/policy.js';
 import { parseTdxQuote } from '../../src/tdx/parse.js';
 import { verifyQuoteSignature } from '../../src/tdx/verify.js';
@@ -26,14 +26,14 @@ beforeAll(async () => {
 });
 
 async function appraise(
-  spec: { quote?: TdxQuoteSpec; collateral?: TdxCollateralSpec; policy?: TdxPolicy; now?: Date; options?: Partial<AppraiseTdxOptions> } = {},
+  spec: { quote?: TdxQuoteSpec; collateral?: TdxCollateralSpec; policy?: TdxPolicy; now?: Date; options?: Partial<TdxAppraisalOptions> } = {},
 ): Promise<{ result: Promise<TdxClaims>; checks: CheckList; claims: Partial<TdxClaims> }> {
   const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki, spec.quote), mintTdxCollateral(pki, spec.collateral)]);
   const checks = new CheckList();
   const claims: Partial<TdxClaims> = {};
-  const opts: AppraiseTdxOptions = { now: spec.now ?? SIMULATED_NOW, collateral, anchors: pki.anchors, checks, claims, ...spec.options };
+  const opts: TdxAppraisalOptions = { now: spec.now ?? SIMULATED_NOW, collateral, anchors: pki.anchors, checks, claims, ...spec.options };
   if (spec.policy) opts.policy = spec.policy;
-  const result = appraiseTdxQuote(quote, opts);
+  const result = appraiseTdx(quote, opts);
   result.catch(() => undefined);
   return { result, checks, claims };
 }
@@ -45,7 +45,7 @@ async function fails(spec: Parameters<typeof appraise>[0], cls: abstract new (..
   return claims;
 }
 
-describe('appraiseTdxQuote (simulated)', () => {
+describe('appraiseTdx (simulated)', () => {
   it('accepts a well-formed simulated quote under the default policy and records every step', async () => {
     const { result, checks } = await appraise();
     const claims = await result;
@@ -66,7 +66,7 @@ describe('appraiseTdxQuote (simulated)', () => {
 
   it('an empty anchor list is a ConfigError', async () => {
     const { quote } = await mintTdxQuote(pki);
-    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: { ...PINNED_ANCHORS, intel: [] }, checks: new CheckList() }), ConfigError, 'ERR_ANCHORS_INVALID');
+    await expectCode(appraiseTdx(quote, { now: SIMULATED_NOW, anchors: { ...PINNED_ANCHORS, intel: [] }, checks: new CheckList() }), ConfigError, 'ERR_ANCHORS_INVALID');
   });
 
   it('signature and binding failures', async () => {
@@ -96,10 +96,10 @@ describe('appraiseTdxQuote (simulated)', () => {
 
   it('collateral missing, malformed, expired, not yet valid, badly signed', async () => {
     const { quote } = await mintTdxQuote(pki);
-    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList() }), CollateralError, 'ERR_TDX_COLLATERAL_MISSING');
+    await expectCode(appraiseTdx(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList() }), CollateralError, 'ERR_TDX_COLLATERAL_MISSING');
     const c = await mintTdxCollateral(pki);
     await expectCode(
-      appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList(), collateral: { ...c, tcbInfo: utf8('{"tcbInfo":{') } }),
+      appraiseTdx(quote, { now: SIMULATED_NOW, anchors: pki.anchors, checks: new CheckList(), collateral: { ...c, tcbInfo: utf8('{"tcbInfo":{') } }),
       ParseError,
       'ERR_TDX_COLLATERAL_MALFORMED',
     );
@@ -205,41 +205,41 @@ describe('appraiseTdxQuote (simulated)', () => {
     await fails({ options: { initdata } }, VerificationError, 'ERR_INITDATA_MISMATCH');
   });
 
-  it('verifyTdxQuote returns a document with claims also on rejection', async () => {
+  it('verifyTdx returns a document with claims also on rejection', async () => {
     const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki, { teeTcbSvn: [4, 1, 6], pck: { sgxTcbComponents: [6, 6, 2, 2, 3, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0] } }), mintTdxCollateral(pki)]);
-    const doc = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    const doc = await verifyTdx(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
     expect(doc.ok).toBe(false);
     expect(doc.tee).toBe('tdx');
     expect(doc.claims['tcbStatus']).toBe('OutOfDate');
     expect(doc.claims['advisoryIds']).toEqual(['INTEL-SA-00960', 'INTEL-SA-00982']);
     expect(doc.errors[0]!.code).toBe('ERR_TDX_TCB_STATUS');
-    const garbage = await verifyTdxQuote(Uint8Array.of(4, 0, 2, 0), { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    const garbage = await verifyTdx(Uint8Array.of(4, 0, 2, 0), { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
     expect(garbage.ok).toBe(false);
     expect(garbage.errors[0]!.code).toBe('ERR_TDX_QUOTE_TRUNCATED');
   });
 });
 
-describe('verifyTdxQuote options: clock, onCheck, signal (as the SNP and NVIDIA stacks)', () => {
+describe('verifyTdx options: clock, onCheck, signal (as the SNP and NVIDIA stacks)', () => {
   it('takes the time from `clock` when `now` is absent, and reports each check to `onCheck` in order', async () => {
     const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki)]);
     const seen: string[] = [];
-    const doc = await verifyTdxQuote(quote, { clock: { now: () => SIMULATED_NOW }, collateral, anchors: pki.anchors, onCheck: (c) => seen.push(c.id) });
+    const doc = await verifyTdx(quote, { clock: { now: () => SIMULATED_NOW }, collateral, anchors: pki.anchors, onCheck: (c) => seen.push(c.id) });
     expect(doc.ok).toBe(true);
     expect(doc.verifiedAt).toBe(SIMULATED_NOW.toISOString());
     expect(seen).toEqual(doc.checks.map((c) => c.id));
     // A clock years later: the same collateral is past its nextUpdate.
-    const late = await verifyTdxQuote(quote, { clock: { now: () => new Date('2030-01-01T00:00:00Z') }, collateral, anchors: pki.anchors });
+    const late = await verifyTdx(quote, { clock: { now: () => new Date('2030-01-01T00:00:00Z') }, collateral, anchors: pki.anchors });
     expect(late.ok).toBe(false);
     expect(late.errors.map((e) => e.code)).toContain('ERR_TDX_COLLATERAL_EXPIRED');
   });
 
   it('takes `anchors` as TrustAnchors: simulated ones put the one SIMULATED warning first, the pinned ones none', async () => {
     const [{ quote }, collateral] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki)]);
-    const simulated = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
+    const simulated = await verifyTdx(quote, { now: SIMULATED_NOW, collateral, anchors: pki.anchors });
     expect(simulated.ok).toBe(true);
     expect(simulated.warnings[0]).toBe(SIMULATED_ANCHORS_WARNING);
     expect(simulated.warnings.filter((w) => w.includes('SIMULATED'))).toHaveLength(1);
-    const pinned = await verifyTdxQuote(quote, { now: SIMULATED_NOW, collateral, anchors: { ...pki.anchors, simulated: false } });
+    const pinned = await verifyTdx(quote, { now: SIMULATED_NOW, collateral, anchors: { ...pki.anchors, simulated: false } });
     expect(pinned.ok).toBe(true);
     expect(pinned.warnings.some((w) => w.includes('SIMULATED'))).toBe(false);
   });
@@ -254,7 +254,7 @@ describe('verifyTdxQuote options: clock, onCheck, signal (as the SNP and NVIDIA 
         init?.signal?.addEventListener('abort', () => reject(init.signal!.reason), { once: true });
         if (signals.length === 4) ac.abort();
       });
-    const doc = await verifyTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, signal: ac.signal });
+    const doc = await verifyTdx(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, signal: ac.signal });
     expect(doc.ok).toBe(false);
     expect(doc.checks.find((c) => c.id === 'tdx.collateral')).toMatchObject({ status: 'failed', code: 'ERR_FETCH_ABORTED' });
     expect(signals).toHaveLength(4);

@@ -11,7 +11,7 @@ import {
   type TdxCollateral,
 } from '../../src/tdx/collateral.js';
 import { fetchTdxCollateral } from '../../src/tdx/fetch.js';
-import { appraiseTdxQuote } from '../../src/tdx/appraise.js';
+import { appraiseTdx } from '../../src/tdx/appraise.js';
 import { SIMULATED_NOW, mintIntelPki, mintTdxCollateral, mintTdxQuote, type SimulatedIntelPki } from '../../src/testing/tdx.js';
 import { toPem } from '../../src/testing/x509.js';
 import { expectCode, expectCodeSync } from '../helpers.js';
@@ -100,7 +100,7 @@ describe('fetchTdxCollateral', () => {
     const { quote } = await mintTdxQuote(pki);
     const { fetcher } = fakePcs(coll);
     const checks = new CheckList();
-    const claims = await appraiseTdxQuote(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, cache: new MemoryCache(), checks });
+    const claims = await appraiseTdx(quote, { now: SIMULATED_NOW, anchors: pki.anchors, fetcher, cache: new MemoryCache(), checks });
     expect(claims.tcbStatus).toBe('UpToDate');
     expect(checks.checks.find((c) => c.id === 'tdx.collateral')?.detail).toBe('fetched');
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CheckList, fromHex, toHex } from '@ccinfer/core';
-import { appraiseTdxQuote, verifyTdxQuote, type TdxClaims } from '../../src/tdx/appraise.js';
+import { appraiseTdx, verifyTdx, type TdxClaims } from '../../src/tdx/appraise.js';
 import { parseTdxQuote } from '../../src/tdx/parse.js';
 import { parsePckChain } from '../../src/tdx/verify.js';
 import { parsePolicy } from '../../src/policy.js';
@@ -127,7 +127,7 @@ describe('TDX conformance (test-vectors/tdx)', () => {
           const checks = new CheckList();
           const claims: Partial<TdxClaims> = {};
           const te = q.tcb_evaluation;
-          const run = appraiseTdxQuote(bytes, { now, collateral, policy: LENIENT, checks, claims });
+          const run = appraiseTdx(bytes, { now, collateral, policy: LENIENT, checks, claims });
           const ids = ['tdx.quote.parse', 'tdx.pck.parse', 'tdx.collateral', 'tdx.pck.chain', 'tdx.pck.crl', 'tdx.collateral.tcbInfo', 'tdx.collateral.qeIdentity', 'tdx.collateral.rootCrl', 'tdx.qe.signature', 'tdx.qe.reportData', 'tdx.qe.identity', 'tdx.quote.signature', 'tdx.module'];
           if (te.expected_tcb_status.startsWith('TCB_NOT_SUPPORTED')) {
             await expect(run).rejects.toMatchObject({ code: 'ERR_TDX_TCB_NOT_SUPPORTED' });
@@ -153,7 +153,7 @@ describe('TDX conformance (test-vectors/tdx)', () => {
             t.td_attributes_decoded['DEBUG(bit0)'] === false &&
             t.td_attributes_decoded['SEPT_VE_DISABLE(bit28)'] === true &&
             !/[1-9a-f]/.test(t['mr_service_td'] ?? '');
-          const doc = await verifyTdxQuote(bytes, { now, collateral, anchors: PINNED_ANCHORS });
+          const doc = await verifyTdx(bytes, { now, collateral, anchors: PINNED_ANCHORS });
           expect(doc.ok).toBe(accept);
           expect(doc.claims['tcbStatus']).toBeDefined();
           if (!accept) expect(doc.errors.length).toBeGreaterThan(0);

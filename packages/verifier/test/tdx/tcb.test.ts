@@ -14,7 +14,7 @@ import {
   type TdxCollateralSpec,
   type TdxQuoteSpec,
 } from '../../src/testing/tdx.js';
-import { appraiseTdxQuote, type TdxClaims } from '../../src/tdx/appraise.js';
+import { appraiseTdx, type TdxClaims } from '../../src/tdx/appraise.js';
 import { TDX_TCB_STATUSES } from '../../src/tdx/policy.js';
 import { expectCode } from '../../../../test-support/helpers.js';
 
@@ -27,7 +27,7 @@ const ACCEPT_ALL = { acceptedTcbStatus: TDX_TCB_STATUSES.filter((s) => s !== 'Re
 
 async function status(quote: TdxQuoteSpec = {}, collateral: TdxCollateralSpec = {}): Promise<TdxClaims> {
   const [{ quote: q }, c] = await Promise.all([mintTdxQuote(pki, quote), mintTdxCollateral(pki, collateral)]);
-  return appraiseTdxQuote(q, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL });
+  return appraiseTdx(q, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL });
 }
 
 function level0(tcbStatus: string): TdxCollateralSpec {
@@ -50,7 +50,7 @@ describe('Intel TCB status (simulated collateral)', () => {
     const [{ quote }, c] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki, level0('Revoked'))]);
     const claims: Partial<TdxClaims> = {};
     await expectCode(
-      appraiseTdxQuote(quote, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }),
+      appraiseTdx(quote, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }),
       PolicyError,
       'ERR_TDX_TCB_STATUS',
     );
@@ -71,7 +71,7 @@ describe('Intel TCB status (simulated collateral)', () => {
     const spec: TdxCollateralSpec = { tcbInfo: { tdxModuleIdentities: [{ id: 'TDX_01', levels: [{ isvSvn: 4, status: 'UpToDate' }, { isvSvn: 2, status: 'Revoked' }] }] } };
     const [{ quote }, c] = await Promise.all([mintTdxQuote(pki, moduleOutOfDate), mintTdxCollateral(pki, spec)]);
     const claims: Partial<TdxClaims> = {};
-    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }), PolicyError, 'ERR_TDX_TCB_STATUS');
+    await expectCode(appraiseTdx(quote, { now: SIMULATED_NOW, collateral: c, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }), PolicyError, 'ERR_TDX_TCB_STATUS');
     expect(claims.tcbStatus).toBe('Revoked');
   });
 
@@ -84,7 +84,7 @@ describe('Intel TCB status (simulated collateral)', () => {
     expect((await status({}, { ...qeOod, ...level0('ConfigurationNeeded') })).tcbStatus).toBe('OutOfDateConfigurationNeeded');
     const claims: Partial<TdxClaims> = {};
     const [{ quote }, coll] = await Promise.all([mintTdxQuote(pki), mintTdxCollateral(pki, { qeIdentity: { levels: [{ isvSvn: 5, status: 'UpToDate' }, { isvSvn: 4, status: 'Revoked' }] } })]);
-    await expectCode(appraiseTdxQuote(quote, { now: SIMULATED_NOW, collateral: coll, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }), PolicyError, 'ERR_TDX_TCB_STATUS');
+    await expectCode(appraiseTdx(quote, { now: SIMULATED_NOW, collateral: coll, anchors: pki.anchors, checks: new CheckList(), policy: ACCEPT_ALL, claims }), PolicyError, 'ERR_TDX_TCB_STATUS');
     expect(claims.tcbStatus).toBe('Revoked');
   });
 

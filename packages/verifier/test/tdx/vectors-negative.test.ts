@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CheckList, CollateralError, ParseError, PolicyError, VerificationError, concat, utf8 } from '@ccinfer/core';
-import { appraiseTdxQuote } from '../../src/tdx/appraise.js';
+import { appraiseTdx } from '../../src/tdx/appraise.js';
 import type { TdxCollateral } from '../../src/tdx/collateral.js';
 import { parseCcel, replayRtmrs, verifyEventLog } from '../../src/tdx/eventlog.js';
 import { parseTdxQuote } from '../../src/tdx/parse.js';
@@ -23,7 +23,7 @@ describe('TDX negatives on real vectors', () => {
   const coll = (): TdxCollateral => readCollateralDir(join(dir, S5));
   const quote = (): Uint8Array => readBytes(dir, S5, 'quote_gcp_cos113.bin');
   const run = (q: Uint8Array, c: TdxCollateral, at = now): Promise<unknown> =>
-    appraiseTdxQuote(q, { now: at, collateral: c, policy: LENIENT, checks: new CheckList() });
+    appraiseTdx(q, { now: at, collateral: c, policy: LENIENT, checks: new CheckList() });
 
   it('accepts the unmodified GCP quote (baseline)', async () => {
     await expect(run(quote(), coll())).resolves.toMatchObject({ tcbStatus: 'UpToDate' });
@@ -74,7 +74,7 @@ describe('TDX negatives on real vectors', () => {
 
   it('real collateral #17, current at its time, is refused by a policy that requires #18 (ERR_TDX_TCB_EVAL_NUMBER)', async () => {
     const at = (min: { tcbInfo?: number; qeIdentity?: number }): Promise<unknown> =>
-      appraiseTdxQuote(quote(), { now, collateral: coll(), policy: { ...LENIENT, minTcbEvaluationDataNumber: min }, checks: new CheckList() });
+      appraiseTdx(quote(), { now, collateral: coll(), policy: { ...LENIENT, minTcbEvaluationDataNumber: min }, checks: new CheckList() });
     await expect(at({ tcbInfo: 17, qeIdentity: 17 })).resolves.toMatchObject({ tcbEvaluationDataNumber: 17, qeIdentityTcbEvaluationDataNumber: 17 });
     await expectCode(at({ tcbInfo: 18 }), PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
     await expectCode(at({ qeIdentity: 18 }), PolicyError, 'ERR_TDX_TCB_EVAL_NUMBER');
@@ -84,9 +84,9 @@ describe('TDX negatives on real vectors', () => {
     const next = new Date(readJson(dir, S5, 'expected.json').collateral.tcb_info.nextUpdate);
     const after = new Date(next.getTime() + 60_000);
     const checks = new CheckList();
-    await expect(appraiseTdxQuote(quote(), { now: after, collateral: coll(), policy: LENIENT, checks, collateralGraceMs: 60_000 })).resolves.toMatchObject({ tcbStatus: 'UpToDate' });
+    await expect(appraiseTdx(quote(), { now: after, collateral: coll(), policy: LENIENT, checks, collateralGraceMs: 60_000 })).resolves.toMatchObject({ tcbStatus: 'UpToDate' });
     expect(checks.warnings.some((w) => w.includes('TCB Info expired'))).toBe(true);
-    const beyond = appraiseTdxQuote(quote(), { now: new Date(after.getTime() + 1000), collateral: coll(), policy: LENIENT, checks: new CheckList(), collateralGraceMs: 60_000 });
+    const beyond = appraiseTdx(quote(), { now: new Date(after.getTime() + 1000), collateral: coll(), policy: LENIENT, checks: new CheckList(), collateralGraceMs: 60_000 });
     await expectCode(beyond, CollateralError, 'ERR_TDX_COLLATERAL_EXPIRED');
   });
 
@@ -123,7 +123,7 @@ describe('TDX negatives on real vectors', () => {
     const rtmrs = await replayRtmrs(events);
     rtmrs.forEach((r, i) => expect(r).toEqual(p.body.rtmrs[i]));
     const checks = new CheckList();
-    const claims = await appraiseTdxQuote(quote(), { now, collateral: coll(), eventLog: log, checks, policy: LENIENT });
+    const claims = await appraiseTdx(quote(), { now, collateral: coll(), eventLog: log, checks, policy: LENIENT });
     expect(claims.eventLog?.length).toBe(events.length);
     expect(checks.checks.find((c) => c.id === 'tdx.eventLog')?.status).toBe('passed');
     // Against another quote's RTMRs (all zero) the replay fails.
@@ -146,7 +146,7 @@ describe("dcap-qvl's QuoteCollateralV3 format", () => {
       expect(c.tcbInfo).toEqual(readBytes(dir, set, 'tcb_info.json'));
       const q = exp.quotes.find((x: any) => !x.tcb_evaluation.expected_tcb_status.startsWith('TCB_NOT'));
       if (q) {
-        const claims = await appraiseTdxQuote(readBytes(dir, set, q.file), { now: new Date(exp.verification_time), collateral: c, checks: new CheckList(), policy: { allowServiceTd: true } });
+        const claims = await appraiseTdx(readBytes(dir, set, q.file), { now: new Date(exp.verification_time), collateral: c, checks: new CheckList(), policy: { allowServiceTd: true } });
         expect(claims.tcbStatus).toBe(q.tcb_evaluation.expected_tcb_status);
       }
       n++;

@@ -1,4 +1,4 @@
-import { verifyTdxQuote, type TdxCollateral } from '@ccinfer/verifier';
+import { verifyTdx, type TdxCollateral } from '@ccinfer/verifier';
 import { loadAnchors, loadPolicy, parse, parseAt, readInput, verifyOptions, cliCache } from '../args.js';
 import { printDocument } from '../format.js';
 import { UsageError, type CliIo, type Command, type FlagTable } from '../types.js';
@@ -50,7 +50,7 @@ export const verifyTdxCommand: Command = {
     const collateral = values.collateral ? await readCollateralDir(io, values.collateral) : undefined;
     const eventLog = values['event-log'] ? await readInput(io, values['event-log'], 'event log') : undefined;
     const grace = policy?.freshness?.collateralGraceSeconds;
-    const doc = await verifyTdxQuote(quote, {
+    const doc = await verifyTdx(quote, {
       ...(now ? { now } : {}),
       anchors,
       ...(collateral ? { collateral } : {}),
