@@ -374,8 +374,11 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         method: 'POST',
         headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', [KEY_CONFIG_HEADER]: keyDigest },
         body: body as Uint8Array<ArrayBuffer>,
-        // A stream body needs half duplex (Fetch Standard; Node's fetch and Chromium refuse it otherwise).
-        ...(body instanceof Uint8Array ? {} : { duplex: 'half' }),
+        // A stream body needs half duplex (Fetch Standard; Node's fetch and Chromium refuse it otherwise), and
+        // redirect mode "error": for any other mode fetch clones the request to be able to follow a redirect
+        // (Fetch Standard "HTTP-network-or-cache fetch" step 8), teeing the body — whose unread branch would then
+        // queue the whole upload in memory.
+        ...(body instanceof Uint8Array ? {} : { duplex: 'half', redirect: 'error' }),
         signal: ac.signal,
       } as RequestInit);
     } catch (cause) {
