@@ -4,9 +4,6 @@
  * completes the upstream request only after the authenticated final chunk.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetch as undiciFetch } from 'undici';
 import { ChunkedRequestEncoder, MEDIA_TYPE_CHUNKED_REQUEST, SecureClient, SessionError, TransportError, parseKeyConfig } from '@ccinfer/core';
@@ -16,57 +13,22 @@ import { createSimulatedProvider } from '../../src/simulator.js';
 import { nodeSessionCrypto } from '../../src/session-crypto.js';
 import { fakeAppraise } from './fake-appraiser.js';
 import { expectCode } from '../../../../test-support/helpers.js';
+import { hashingUpstream, type HashingUpstream } from '../../../../test-support/upload.js';
 
-interface Received {
-  bytes: number;
-  ended: boolean;
-  aborted: boolean;
-}
-
-/** An upload endpoint that hashes what it receives and answers the SHA-256; every request's fate is recorded. */
-function hashingUpstream(): { server: Server; seen: Received[]; progress: (n: number) => Promise<void> } {
-  const seen: Received[] = [];
-  const waiters: { n: number; resolve: () => void }[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const r: Received = { bytes: 0, ended: false, aborted: false };
-    seen.push(r);
-    const h = createHash('sha256');
-    req.on('data', (c: Buffer) => {
-      h.update(c);
-      r.bytes += c.length;
-      for (const w of waiters.splice(0)) if (r.bytes >= w.n) w.resolve();
-      else waiters.push(w);
-    });
-    req.on('close', () => (r.aborted ||= !req.complete));
-    req.on('error', () => (r.aborted = true));
-    req.on('end', () => {
-      r.ended = true;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ sha256: h.digest('hex'), bytes: r.bytes }));
-    });
-  });
-  // Resolves once one request has delivered at least n bytes to the upstream.
-  const progress = (n: number): Promise<void> => new Promise((resolve) => waiters.push({ n, resolve }));
-  return { server, seen, progress };
-}
-
-let up: ReturnType<typeof hashingUpstream>;
+let up: HashingUpstream;
 let upstreamUrl: string;
 let gateway: Gateway;
 let url: string;
 
 beforeAll(async () => {
-  up = hashingUpstream();
-  up.server.listen(0, '127.0.0.1');
-  await once(up.server, 'listening');
-  upstreamUrl = `http://127.0.0.1:${(up.server.address() as AddressInfo).port}`;
+  up = await hashingUpstream();
+  upstreamUrl = up.url;
   gateway = await createGateway({ upstream: upstreamUrl, evidence: await createSimulatedProvider(), maxBodyBytes: 64 * 1024 * 1024 });
   ({ url } = await gateway.listen(0, '127.0.0.1'));
 });
 afterAll(async () => {
   await gateway.close();
-  up.server.closeAllConnections();
-  up.server.close();
+  up.close();
 });
 
 const client = (): SecureClient => new SecureClient({ endpoint: url, appraise: fakeAppraise, crypto: nodeSessionCrypto, fetch: undiciFetch as never });
