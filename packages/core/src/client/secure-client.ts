@@ -58,6 +58,12 @@ export interface SecureClientOptions {
   maxRetries?: number;
   /** Time allowed for the gateway's answer to arrive (its status and head; a stream then flows). Default 300 s. */
   requestTimeoutMs?: number;
+  /**
+   * Send large and streamed request bodies as a stream of encrypted chunks (fetch with `duplex: 'half'`).
+   * Default true. Browsers without request streams (Firefox, Safari; Chromium over HTTP/1.1) need false:
+   * bodies are then encapsulated whole (`@ccinfer/browser` decides this for the page).
+   */
+  streamRequestBodies?: boolean;
 }
 
 /** The longest `Retry-After` the client waits before resending a request the gateway was too busy to take. */
@@ -156,6 +162,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       crypto: options.crypto ?? webCryptoSessionCrypto,
       maxRetries: options.maxRetries ?? 2,
       requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+      streamRequestBodies: options.streamRequestBodies ?? true,
     };
     if (!Number.isSafeInteger(this.opts.maxRetries) || this.opts.maxRetries < 0 || this.opts.maxRetries > 100) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxRetries must be an integer 0..100', { fields: ['maxRetries'] });
     if (!(this.opts.requestTimeoutMs > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'requestTimeoutMs must be positive', { fields: ['requestTimeoutMs'] });
@@ -263,7 +270,15 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
    * Use it as `new OpenAI({ baseURL: endpoint + '/v1', fetch: client.fetch })`.
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const streamed = streamedBody(init?.body);
+    return this.fetchWithProgress(input, init, undefined);
+  }
+
+  /**
+   * {@link SecureClient.fetch}, reporting the content bytes of a streamed body as they are sealed (uploads'
+   * progress; a body sent whole reports nothing).
+   */
+  protected async fetchWithProgress(input: string | URL | Request, init: RequestInit | undefined, onProgress: ((sentBytes: number) => void) | undefined): Promise<Response> {
+    const streamed = this.opts.streamRequestBodies ? streamedBody(init?.body) : undefined;
     const req = new Request(input, streamed ? { ...init, body: null } : init);
     const url = new URL(req.url);
     const headers: Fields = [];
@@ -279,7 +294,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const signal = init?.signal ?? undefined;
     let session = await this.ensureSession(false, signal);
     for (let attempt = 0; ; attempt++) {
-      const { outer, encoder, problem: refused } = message ? await this.sendWhole(session, message, signal) : await this.sendStream(session, head, streamed!, repeatOk, signal);
+      const { outer, encoder, problem: refused } = message ? await this.sendWhole(session, message, signal) : await this.sendStream(session, head, streamed!, repeatOk, signal, onProgress);
       let problem = refused;
       const type = outer.headers.get('content-type') ?? '';
       if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
@@ -333,12 +348,12 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
    * gateway's own 503 it is encrypted again (a new encapsulation) only when its body can be read again and the
    * request is safe to repeat, since that answer is unauthenticated too.
    */
-  private async sendStream(session: Session, head: BhttpRequestHead, body: StreamedBody, repeatOk: boolean, signal: AbortSignal | undefined): Promise<Exchange> {
+  private async sendStream(session: Session, head: BhttpRequestHead, body: StreamedBody, repeatOk: boolean, signal: AbortSignal | undefined, onProgress: ((sentBytes: number) => void) | undefined): Promise<Exchange> {
     for (let busy = 0; ; busy++) {
       const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
       let sent!: () => void;
       const allSent = new Promise<void>((resolve) => (sent = resolve));
-      const stream = encryptRequestStream(encoder, head, body.open(), { onEnd: () => sent() });
+      const stream = encryptRequestStream(encoder, head, body.open(), { onEnd: () => sent(), ...(onProgress ? { onProgress } : {}) });
       const outer = await this.post(stream, session.keyDigest, signal, allSent);
       if (outer.ok) return { outer, encoder };
       const wait = retryAfterMs(outer.headers.get('retry-after'));
