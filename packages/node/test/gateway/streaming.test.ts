@@ -34,7 +34,7 @@ afterAll(async () => {
 const client = (): SecureClient => new SecureClient({ endpoint: url, appraise: fakeAppraise, crypto: nodeSessionCrypto, fetch: undiciFetch as never });
 
 /** Deterministic pseudo-random bytes (a counter under SHA-256), produced piece by piece. */
-function piece(i: number, size: number): Uint8Array {
+function piece(i: number, size: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   for (let o = 0; o < size; o += 32) out.set(createHash('sha256').update(`${i}:${o}`).digest().subarray(0, Math.min(32, size - o)), o);
   return out;
@@ -118,7 +118,7 @@ describe('streamed uploads through the gateway', () => {
     const res = await undiciFetch(`${url}/.well-known/ccinfer/ohttp`, {
       method: 'POST',
       headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, [KEY_CONFIG_HEADER]: keyConfigDigest(kc) },
-      body: new ReadableStream<Uint8Array>({
+      body: new ReadableStream<Uint8Array<ArrayBuffer>>({
         async pull(ctl) {
           if (sent) {
             await up.progress(16_000);
@@ -127,7 +127,7 @@ describe('streamed uploads through the gateway', () => {
           sent = true;
           ctl.enqueue(Buffer.concat(parts));
         },
-      }),
+      }) as never,
       duplex: 'half',
     });
     expect(res.status).toBe(400);

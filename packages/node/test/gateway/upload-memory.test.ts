@@ -12,7 +12,7 @@ import { fakeAppraise } from './fake-appraiser.js';
 import { hashingUpstream, liveMemory, sampleMemory, startCliGateway, uploadSource, type CliGateway, type HashingUpstream } from '../../../../test-support/upload.js';
 
 const MIB = 1024 * 1024;
-const SIZE = Number(process.env.CCINFER_UPLOAD_MIB ?? 256) * MIB;
+const SIZE = Number(process.env['CCINFER_UPLOAD_MIB'] ?? 256) * MIB;
 /** Growth allowed on each side, whatever the size: a few MiB of chunks in flight plus allocator slack. */
 const BOUND = 96 * MIB;
 
