@@ -30,8 +30,8 @@ const rows: Record<string, unknown>[] = [];
 
 for (const c of selected) {
   if (c.measure) {
-    const { value, unit } = await c.measure();
-    const row = { case: c.name, value, unit, title: c.title };
+    const { value, unit, details } = await c.measure();
+    const row = { case: c.name, value, unit, title: c.title, ...(details ? { details } : {}) };
     rows.push(row);
     if (!json) console.error(`  ${c.name.padEnd(34)} ${String(value).padStart(10)} ${unit}   ${c.title}`);
     else console.log(JSON.stringify(row));

@@ -5,8 +5,8 @@ export interface BenchCase {
   /** What is measured, for the table. */
   title: string;
   fn?: () => unknown | Promise<unknown>;
-  /** For non-timed cases (sizes): the value and its unit. */
-  measure?: () => Promise<{ value: number; unit: string }>;
+  /** For non-timed cases (sizes, one long run): the value, its unit, and figures for the JSON row (`details`). */
+  measure?: () => Promise<{ value: number; unit: string; details?: Record<string, unknown> }>;
   /** Budget in ms (median), checked and printed. */
   budgetMs?: number;
   /** Name of the case this one is compared to (ratio printed as this / other). */

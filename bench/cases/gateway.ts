@@ -8,6 +8,10 @@
  *    the two interleaved, 40 streams each);
  *  - `gateway.rps64` / `gateway.direct.rps64`: 64 concurrent 1 KB requests (one batch per sample); the ratio
  *    is batch time through the gateway over direct time, so the request-rate ratio is its inverse.
+ *  - `gateway.direct.upload1g` / `gateway.upload1g`: one 1 GiB upload (`CCINFER_UPLOAD_MIB` to change it),
+ *    direct and through the CLI gateway in its own process, hashed by the upstream; the value is the time
+ *    ratio (target ≤ 2×), `details` hold both times and the peak RSS of the client (this process, which also
+ *    runs the upstream) and of the gateway.
  * The machine is shared: read the medians as a same-run comparison, not as absolute figures.
  */
 import { once } from 'node:events';
@@ -17,6 +21,7 @@ import { SecureClient, decodeBundle, type AttestedDocument } from '@ccinfer/core
 import { nodeSessionCrypto } from '@ccinfer/node';
 import { createGateway } from '@ccinfer/node/gateway';
 import { createSimulatedProvider } from '@ccinfer/node/simulator';
+import { hashingUpstream, sampleMemory, startCliGateway, uploadSource } from '../../test-support/upload.js';
 import type { BenchCase } from '../types.js';
 
 const TOKENS = 16;
@@ -107,5 +112,74 @@ export async function cases(): Promise<BenchCase[]> {
     },
     { name: 'gateway.direct.rps64', title: '64 concurrent 1 KB requests, direct (one batch)', fn: () => batch(fetch) },
     { name: 'gateway.rps64', title: '64 concurrent 1 KB requests through the gateway (ratio: batch time to direct)', fn: () => batch(viaGateway), compareTo: ['gateway.direct.rps64'] },
+    {
+      name: 'gateway.direct.upload1g',
+      title: 'one 1 GiB upload straight to the upstream (seconds; details: client peak RSS)',
+      measure: async () => {
+        const u = await measureUploads();
+        return { value: u.direct.seconds, unit: 's', details: { bytes: u.bytes, client: u.direct.client } };
+      },
+    },
+    {
+      name: 'gateway.upload1g',
+      title: 'one 1 GiB upload through the CLI gateway, time ratio to direct (target ≤ 2×; details: times, peak RSS of both sides)',
+      measure: async () => {
+        const u = await measureUploads();
+        const ratio = Number((u.gateway.seconds / u.direct.seconds).toFixed(2));
+        return { value: ratio, unit: '× direct time', details: { bytes: u.bytes, seconds: u.gateway.seconds, directSeconds: u.direct.seconds, targetRatio: 2, withinTarget: ratio <= 2, client: u.gateway.client, gateway: u.gateway.gateway } };
+      },
+    },
   ];
+}
+
+const MIB = 1024 * 1024;
+const mib = (n: number): number => Math.round(n / MIB);
+interface UploadRun {
+  seconds: number;
+  client: { peakRssMiB: number; rssGrowthMiB: number };
+  gateway?: { peakRssMiB: number; rssGrowthMiB: number };
+}
+let uploads: Promise<{ bytes: number; direct: UploadRun; gateway: UploadRun }> | undefined;
+
+/**
+ * The upload pair, run once for both cases: the same hashing upstream reached directly (fetch, a
+ * streamed body) and through `ccinfer gateway` in a child process (SecureClient on node:crypto). Each side is
+ * warmed up with 64 MiB first; the digest the upstream answers must match what was sent.
+ */
+function measureUploads(): Promise<{ bytes: number; direct: UploadRun; gateway: UploadRun }> {
+  return (uploads ??= (async () => {
+    const bytes = Number(process.env['CCINFER_UPLOAD_MIB'] ?? 1024) * MIB;
+    const up = await hashingUpstream();
+    const gw = await startCliGateway(up.url);
+    try {
+      const appraise = async (b: Uint8Array): Promise<AttestedDocument> => ({ ok: true, tee: 'bundle', verifiedAt: '', claims: {}, checks: [], errors: [], warnings: [], keyConfig: decodeBundle(b).keyConfig });
+      const client = new SecureClient({ endpoint: gw.url, appraise, crypto: nodeSessionCrypto });
+      const direct = (body: AsyncIterable<Uint8Array>): Promise<Response> =>
+        fetch(`${up.url}/v1/files`, { method: 'POST', body: body as never, duplex: 'half', redirect: 'error' } as RequestInit);
+      const gateway = (body: AsyncIterable<Uint8Array>): Promise<Response> => client.fetch(`${gw.url}/v1/files`, { method: 'POST', body: body as never });
+      const run = async (send: (body: AsyncIterable<Uint8Array>) => Promise<Response>, size: number): Promise<UploadRun> => {
+        const src = uploadSource(size);
+        const rssBefore = process.memoryUsage().rss;
+        const gwBefore = gw.memory().rss;
+        const memory = sampleMemory({ live: false });
+        const t0 = performance.now();
+        const answer = (await (await send(src.body)).json()) as { sha256?: string; bytes?: number };
+        const seconds = (performance.now() - t0) / 1000;
+        const { peakRss } = await memory.stop();
+        if (answer.sha256 !== src.sha256() || answer.bytes !== size) throw new Error('the upload did not arrive intact');
+        const g = gw.memory();
+        return {
+          seconds: Number(seconds.toFixed(2)),
+          client: { peakRssMiB: mib(peakRss), rssGrowthMiB: mib(peakRss - rssBefore) },
+          ...(send === gateway ? { gateway: { peakRssMiB: mib(g.peakRss), rssGrowthMiB: mib(g.peakRss - gwBefore) } } : {}),
+        };
+      };
+      await run(direct, 64 * MIB);
+      await run(gateway, 64 * MIB);
+      return { bytes, direct: await run(direct, bytes), gateway: await run(gateway, bytes) };
+    } finally {
+      await gw.close();
+      up.close();
+    }
+  })());
 }

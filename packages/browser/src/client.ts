@@ -18,6 +18,9 @@ import {
   decodeResponse,
   encodeRequest,
   fromUtf8,
+  randomBytes,
+  toHex,
+  utf8,
   parseCollateralFile,
   loadCollateralFile,
   type Appraiser,
@@ -32,7 +35,7 @@ import { encodeVarint } from '@ccinfer/core/internal';
 import { appraise, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { proxiedFetcher, TieredCache } from './collateral.js';
 import { IndexedDbCache } from './idb-cache.js';
-import { attestedKeyConfig, progress, sealParts, sealFor, type ProgressListener } from './seal.js';
+import { attestedKeyConfig, progress, sealParts, sealFor, type ProgressListener, type SealProgress } from './seal.js';
 
 export interface BrowserClientOptions extends Omit<SecureClientOptions, 'appraise' | 'fetch'> {
   /** Replaces the default appraiser (`@ccinfer/verifier` appraise with the options below). */
@@ -78,6 +81,18 @@ export interface UploadOptions {
   transport?: 'xhr' | 'fetch';
   chunkSize?: number;
   /**
+   * Where the page cannot stream a request body: a file up to this size is sent as one encrypted request to
+   * `path`; a larger one in sequential encrypted parts of this size through the pod's OpenAI-style Uploads API
+   * (`uploadsPath`), so the page never holds more than one sealed part. Default 8 MiB (OpenAI allows 64 MB parts).
+   */
+  partSize?: number;
+  /** The Uploads API base path for a file sent in parts. Default `/v1/uploads`. */
+  uploadsPath?: string;
+  /** The Uploads API `purpose` of a file sent in parts. Default `user_data`. */
+  purpose?: string;
+  /** The file name the Uploads API records. Default the File's name, else `upload`. */
+  filename?: string;
+  /**
    * Upload again after re-attesting when the gateway answers `key-config-mismatch`. Default false: that answer
    * is unauthenticated, so the pod may already have received the upload.
    */
@@ -118,11 +133,14 @@ export function browserAppraiser(o: {
 export class BrowserSecureClient extends SecureClient {
   readonly endpoint: string;
   private readonly transport: Fetcher;
+  /** Whether uploads try a request stream first (cleared once the network refuses one). */
+  private streams: boolean;
 
   constructor(options: SecureClientOptions & { fetch: Fetcher }) {
     super(options);
     this.endpoint = new URL(options.endpoint).href.replace(/\/+$/, '');
     this.transport = options.fetch;
+    this.streams = options.streamRequestBodies ?? false;
   }
 
   /** Attests (or reuses a fresh appraisal), then seals `data` to the attested key. See {@link sealFor}. */
@@ -132,31 +150,116 @@ export class BrowserSecureClient extends SecureClient {
 
   /**
    * Verify, then upload: attests the pod (nothing but the nonce leaves the page before the appraisal passes),
-   * then reads `file` slice by slice (64 KiB), sealing each slice as one chunked-OHTTP chunk to the attested
-   * key, and sends the sealed chunks to the gateway, which forwards the decrypted request to `path` inside the
-   * pod. Resolves with the pod's response. The request body is sent once sealed (XMLHttpRequest reports its
-   * network progress); streaming request bodies need HTTP/2 in Chromium, so they are not used.
+   * then sends `file` encrypted to the attested key, to `path` inside the pod (docs/wire-protocol.md "Uploads
+   * from a page"). Resolves with the pod's response. How, depends on what the page can do:
+   *  - where it can stream a request body (`streamRequestBodies`: Chromium over HTTP/2), the file is read,
+   *    sealed and sent chunk by chunk as one request (`uploading` progress as chunks are sealed);
+   *  - otherwise a file up to `partSize` is sealed slice by slice (64 KiB) and sent as one request
+   *    (XMLHttpRequest reports its network progress), and a larger one goes in sequential encrypted parts through
+   *    the pod's OpenAI-style Uploads API: create, one encrypted request per part, complete — resolving with the
+   *    complete call's response. A stream the network refuses falls back to these (a cut stream is never
+   *    forwarded as complete, so nothing arrives twice).
    */
   async upload(file: Blob | Uint8Array, options: UploadOptions = {}): Promise<Response> {
-    const path = options.path ?? '/v1/files';
-    const url = new URL(path, this.endpoint);
     const size = file instanceof Uint8Array ? file.length : file.size;
+    if (this.streams) {
+      try {
+        return await this.streamUpload(file, size, options);
+      } catch (err) {
+        // Chromium refuses a request stream over HTTP/1.1 before sending it (a TypeError: unreachable).
+        if (!(err instanceof TransportError && err.code === 'ERR_SESSION_UNREACHABLE') || options.signal?.aborted) throw err;
+        this.streams = false;
+      }
+    }
+    const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+    if (!(Number.isSafeInteger(partSize) && partSize > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'partSize must be a positive integer', { fields: ['partSize'] });
+    if (size <= partSize) {
+      const url = new URL(options.path ?? '/v1/files', this.endpoint);
+      const type = file instanceof Uint8Array ? '' : file.type;
+      return this.sealedRequest(options.method ?? 'POST', url, { 'content-type': type || 'application/octet-stream', ...options.headers }, file, options, options.onProgress);
+    }
+    return this.uploadInParts(file, size, partSize, options);
+  }
+
+  /** The whole file as one request whose body is encrypted as it is read and sent. */
+  private async streamUpload(file: Blob | Uint8Array, size: number, options: UploadOptions): Promise<Response> {
     const type = file instanceof Uint8Array ? '' : file.type;
-    const headers: Fields = Object.entries({ 'content-type': type || 'application/octet-stream', ...options.headers }).map(([n, v]) => [n.toLowerCase(), v]);
+    const headers: Record<string, string> = { 'content-type': type || 'application/octet-stream', ...options.headers };
+    if (options.retryOnKeyChange) headers['idempotency-key'] = toHex(randomBytes(16));
+    const body = file instanceof Uint8Array ? new Blob([file as Uint8Array<ArrayBuffer>]) : file;
+    options.onProgress?.(progress('uploading', 0, size));
+    const res = await this.fetchWithProgress(
+      new URL(options.path ?? '/v1/files', this.endpoint),
+      { method: options.method ?? 'POST', headers, body, ...(options.signal ? { signal: options.signal } : {}) },
+      (n) => options.onProgress?.(progress('uploading', n, size)),
+    );
+    options.onProgress?.(progress('uploading', size, size));
+    return res;
+  }
+
+  /**
+   * OpenAI's Uploads API (create an Upload, add Parts, complete it): each call is one encrypted request; a part
+   * is `multipart/form-data` with its bytes in the `data` field, read and sealed one slice at a time. A part
+   * that fails cancels the Upload (best effort) and the error is thrown.
+   */
+  private async uploadInParts(file: Blob | Uint8Array, size: number, partSize: number, options: UploadOptions): Promise<Response> {
+    const base = (options.uploadsPath ?? '/v1/uploads').replace(/\/+$/, '');
+    const type = (file instanceof Uint8Array ? '' : file.type) || 'application/octet-stream';
+    const filename = options.filename ?? (typeof File !== 'undefined' && file instanceof File ? file.name : 'upload');
+    const json = (o: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json', ...options.headers }, body: JSON.stringify(o), ...(options.signal ? { signal: options.signal } : {}) });
+    const created = await uploadsCall(this.fetch(this.endpoint + base, json({ purpose: options.purpose ?? 'user_data', filename, bytes: size, mime_type: type })), 'create');
+    const id = created.id;
+    const partIds: string[] = [];
+    try {
+      for (let at = 0; at < size; at += partSize) {
+        const end = Math.min(size, at + partSize);
+        const boundary = `ccinfer-${toHex(randomBytes(12))}`;
+        const part = { prefix: utf8(`--${boundary}\r\ncontent-disposition: form-data; name="data"; filename="${filename.replace(/["\r\n\\]/g, '_')}"\r\ncontent-type: application/octet-stream\r\n\r\n`), suffix: utf8(`\r\n--${boundary}--\r\n`) };
+        const slice = file instanceof Uint8Array ? file.subarray(at, end) : file.slice(at, end);
+        const from = at;
+        const onPart = options.onProgress ? (p: SealProgress) => options.onProgress!(progress(p.phase, from + Math.round((p.total === 0 ? 1 : p.loaded / p.total) * (end - from)), size)) : undefined;
+        const res = this.sealedRequest('POST', new URL(`${base}/${id}/parts`, this.endpoint), { ...options.headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, slice, options, onPart, part);
+        partIds.push((await uploadsCall(res, 'part')).id);
+      }
+    } catch (err) {
+      await this.fetch(`${this.endpoint}${base}/${id}/cancel`, json({})).then((r) => r.body?.cancel(), () => undefined);
+      throw err;
+    }
+    return this.fetch(`${this.endpoint}${base}/${id}/complete`, json({ part_ids: partIds }));
+  }
+
+  /**
+   * One request whose body (`content` framed by `around`) is sealed slice by slice into a Blob of sealed chunks
+   * and sent by XMLHttpRequest (network progress) or fetch; re-sent once to a new key after
+   * `key-config-mismatch` only with `retryOnKeyChange`.
+   */
+  private async sealedRequest(
+    method: string,
+    url: URL,
+    fields: Record<string, string>,
+    content: Blob | Uint8Array,
+    options: UploadOptions,
+    onProgress: ProgressListener | undefined,
+    around: { prefix: Uint8Array; suffix: Uint8Array } = { prefix: new Uint8Array(0), suffix: new Uint8Array(0) },
+  ): Promise<Response> {
+    const size = content instanceof Uint8Array ? content.length : content.size;
+    const headers: Fields = Object.entries(fields).map(([n, v]) => [n.toLowerCase(), v]);
     // RFC 9292 §3.1 known-length request with empty content and trailers ends in two zero varints; the
     // content length goes in their place and the trailer section after the streamed content.
-    const head = encodeRequest({ method: options.method ?? 'POST', scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content: new Uint8Array(0), trailers: [] });
-    const prefix = concat(head.subarray(0, head.length - 2), encodeVarint(size));
-    const suffix = new Uint8Array([0]);
+    const head = encodeRequest({ method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content: new Uint8Array(0), trailers: [] });
+    const prefix = concat(head.subarray(0, head.length - 2), encodeVarint(around.prefix.length + size + around.suffix.length), around.prefix);
+    const suffix = concat(around.suffix, new Uint8Array([0]));
+    const { onProgress: _own, ...rest } = options;
+    const o: UploadOptions = { ...rest, ...(onProgress ? { onProgress } : {}) };
     const useXhr = (options.transport ?? (typeof XMLHttpRequest === 'function' ? 'xhr' : 'fetch')) === 'xhr';
     for (let attempt = 0; ; attempt++) {
       const kc = attestedKeyConfig(await this.attest(attempt > 0 ? { force: true } : {}));
       const encoder = await ChunkedRequestEncoder.create(kc);
-      const parts = await sealParts(encoder, file, { prefix, suffix, chunkSize: options.chunkSize, onProgress: options.onProgress, signal: options.signal });
+      const parts = await sealParts(encoder, content, { prefix, suffix, chunkSize: options.chunkSize, onProgress, signal: options.signal });
       // Sealed chunks go to the transport as a Blob of parts: no second contiguous copy (browsers may keep
       // large Blobs on disk). The plaintext was only ever read one slice at a time.
       const body = new Blob(parts as Uint8Array<ArrayBuffer>[]);
-      const res = useXhr ? await xhrPost(this.endpoint + OHTTP_PATH, body, options) : await this.fetchPost(body, options);
+      const res = useXhr ? await xhrPost(this.endpoint + OHTTP_PATH, body, o) : await this.fetchPost(body, o);
       if (res.status === 200 && res.contentType.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE)) {
         const dec = encoder.responseDecoder();
         const plain = concat(...(await dec.push(res.body)), await dec.finish());
@@ -232,6 +335,48 @@ function problemType(res: RawResponse): string | undefined {
   }
 }
 
+/** Parts of a file larger than this go through the Uploads API when the page cannot stream. */
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * One Uploads API call's answer: a 2xx JSON object with an `id` safe to put in a path (the pod is attested, but
+ * its answer still must not steer later requests elsewhere). Anything else is the call's failure.
+ */
+async function uploadsCall(response: Promise<Response>, step: 'create' | 'part'): Promise<{ id: string }> {
+  const res = await response;
+  const text = await res.text();
+  if (!res.ok) throw new TransportError('ERR_SESSION_UPSTREAM_STATUS', `the Uploads API ${step} call answered HTTP ${res.status}: ${text.slice(0, 300)}`, { status: res.status });
+  let id: unknown;
+  try {
+    id = (JSON.parse(text) as { id?: unknown }).id;
+  } catch (cause) {
+    throw new SessionError('ERR_SESSION_JSON', `the Uploads API ${step} call did not answer JSON`, { cause });
+  }
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new SessionError('ERR_UPLOAD_PART', `the Uploads API ${step} call answered no usable id`);
+  return { id };
+}
+
+/**
+ * Whether this page can send a request body as a stream (Fetch `duplex: 'half'`): the documented feature test —
+ * a browser that knows request streams reads the `duplex` member and sets no content type for a stream body.
+ * Chromium also needs HTTP/2 or later for them, which browsers negotiate only over TLS: plain `http:` pods get
+ * the encrypted parts.
+ */
+export function canStreamRequests(endpoint: string): boolean {
+  if (new URL(endpoint).protocol !== 'https:' || typeof ReadableStream !== 'function' || typeof Request !== 'function') return false;
+  let duplexRead = false;
+  try {
+    const init = { method: 'POST', body: new ReadableStream(), get duplex() {
+      duplexRead = true;
+      return 'half';
+    } };
+    const hasType = new Request('https://example.invalid/', init as RequestInit).headers.has('content-type');
+    return duplexRead && !hasType;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A SecureClient for browsers: `attest`, `infer`, `fetch`, `exportEvidence` and the same events as the Node
  * client, plus `upload` and `sealFor` (verify, then encrypt a File / Blob to the attested key).
@@ -274,6 +419,7 @@ export function createSecureClient(o: BrowserClientOptions): BrowserSecureClient
   const { appraise: custom, policy, anchors, onCheck, allowUnpinnedMeasurements, provenance, cache: _c, indexedDb: _i, collateralProxy: _p, collateralFile: _f, collateralFetcher: _cf, fetch: _t, ...rest } = o;
   const maxAge = o.maxEvidenceAgeSeconds ?? policy?.freshness?.maxEvidenceAgeSeconds;
   return new BrowserSecureClient({
+    streamRequestBodies: canStreamRequests(o.endpoint),
     ...rest,
     ...(maxAge !== undefined ? { maxEvidenceAgeSeconds: maxAge } : {}),
     fetch,

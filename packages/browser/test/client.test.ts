@@ -85,6 +85,62 @@ describe('createSecureClient (browser build) in Node', () => {
     await expectCode(client.upload(new Uint8Array(10), { transport: 'fetch' }), TransportError, 'ERR_UPLOAD_NETWORK');
   });
 
+  it('where the transport streams request bodies, the file goes as one request encrypted as it is read', async () => {
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors, streamRequestBodies: true });
+    const before = gateway.stats.ohttp;
+    const sent: number[] = [];
+    const res = await client.upload(new Blob([new Uint8Array(3 * 1024 * 1024 + 7).fill(1)]), { onProgress: (p) => p.phase === 'uploading' && sent.push(p.percent) });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { bytes: number }).bytes).toBe(3 * 1024 * 1024 + 7);
+    expect(gateway.stats.ohttp - before).toBe(1);
+    // Progress as chunks are sealed (16 KiB each): many steps, rising to 100.
+    expect(sent.length).toBeGreaterThan(100);
+    expect(sent.at(-1)).toBe(100);
+    expect([...sent].sort((a, b) => a - b)).toEqual(sent);
+  });
+
+  it('a transport that refuses request streams (Chromium over HTTP/1.1) falls back to sealed requests', async () => {
+    let refused = 0;
+    const noStreams: Fetcher = async (u, init) => {
+      if ((init as { duplex?: string } | undefined)?.duplex) {
+        refused++;
+        throw new TypeError('Failed to fetch');
+      }
+      return fetch(u, init);
+    };
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors, streamRequestBodies: true, fetch: noStreams });
+    for (let i = 0; i < 2; i++) {
+      const res = await client.upload(new Blob([new Uint8Array(2 * 1024 * 1024)]), { transport: 'fetch' });
+      expect(((await res.json()) as { bytes: number }).bytes).toBe(2 * 1024 * 1024);
+    }
+    // Tried once; the client then remembers.
+    expect(refused).toBe(1);
+  });
+
+  it('ERR_UPLOAD_PART: an Uploads API answer without a usable id stops the upload before any part is sent', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const api = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: '../../v1/admin' }));
+      });
+    });
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const g = await createGateway({ upstream: `http://127.0.0.1:${(api.address() as { port: number }).port}`, evidence: provider });
+    const { url: u } = await g.listen(0, '127.0.0.1');
+    try {
+      const client = createSecureClient({ endpoint: u, allowUnpinnedMeasurements: true, anchors: provider.anchors });
+      await expectCode(client.upload(new Uint8Array(300_000), { transport: 'fetch', partSize: 100_000 }), SessionError, 'ERR_UPLOAD_PART');
+      expect(seen).toEqual(['/v1/uploads']);
+    } finally {
+      await g.close();
+      api.close();
+    }
+  });
+
   it('ERR_UPLOAD_READ: a file that cannot be read', async () => {
     const key = await generateGatewayKey(3);
     const encoder = await ChunkedRequestEncoder.create(parseKeyConfig(encodeKeyConfig(key.config)));

@@ -131,6 +131,33 @@ describe.skipIf(skipBrowser)('browser client ↔ simulated gateway in Chromium',
     expect(Buffer.concat(ohttp[0]!.body).includes('CCINFER-PLAINTEXT-MARKER')).toBe(false);
   });
 
+  it('where the page cannot stream (HTTP/1.1), a file larger than partSize goes in sequential encrypted parts through the Uploads API', async () => {
+    const { provider, page, site } = await pod();
+    const partsBefore = app.parts.length;
+    const out = await page.evaluate(async ({ anchors }) => {
+      const cc = (window as any).cc;
+      const size = 1024 * 1024 + 5;
+      const data = new Uint8Array(size);
+      for (let i = 0; i < size; i += 65536) crypto.getRandomValues(data.subarray(i, Math.min(size, i + 65536)));
+      const client = cc.createSecureClient({ endpoint: location.origin, allowUnpinnedMeasurements: true, policy: cc.parsePolicy({ version: 1, gpu: { count: { min: 0 } } }), anchors });
+      const log: number[] = [];
+      const res = await client.upload(new File([data], 'big.bin', { type: 'application/x-test' }), { partSize: 256 * 1024, onProgress: (p: any) => p.phase === 'uploading' && log.push(p.loaded) });
+      return { status: res.status, body: await res.json(), sha256: cc.toHex(await cc.sha256(data)), size, log, streams: cc.canStreamRequests(location.origin) };
+    }, { anchors: provider.anchors });
+    // The test page is plain http: no request streams, so parts.
+    expect(out.streams).toBe(false);
+    expect(out.status).toBe(200);
+    expect(out.body).toMatchObject({ status: 'completed', file: { bytes: out.size, sha256: out.sha256, type: 'application/x-test' } });
+    expect(app.parts.slice(partsBefore)).toEqual([262144, 262144, 262144, 262144, 5]);
+    // Progress covers the whole file, rising, across the parts.
+    expect(out.log.at(-1)).toBe(out.size);
+    expect([...out.log].sort((a, b) => a - b)).toEqual(out.log);
+    // create, five parts, complete: each an encrypted request; no request carried the whole file.
+    const ohttp = site.forwarded.filter((f) => f.path === '/.well-known/ccinfer/ohttp');
+    expect(ohttp).toHaveLength(7);
+    expect(Math.max(...ohttp.map((f) => f.bytes))).toBeLessThan(256 * 1024 + 4096);
+  });
+
   it('a tampered pod is refused: no upload byte is sealed or sent', async () => {
     const { provider, page, gateway, site } = await pod((b) => {
       const cpu = b.cpu as Extract<EvidenceBundle['cpu'], { tee: 'snp' }>;

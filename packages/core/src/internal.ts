@@ -33,8 +33,9 @@ export {
   bindingInputOf, type BindingInput,
   // session/keyconfig
   selectAlgorithm, keyConfigDigest, KEY_CONFIG_HEADER,
-  // session/bhttp: the streaming pieces of a response (the gateway seals each as it is produced)
-  encodeResponseHead, encodeContentChunk, encodeResponseEnd,
+  // session/bhttp: the streaming pieces of a response (the gateway seals each as it is produced) and of a request
+  encodeResponseHead, encodeContentChunk, encodeResponseEnd, encodeRequestHead, encodeMessageEnd,
+  BhttpRequestDecoder, type BhttpRequestEvent, type BhttpRequestHead,
   // session/varint
   encodeVarint, readVarint,
   // session/binding-trustee
@@ -43,3 +44,7 @@ export {
   encodeTrusteeAdditionalEvidence, isSwitchArch, trusteeReportData64, type KbsRuntimeData, type TrusteeNvidiaDevice,
 } from './session/index.js';
 export { HOP_BY_HOP } from './session/bhttp.js';
+// session/request-stream: a request body encrypted as it is sent (SecureClient, the browser's uploads)
+export { encryptRequestStream, MAX_CONTENT_PER_CHUNK, type BodySource, type RequestStreamOptions } from './session/request-stream.js';
+// client/secure-client: bodies above this size are streamed
+export { STREAM_THRESHOLD } from './client/secure-client.js';

@@ -4,7 +4,7 @@
  * untrusted peer, so each read has a byte limit and stops at the first byte beyond it.
  */
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { concat } from '@ccinfer/core';
 
@@ -38,6 +38,45 @@ export async function* boundedChunks(body: AsyncIterable<Uint8Array>, limit: num
     if (total > limit) throw new BodyTooLarge(limit);
     yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
+}
+
+/** A streamed body paused longer than its idle limit (the peer stopped sending). */
+export class BodyIdle extends Error {
+  constructor(readonly idleMs: number) {
+    super(`no body bytes for ${idleMs} ms`);
+    this.name = 'BodyIdle';
+  }
+}
+
+/**
+ * The pieces of a request body, failing with `BodyIdle` when none arrives for `idleMs`: a streamed upload may
+ * last as long as it keeps moving, while a peer that stops sending does not hold its slot.
+ */
+export async function* withIdleTimeout(req: IncomingMessage, idleMs: number): AsyncGenerator<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => req.destroy(new BodyIdle(idleMs)), idleMs);
+  };
+  try {
+    arm();
+    for await (const chunk of req as AsyncIterable<Uint8Array>) {
+      clearTimeout(timer);
+      yield chunk;
+      arm();
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Destroys `req` unless its body has been received within `ms` (a whole-request deadline; slow senders). */
+export function bodyDeadline(req: IncomingMessage, ms: number): void {
+  if (req.complete) return;
+  const timer = setTimeout(() => req.destroy(), ms);
+  const clear = (): void => clearTimeout(timer);
+  req.once('end', clear);
+  req.once('close', clear);
 }
 
 /** `http://host:port` of a listening server; IPv6 hosts in brackets (RFC 3986 §3.2.2). */

@@ -12,7 +12,8 @@ import { randomBytes } from '../crypto.js';
 import type { VerificationDocument } from '../document.js';
 import { CcinferError, ConfigError, SessionError, TransportError, VerificationError } from '../errors.js';
 import { fetchBytes, systemClock, type Clock, type Fetcher } from '../runtime.js';
-import { BhttpResponseDecoder, encodeRequest, HOP_BY_HOP, type Fields } from '../session/bhttp.js';
+import { BhttpResponseDecoder, encodeRequest, HOP_BY_HOP, type BhttpRequestHead, type Fields } from '../session/bhttp.js';
+import { encryptRequestStream, type BodySource } from '../session/request-stream.js';
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
 import { KEY_CONFIG_HEADER, keyConfigDigest, parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
@@ -57,6 +58,12 @@ export interface SecureClientOptions {
   maxRetries?: number;
   /** Time allowed for the gateway's answer to arrive (its status and head; a stream then flows). Default 300 s. */
   requestTimeoutMs?: number;
+  /**
+   * Send large and streamed request bodies as a stream of encrypted chunks (fetch with `duplex: 'half'`).
+   * Default true. Browsers without request streams (Firefox, Safari; Chromium over HTTP/1.1) need false:
+   * bodies are then encapsulated whole (`@ccinfer/browser` decides this for the page).
+   */
+  streamRequestBodies?: boolean;
 }
 
 /** The longest `Retry-After` the client waits before resending a request the gateway was too busy to take. */
@@ -155,6 +162,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       crypto: options.crypto ?? webCryptoSessionCrypto,
       maxRetries: options.maxRetries ?? 2,
       requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+      streamRequestBodies: options.streamRequestBodies ?? true,
     };
     if (!Number.isSafeInteger(this.opts.maxRetries) || this.opts.maxRetries < 0 || this.opts.maxRetries > 100) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxRetries must be an integer 0..100', { fields: ['maxRetries'] });
     if (!(this.opts.requestTimeoutMs > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'requestTimeoutMs must be positive', { fields: ['requestTimeoutMs'] });
@@ -262,30 +270,32 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
    * Use it as `new OpenAI({ baseURL: endpoint + '/v1', fetch: client.fetch })`.
    */
   async fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const req = new Request(input, init);
+    return this.fetchWithProgress(input, init, undefined);
+  }
+
+  /**
+   * {@link SecureClient.fetch}, reporting the content bytes of a streamed body as they are sealed (uploads'
+   * progress; a body sent whole reports nothing).
+   */
+  protected async fetchWithProgress(input: string | URL | Request, init: RequestInit | undefined, onProgress: ((sentBytes: number) => void) | undefined): Promise<Response> {
+    const streamed = this.opts.streamRequestBodies ? streamedBody(init?.body) : undefined;
+    const req = new Request(input, streamed ? { ...init, body: null } : init);
     const url = new URL(req.url);
     const headers: Fields = [];
     req.headers.forEach((value, name) => {
       if (!HOP_BY_HOP.has(name)) headers.push([name, value]);
     });
-    const content = new Uint8Array(await req.arrayBuffer());
-    const message = encodeRequest({ method: req.method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content, trailers: [] });
+    if (streamed?.type && !req.headers.has('content-type')) headers.push(['content-type', streamed.type]);
+    const head: BhttpRequestHead = { method: req.method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers };
+    // A small body is encapsulated whole (one write, and a busy retry resends the same bytes); a large or
+    // streamed one is encrypted as it is sent (request-stream.ts), never held whole.
+    const message = streamed ? undefined : encodeRequest({ ...head, content: new Uint8Array(await req.arrayBuffer()), trailers: [] });
+    const repeatOk = repeatable(req.method, req.headers);
     const signal = init?.signal ?? undefined;
     let session = await this.ensureSession(false, signal);
     for (let attempt = 0; ; attempt++) {
-      const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
-      const body = await encoder.encapsulateAll(message);
-      let outer: Response;
-      let problem: string | undefined;
-      for (let busy = 0; ; busy++) {
-        outer = await this.post(body, session.keyDigest, signal);
-        if (outer.ok) break;
-        const wait = retryAfterMs(outer.headers.get('retry-after'));
-        problem = await readProblem(outer);
-        // The gateway's own 503 comes before it reads the request: the same bytes go again after Retry-After.
-        if (problem !== 'gateway-busy' || outer.status !== 503 || busy >= this.opts.maxRetries) break;
-        await delay(wait, signal);
-      }
+      const { outer, encoder, problem: refused } = message ? await this.sendWhole(session, message, signal) : await this.sendStream(session, head, streamed!, repeatOk, signal, onProgress);
+      let problem = refused;
       const type = outer.headers.get('content-type') ?? '';
       if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
         return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()), signal);
@@ -301,8 +311,12 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
-        if (!repeatable(req.method, req.headers)) {
+        if (!repeatOk) {
           throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch (unauthenticated: the request may have run); re-attested, but not repeating a request not marked safe to repeat', { status: outer.status });
+        }
+        // A one-shot body (a stream) was consumed by the first attempt and cannot be sent again.
+        if (streamed && !streamed.replayable) {
+          throw new TransportError('ERR_SESSION_NOT_RETRIED', 'the gateway answered key-config-mismatch; re-attested, but the request body was a one-shot stream and cannot be sent again', { status: outer.status });
         }
         if (session.keyDigest === sentTo) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused the key it attests', { status: outer.status });
         continue;
@@ -313,16 +327,61 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
   }
 
   /**
-   * POSTs an encapsulated request. The gateway's answer must begin within `requestTimeoutMs`; once it has, a
-   * stream may flow as long as it lasts (only the caller's signal ends it).
+   * Sends a whole encapsulated message. The gateway's own 503 comes before it reads the request: the same bytes
+   * go again after Retry-After (a gateway that refuses replays runs them at most once).
    */
-  private async post(body: Uint8Array, keyDigest: string, signal: AbortSignal | undefined): Promise<Response> {
+  private async sendWhole(session: Session, message: Uint8Array, signal: AbortSignal | undefined): Promise<Exchange> {
+    const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
+    const body = await encoder.encapsulateAll(message);
+    for (let busy = 0; ; busy++) {
+      const outer = await this.post(body, session.keyDigest, signal);
+      if (outer.ok) return { outer, encoder };
+      const wait = retryAfterMs(outer.headers.get('retry-after'));
+      const problem = await readProblem(outer);
+      if (problem !== 'gateway-busy' || outer.status !== 503 || busy >= this.opts.maxRetries) return { outer, encoder, problem };
+      await delay(wait, signal);
+    }
+  }
+
+  /**
+   * Sends a body encrypted as it is read. A streamed request cannot be resent as the same bytes, so after the
+   * gateway's own 503 it is encrypted again (a new encapsulation) only when its body can be read again and the
+   * request is safe to repeat, since that answer is unauthenticated too.
+   */
+  private async sendStream(session: Session, head: BhttpRequestHead, body: StreamedBody, repeatOk: boolean, signal: AbortSignal | undefined, onProgress: ((sentBytes: number) => void) | undefined): Promise<Exchange> {
+    for (let busy = 0; ; busy++) {
+      const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
+      let sent!: () => void;
+      const allSent = new Promise<void>((resolve) => (sent = resolve));
+      const stream = encryptRequestStream(encoder, head, body.open(), { onEnd: () => sent(), ...(onProgress ? { onProgress } : {}) });
+      const outer = await this.post(stream, session.keyDigest, signal, allSent);
+      if (outer.ok) return { outer, encoder };
+      const wait = retryAfterMs(outer.headers.get('retry-after'));
+      const problem = await readProblem(outer);
+      if (problem !== 'gateway-busy' || outer.status !== 503 || busy >= this.opts.maxRetries || !body.replayable || !repeatOk) return { outer, encoder, problem };
+      await delay(wait, signal);
+    }
+  }
+
+  /**
+   * POSTs an encapsulated request. The gateway's answer must begin within `requestTimeoutMs` of the request
+   * being sent (for a streamed body: of its last chunk, so a long upload is not cut); once it has, a stream
+   * may flow as long as it lasts (only the caller's signal ends it).
+   */
+  private async post(body: Uint8Array | ReadableStream<Uint8Array>, keyDigest: string, signal: AbortSignal | undefined, allSent?: Promise<void>): Promise<Response> {
     const ac = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, this.opts.requestTimeoutMs);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let settled = false;
+    const startTimer = (): void => {
+      if (settled) return;
+      timer = setTimeout(() => {
+        timedOut = true;
+        ac.abort();
+      }, this.opts.requestTimeoutMs);
+    };
+    if (allSent) void allSent.then(startTimer);
+    else startTimer();
     if (signal?.aborted) ac.abort(signal.reason);
     else signal?.addEventListener('abort', () => ac.abort(signal.reason), { once: true });
     try {
@@ -330,13 +389,22 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         method: 'POST',
         headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', [KEY_CONFIG_HEADER]: keyDigest },
         body: body as Uint8Array<ArrayBuffer>,
+        // A stream body needs half duplex (Fetch Standard; Node's fetch and Chromium refuse it otherwise), and
+        // redirect mode "error": for any other mode fetch clones the request to be able to follow a redirect
+        // (Fetch Standard "HTTP-network-or-cache fetch" step 8), teeing the body — whose unread branch would then
+        // queue the whole upload in memory.
+        ...(body instanceof Uint8Array ? {} : { duplex: 'half', redirect: 'error' }),
         signal: ac.signal,
-      });
+      } as RequestInit);
     } catch (cause) {
       if (signal?.aborted) throw signal.reason;
+      // A streamed body that failed (ERR_SESSION_BODY) is the caller's problem, not the network's.
+      const own = (cause as { cause?: unknown } | undefined)?.cause;
+      if (own instanceof CcinferError) throw own;
       if (timedOut) throw new TransportError('ERR_SESSION_TIMEOUT', `the gateway did not answer within ${this.opts.requestTimeoutMs} ms`, { cause });
       throw new TransportError('ERR_SESSION_UNREACHABLE', `could not reach ${this.opts.endpoint + OHTTP_PATH}`, { cause });
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }
@@ -393,6 +461,47 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 function repeatable(method: string, headers: Headers): boolean {
   return SAFE_METHODS.has(method.toUpperCase()) || headers.has(IDEMPOTENCY_KEY);
+}
+
+/** One attempt's answer: the outer response, the encoder that opens it, and a refusal's problem type. */
+interface Exchange {
+  outer: Response;
+  encoder: ChunkedRequestEncoder;
+  problem?: string | undefined;
+}
+
+/**
+ * Bodies up to this size are encapsulated whole; larger byte bodies and blobs, and every stream, are encrypted
+ * as they are sent. 1 MiB keeps chat requests (and their busy retries) one write while a large upload never
+ * needs a second copy of itself in memory.
+ */
+export const STREAM_THRESHOLD = 1024 * 1024;
+
+/** A request body to stream: `open` reads it (again, when `replayable`); `type` is a Blob's media type. */
+interface StreamedBody {
+  open(): BodySource;
+  replayable: boolean;
+  type?: string | undefined;
+}
+
+/** How `fetch` sends `body`: streamed (see {@link StreamedBody}), or undefined to encapsulate it whole. */
+function streamedBody(body: BodyInit | null | undefined): StreamedBody | undefined {
+  if (body === null || body === undefined || typeof body === 'string') return undefined;
+  if (typeof Blob !== 'undefined' && body instanceof Blob) {
+    return body.size > STREAM_THRESHOLD ? { open: () => body.stream(), replayable: true, type: body.type || undefined } : undefined;
+  }
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    const bytes = body instanceof ArrayBuffer ? new Uint8Array(body) : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    return bytes.length > STREAM_THRESHOLD ? { open: () => once(bytes), replayable: true } : undefined;
+  }
+  if (body instanceof ReadableStream || Symbol.asyncIterator in (body as object)) {
+    return { open: () => body as BodySource, replayable: false };
+  }
+  return undefined; // FormData, URLSearchParams: small by nature, encoded by Request
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
 }
 
 /** A `Retry-After` in delay-seconds (RFC 9110 §10.2.3), capped at MAX_RETRY_DELAY_MS; 1 s when absent or a date. */

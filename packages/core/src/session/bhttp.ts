@@ -1,7 +1,7 @@
 /**
  * Binary HTTP messages (RFC 9292): known-length (framing 0 request, 1 response) and indeterminate-length
- * (2 request, 3 response). Requests are decoded whole (the gateway bounds their size); responses also decode
- * incrementally ({@link BhttpResponseDecoder}) so streamed content flows as it arrives.
+ * (2 request, 3 response). Both also decode incrementally ({@link BhttpRequestDecoder},
+ * {@link BhttpResponseDecoder}) so streamed content flows as it arrives, in either direction.
  *
  * Truncation (RFC 9292 §3.8): a message may end at the start of a section after the control data, and the
  * missing sections are empty; it may not end inside one. Padding (§3.8) must be zero bytes.
@@ -65,9 +65,17 @@ function fieldLines(fields: Fields): Uint8Array {
 const knownFields = (f: Fields): Uint8Array => lenPrefixed(fieldLines(f));
 const indeterminateFields = (f: Fields): Uint8Array => concat(fieldLines(f), new Uint8Array([0]));
 
-function controlData(r: BhttpRequest): Uint8Array {
+function controlData(r: BhttpRequestHead): Uint8Array {
   if (!METHOD.test(r.method)) throw sessionError('ERR_BHTTP_FIELD', `method "${r.method}" is not a token`);
   return concat(...[r.method, r.scheme, r.authority, r.path].map((s) => lenPrefixed(utf8(s))));
+}
+
+/**
+ * Start of a streamed (indeterminate-length, framing 2) request: framing, control data and header fields. The
+ * content follows as {@link encodeContentChunk}s, closed by {@link encodeMessageEnd} (RFC 9292 §3.2).
+ */
+export function encodeRequestHead(r: BhttpRequestHead): Uint8Array {
+  return concat(encodeVarint(2), controlData(r), indeterminateFields(r.headers));
 }
 
 export function encodeRequest(r: BhttpRequest, opts: { indeterminate?: boolean } = {}): Uint8Array {
@@ -119,10 +127,13 @@ export function encodeContentChunk(data: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Content terminator and trailer section that close a streamed response. */
-export function encodeResponseEnd(trailers: Fields = []): Uint8Array {
+/** Content terminator and trailer section that close a streamed (indeterminate-length) request or response. */
+export function encodeMessageEnd(trailers: Fields = []): Uint8Array {
   return concat(new Uint8Array([0]), indeterminateFields(trailers));
 }
+
+/** {@link encodeMessageEnd}: a response closes the same way as a request (RFC 9292 §3.2). */
+export const encodeResponseEnd = encodeMessageEnd;
 
 // ————— decoding —————
 
@@ -215,13 +226,7 @@ export function decodeRequest(bytes: Uint8Array): BhttpRequest {
     const framing = c.varint();
     if (framing !== 0 && framing !== 2) throw sessionError('ERR_BHTTP_FRAMING', `framing indicator ${framing} is not a request`);
     const known = framing === 0;
-    const max = BHTTP_LIMITS.controlData;
-    const method = c.text(max, 'method');
-    const scheme = c.text(max, 'scheme');
-    const authority = c.text(max, 'authority');
-    const path = c.text(max, 'path');
-    if (!METHOD.test(method)) throw sessionError('ERR_BHTTP_FIELD', `method "${method}" is not a token`);
-    const req: BhttpRequest = { method, scheme, authority, path, headers: [], content: EMPTY, trailers: [] };
+    const req: BhttpRequest = { ...controlDataOf(c), headers: [], content: EMPTY, trailers: [] };
     // §3.8: sections after the control data may be truncated away entirely.
     if (c.atEnd) return req;
     req.headers = known ? knownFieldSection(c) : indeterminateFieldSection(c);
@@ -246,24 +251,30 @@ export type BhttpResponseEvent =
   | { type: 'data'; data: Uint8Array }
   | { type: 'end'; trailers: Fields };
 
-type State = 'framing' | 'status' | 'headers' | 'content' | 'contentBody' | 'trailers' | 'padding';
+/** The request line and header fields of a streamed request: everything but content and trailers. */
+export type BhttpRequestHead = Omit<BhttpRequest, 'content' | 'trailers'>;
+
+export type BhttpRequestEvent = ({ type: 'head' } & BhttpRequestHead) | { type: 'data'; data: Uint8Array } | { type: 'end'; trailers: Fields };
+
+type State = 'framing' | 'head' | 'headers' | 'content' | 'contentBody' | 'trailers' | 'padding';
 
 /**
- * Incremental response decoder. `push` returns the events completed by the new bytes; content is emitted as
- * soon as it arrives (partial chunks included). `finish` checks the message ended at a permitted point and
- * returns the closing events.
+ * The part of incremental decoding that requests and responses share (RFC 9292 §3.5–3.8): buffering, content
+ * (known- and indeterminate-length), trailers and padding. Subclasses decode what precedes the content — control
+ * data and fields — in `head`. Content is emitted as soon as it arrives (partial chunks included), so a streamed
+ * body never accumulates here; only an element not yet complete (a varint, a field section) is buffered.
  */
-export class BhttpResponseDecoder {
+abstract class BhttpStreamDecoder<E extends { type: string }> {
   private buf: Uint8Array = EMPTY;
-  private state: State = 'framing';
-  private known = true;
-  private status = 0;
+  protected state: State = 'framing';
+  protected known = true;
   private remaining = 0;
   private ended = false;
 
-  push(bytes: Uint8Array): BhttpResponseEvent[] {
+  /** Returns the events completed by the new bytes. */
+  push(bytes: Uint8Array): (E | ContentEvent)[] {
     this.buf = this.buf.length === 0 ? bytes : concat(this.buf, bytes);
-    const out: BhttpResponseEvent[] = [];
+    const out: (E | ContentEvent)[] = [];
     const c = new Cursor(this.buf);
     try {
       for (;;) {
@@ -284,50 +295,35 @@ export class BhttpResponseDecoder {
     return out;
   }
 
+  /** Reads the framing indicator; true for known-length framing. */
+  protected abstract framing(f: number): boolean;
+  /** Decodes one element before the content; false when the head is not complete yet. */
+  protected abstract head(c: Cursor, out: (E | ContentEvent)[]): void;
+  /** The events for a message that ends (as §3.8 permits) before its content. */
+  protected abstract truncatedHead(): (E | ContentEvent)[];
+
   /** One element; false when nothing more can be done with the buffered bytes. */
-  private step(c: Cursor, out: BhttpResponseEvent[]): boolean {
+  private step(c: Cursor, out: (E | ContentEvent)[]): boolean {
+    if (c.atEnd && this.state !== 'padding') return false;
     switch (this.state) {
-      case 'framing': {
-        if (c.atEnd) return false;
-        const f = c.varint();
-        if (f !== 1 && f !== 3) throw sessionError('ERR_BHTTP_FRAMING', `framing indicator ${f} is not a response`);
-        this.known = f === 1;
-        this.state = 'status';
+      case 'framing':
+        this.known = this.framing(c.varint());
+        this.state = 'head';
         return true;
-      }
-      case 'status': {
-        if (c.atEnd) return false;
-        const s = c.varint();
-        if (s < 100 || s > 599) throw sessionError('ERR_BHTTP_STATUS', `status ${s} out of range`);
-        this.status = s;
-        this.state = 'headers';
+      case 'head':
+      case 'headers':
+        this.head(c, out);
         return true;
-      }
-      case 'headers': {
-        if (c.atEnd) return false;
-        const headers = this.known ? knownFieldSection(c) : indeterminateFieldSection(c);
-        if (this.status < 200) {
-          out.push({ type: 'informational', status: this.status, headers });
-          this.state = 'status';
-        } else {
-          out.push({ type: 'head', status: this.status, headers });
-          this.state = 'content';
-        }
-        return true;
-      }
       case 'content': {
-        if (c.atEnd) return false;
         const n = c.varint();
-        if (n === 0) {
-          this.state = 'trailers';
-        } else {
+        if (n === 0) this.state = 'trailers';
+        else {
           this.remaining = n;
           this.state = 'contentBody';
         }
         return true;
       }
       case 'contentBody': {
-        if (c.atEnd) return false;
         const take = Math.min(this.remaining, c.buf.length - c.at);
         out.push({ type: 'data', data: c.bytes(take).slice() });
         this.remaining -= take;
@@ -335,43 +331,121 @@ export class BhttpResponseDecoder {
         return true;
       }
       case 'trailers': {
-        if (c.atEnd) return false;
         const trailers = this.known ? knownFieldSection(c) : indeterminateFieldSection(c);
         out.push({ type: 'end', trailers });
         this.ended = true;
         this.state = 'padding';
         return true;
       }
-      case 'padding': {
+      case 'padding':
         checkPadding(c.bytes(c.buf.length - c.at));
         return false;
-      }
     }
   }
 
-  finish(): BhttpResponseEvent[] {
-    if (this.buf.length > 0 && this.state !== 'padding') throw sessionError('ERR_BHTTP_TRUNCATED', 'the response ends inside a section');
+  /** The message ends here: checks it ended at a permitted point (§3.8) and returns the closing events. */
+  finish(): (E | ContentEvent)[] {
+    if (this.buf.length > 0 && this.state !== 'padding') throw sessionError('ERR_BHTTP_TRUNCATED', 'the message ends inside a section');
     switch (this.state) {
       case 'framing':
-      case 'status':
-        throw sessionError('ERR_BHTTP_TRUNCATED', 'the response ends before its final status');
+      case 'head':
       case 'headers':
-        return [
-          { type: 'head', status: this.status, headers: [] },
-          { type: 'end', trailers: [] },
-        ];
+        return this.truncatedHead();
       case 'content':
         // §3.8 allows a known-length message to end here; an indeterminate one must carry its terminator.
         if (!this.known) throw sessionError('ERR_BHTTP_TRUNCATED', 'the content ends without its terminator');
         return [{ type: 'end', trailers: [] }];
       case 'contentBody':
-        throw sessionError('ERR_BHTTP_TRUNCATED', 'the response ends inside its content');
+        throw sessionError('ERR_BHTTP_TRUNCATED', 'the message ends inside its content');
       case 'trailers':
         return [{ type: 'end', trailers: [] }];
       case 'padding':
         return this.ended ? [] : [{ type: 'end', trailers: [] }];
     }
   }
+}
+
+type ContentEvent = { type: 'data'; data: Uint8Array } | { type: 'end'; trailers: Fields };
+
+/**
+ * Incremental response decoder. `push` returns the events completed by the new bytes; content is emitted as
+ * soon as it arrives (partial chunks included). `finish` checks the message ended at a permitted point and
+ * returns the closing events.
+ */
+export class BhttpResponseDecoder extends BhttpStreamDecoder<BhttpResponseEvent> {
+  private status = 0;
+
+  protected framing(f: number): boolean {
+    if (f !== 1 && f !== 3) throw sessionError('ERR_BHTTP_FRAMING', `framing indicator ${f} is not a response`);
+    return f === 1;
+  }
+
+  protected head(c: Cursor, out: BhttpResponseEvent[]): void {
+    if (this.state === 'head') {
+      const s = c.varint();
+      if (s < 100 || s > 599) throw sessionError('ERR_BHTTP_STATUS', `status ${s} out of range`);
+      this.status = s;
+      this.state = 'headers';
+      return;
+    }
+    const headers = this.known ? knownFieldSection(c) : indeterminateFieldSection(c);
+    // Informational responses (1xx) precede the final one, each with its own fields (§3.5.1).
+    out.push(this.status < 200 ? { type: 'informational', status: this.status, headers } : { type: 'head', status: this.status, headers });
+    this.state = this.status < 200 ? 'head' : 'content';
+  }
+
+  protected truncatedHead(): BhttpResponseEvent[] {
+    if (this.state !== 'headers') throw sessionError('ERR_BHTTP_TRUNCATED', 'the response ends before its final status');
+    return [
+      { type: 'head', status: this.status, headers: [] },
+      { type: 'end', trailers: [] },
+    ];
+  }
+}
+
+/**
+ * Incremental request decoder (the gateway's side of a streamed request): a `head` event with the control data
+ * and header fields, then `data` events as content arrives, then `end`. Field sections and control data are
+ * bounded by {@link BHTTP_LIMITS}; the content is not (the caller bounds the whole message).
+ */
+export class BhttpRequestDecoder extends BhttpStreamDecoder<BhttpRequestEvent> {
+  private control: Omit<BhttpRequestHead, 'headers'> | undefined;
+
+  protected framing(f: number): boolean {
+    if (f !== 0 && f !== 2) throw sessionError('ERR_BHTTP_FRAMING', `framing indicator ${f} is not a request`);
+    return f === 0;
+  }
+
+  protected head(c: Cursor, out: BhttpRequestEvent[]): void {
+    if (this.state === 'head') {
+      this.control = controlDataOf(c);
+      this.state = 'headers';
+      return;
+    }
+    const headers = this.known ? knownFieldSection(c) : indeterminateFieldSection(c);
+    out.push({ type: 'head', ...this.control!, headers });
+    this.state = 'content';
+  }
+
+  protected truncatedHead(): BhttpRequestEvent[] {
+    // §3.8: a request may end after its control data; its fields, content and trailers are then empty.
+    if (this.state !== 'headers') throw sessionError('ERR_BHTTP_TRUNCATED', 'the request ends before its control data');
+    return [
+      { type: 'head', ...this.control!, headers: [] },
+      { type: 'end', trailers: [] },
+    ];
+  }
+}
+
+/** Request control data (§3.4): method, scheme, authority, path, each length-prefixed. */
+function controlDataOf(c: Cursor): Omit<BhttpRequestHead, 'headers'> {
+  const max = BHTTP_LIMITS.controlData;
+  const method = c.text(max, 'method');
+  const scheme = c.text(max, 'scheme');
+  const authority = c.text(max, 'authority');
+  const path = c.text(max, 'path');
+  if (!METHOD.test(method)) throw sessionError('ERR_BHTTP_FIELD', `method "${method}" is not a token`);
+  return { method, scheme, authority, path };
 }
 
 export function decodeResponse(bytes: Uint8Array): BhttpResponse {

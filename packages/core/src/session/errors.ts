@@ -39,6 +39,8 @@ export type SessionErrorCode =
   | 'ERR_OHTTP_VARINT' // non-minimal or oversized variable-length integer where we forbid it
   | 'ERR_OHTTP_STATE' // API misuse: sealing after the final chunk
   | 'ERR_OHTTP_ENCAPSULATION' // HPKE setup failed (bad encapsulated key)
+  // request-stream.ts
+  | 'ERR_SESSION_BODY' // a streamed request body failed, or yielded something that is not bytes
   // bhttp.ts — RFC 9292
   | 'ERR_BHTTP_TRUNCATED'
   | 'ERR_BHTTP_FRAMING'

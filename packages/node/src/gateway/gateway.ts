@@ -11,8 +11,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
-import { ConfigError, type GatewayKey, type SessionCrypto } from '@ccinfer/core';
-import { closeServer, listenOn } from '../http.js';
+import { ConfigError, MEDIA_TYPE_CHUNKED_REQUEST, type GatewayKey, type SessionCrypto } from '@ccinfer/core';
+import { bodyDeadline, closeServer, listenOn } from '../http.js';
 import { nodeSessionCrypto } from '../session-crypto.js';
 import { createAttestHandler } from './attest.js';
 import { createCollateralAttacher, type CollateralAttacher, type CollateralAttacherOptions } from './collateral.js';
@@ -29,9 +29,22 @@ export interface GatewayOptions {
   /** Base URL of the OpenAI-compatible server, e.g. `http://127.0.0.1:8000`. */
   upstream: string;
   evidence: EvidenceProvider;
-  /** Largest encapsulated request accepted. Default 8 MiB. */
+  /**
+   * Largest encapsulated request read whole before it is decrypted: a non-chunked (RFC 9458) request, an attest
+   * request's bound is its own. Default 8 MiB.
+   */
   maxRequestBytes?: number;
-  /** Time allowed to receive a whole request. Default 60 s. */
+  /**
+   * Largest chunked (streamed) encapsulated request: its content is decrypted and forwarded to the upstream as
+   * it arrives, so this bounds what one request may send, not what the gateway holds. Beyond it the upstream
+   * request is aborted and the client gets 413 `too-large`. Default 2 GiB.
+   */
+  maxBodyBytes?: number;
+  /**
+   * Time allowed to receive a request's head, and a whole request read before it is handled (attest,
+   * non-chunked OHTTP); a streamed (chunked) request may take longer but not pause longer than this between
+   * its pieces. Default 60 s.
+   */
   requestTimeoutMs?: number;
   /** Time allowed for the upstream's response head, and between upstream body chunks. Default 120 s. */
   upstreamTimeoutMs?: number;
@@ -173,6 +186,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     counted: () => void stats.attest++,
   });
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 1024;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const pool = options.dispatcher ? undefined : new Pool(new URL(options.upstream).origin, { connections: maxConcurrentRequests, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
   const ohttp = createOhttpHandler({
     lookupFor: (digest) => keys.lookupFor(digest),
@@ -186,6 +200,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       log,
     }),
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 ** 3,
+    requestIdleTimeoutMs: requestTimeoutMs,
     maxResponseBytes: options.maxResponseBytes ?? 16 * 1024 * 1024,
     maxConcurrent: maxConcurrentRequests,
     writeIdleTimeoutMs: options.writeIdleTimeoutMs ?? 60_000,
@@ -196,6 +212,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
+    // A whole-body deadline for every request but a streamed upload, which has an idle limit instead (ohttp.ts).
+    if (!isChunkedOhttp(req, path)) bodyDeadline(req, requestTimeoutMs);
     if (cors(req, res, path)) return;
     if (path === ATTEST || path === OHTTP) {
       if (req.method !== 'POST') return sendProblem(res, 405, 'method-not-allowed', 'use POST');
@@ -212,7 +230,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       sendProblem(res, 500, 'internal-error', 'internal error');
     });
   });
-  server.requestTimeout = options.requestTimeoutMs ?? 60_000;
+  // Node's requestTimeout would cut a long upload: heads have this deadline, bodies the ones set in `route`.
+  server.requestTimeout = 0;
+  server.headersTimeout = requestTimeoutMs;
 
   const rotationGraceMs = options.rotationGraceMs ?? 60_000;
   const rotateTimer =
@@ -238,6 +258,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
+function isChunkedOhttp(req: IncomingMessage, path: string): boolean {
+  return path === OHTTP && (req.headers['content-type'] ?? '').split(';')[0]!.trim() === MEDIA_TYPE_CHUNKED_REQUEST;
+}
+
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Limits, timeouts and rotation periods must be in range (a limit of 0 refuses all; a period of 0 would spin). */
@@ -255,4 +279,6 @@ function checkOptions(o: GatewayOptions): void {
   check('rotationGraceMs', 0, MAX_TIMER_MS);
   check('upstreamTimeoutMs', 1, MAX_TIMER_MS);
   check('requestTimeoutMs', 1, MAX_TIMER_MS);
+  check('maxRequestBytes', 1, Number.MAX_SAFE_INTEGER);
+  check('maxBodyBytes', 1, Number.MAX_SAFE_INTEGER);
 }

@@ -22,8 +22,8 @@ import {
   type KeyLookup,
   type SessionCrypto,
 } from '@ccinfer/core';
-import { encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
-import { BodyTooLarge, boundedChunks, readBody } from '../http.js';
+import { BhttpRequestDecoder, encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER, type BhttpRequestEvent } from '@ccinfer/core/internal';
+import { BodyIdle, BodyTooLarge, boundedChunks, readBody, withIdleTimeout } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
 import { sendBusy, Slots, type GatewayLog } from './slots.js';
 import { responseFields, type Forward } from './upstream.js';
@@ -41,8 +41,12 @@ export interface OhttpHandlerOptions {
   admit: (e: { keyId: number; enc: Uint8Array }) => 'fresh' | 'replayed' | 'full';
   crypto: SessionCrypto;
   forward: Forward;
-  /** Largest encapsulated request accepted. */
+  /** Largest encapsulated request read whole: a non-chunked (RFC 9458) request, or a chunked GET / HEAD. */
   maxRequestBytes: number;
+  /** Largest chunked (streamed) encapsulated request. */
+  maxBodyBytes: number;
+  /** Longest pause between the pieces of a streamed request. */
+  requestIdleTimeoutMs: number;
   /** Largest upstream response relayed as a non-chunked message. */
   maxResponseBytes: number;
   /** Requests handled at once; beyond it 503 + Retry-After. */
@@ -54,18 +58,22 @@ export interface OhttpHandlerOptions {
 }
 
 const PROBLEM_FIELDS: [string, string][] = [['content-type', 'application/problem+json']];
+const EMPTY = new Uint8Array(0);
+
+/** A GET or HEAD request with content (RFC 9110 §9.3.1: no defined semantics; the upstream client refuses it). */
+class BodyForMethod extends Error {}
 
 export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const slots = new Slots(o.maxConcurrent);
   const countBytes = (n: number): void => void (o.stats.ohttpBytes += n);
 
   /** Aborts the upstream request when the client goes away before its response is complete. */
-  function upstreamSignal(res: ServerResponse): AbortSignal {
+  function upstreamAbort(res: ServerResponse): AbortController {
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
     });
-    return ac.signal;
+    return ac;
   }
 
   /**
@@ -91,26 +99,92 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     });
   }
 
+  /**
+   * Chunked OHTTP: the inner request is decrypted chunk by chunk and its content forwarded to the upstream as it
+   * arrives, pulled by the upstream connection (a slow upstream slows the client; nothing queues here). The
+   * upstream request is completed only after the request's authenticated final chunk (draft §4); a request that
+   * ends before it, or whose chunk fails to open, aborts the upstream request and is refused.
+   */
   async function chunked(req: IncomingMessage, res: ServerResponse, lookup: KeyLookup): Promise<void> {
     const decoder = new ChunkedRequestDecoder(lookup, { crypto: o.crypto });
-    const plain: Uint8Array[] = [];
-    let inner: BhttpRequest;
+    const inner = new BhttpRequestDecoder();
+    const source = boundedChunks(withIdleTimeout(req, o.requestIdleTimeoutMs), o.maxBodyBytes, countBytes)[Symbol.asyncIterator]();
+    const events: BhttpRequestEvent[] = [];
+    let complete = false; // the final chunk opened: the whole message is authentic
+    /** The next event of the inner request, reading and opening chunks as needed; undefined once complete. */
+    async function next(): Promise<BhttpRequestEvent | undefined> {
+      while (events.length === 0) {
+        if (complete) return undefined;
+        const r = await source.next();
+        if (r.done) {
+          events.push(...inner.push(await decoder.finish()), ...inner.finish());
+          complete = true;
+        } else {
+          for (const pt of await decoder.push(r.value)) events.push(...inner.push(pt));
+        }
+      }
+      return events.shift();
+    }
+    let head: BhttpRequestEvent | undefined;
     try {
-      for await (const chunk of boundedChunks(req, o.maxRequestBytes, countBytes)) plain.push(...(await decoder.push(chunk)));
-      plain.push(await decoder.finish());
+      head = await next();
     } catch (err) {
       return refuse(res, err);
     }
-    // Only a request that opened completely (authenticated) is recorded, so nobody can burn another's `enc`.
+    if (head?.type !== 'head') return refuse(res, new Error('no request head'));
+    // Recorded once the first chunk opened (so it is not a forgery under someone else's `enc`: opening needs the
+    // HPKE context), and before the upstream sees anything, so a replay of a captured request never reaches it.
     if (!admitted(res, decoder.encapsulation!)) return;
-    try {
-      inner = decodeRequest(concat(...plain));
-    } catch (err) {
-      return refuse(res, err);
+
+    let failure: unknown;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    let pulledToEnd = false;
+    let pulling = false;
+    /** The content as it is decrypted; throws (aborting the upstream request) on a truncated or forged request. */
+    async function* content(): AsyncGenerator<Uint8Array> {
+      pulling = true;
+      try {
+        for (let e = await next(); e; e = await next()) if (e.type === 'data') yield e.data;
+        pulledToEnd = true;
+      } catch (err) {
+        failure = err;
+        throw err;
+      } finally {
+        settle();
+      }
     }
-    const signal = upstreamSignal(res);
+    const ac = upstreamAbort(res);
+    // GET and HEAD carry no content upstream (undici refuses a body for them): read the message to its end first.
+    const bodyless = head.method === 'GET' || head.method === 'HEAD';
+    let up: Awaited<ReturnType<Forward>>;
+    if (bodyless) {
+      try {
+        for (let e = await next(); e; e = await next()) if (e.type === 'data') throw new BodyForMethod();
+      } catch (err) {
+        return refuse(res, err);
+      }
+      up = await o.forward(head, EMPTY, ac.signal);
+    } else {
+      up = await o.forward(head, content(), ac.signal);
+      // The upstream may answer (or fail) before it has read the whole body; the answer still waits for the
+      // request's authenticated end, read here if the upstream stopped pulling or never started.
+      if (pulling) await settled;
+      if (!failure && !pulledToEnd) {
+        try {
+          while (await next());
+        } catch (err) {
+          failure = err;
+        }
+      }
+      if (failure) {
+        ac.abort();
+        if ('body' in up) up.body.destroy();
+        o.log('request-incomplete', { code: failure instanceof CcinferError ? failure.code : (failure as Error).name });
+        return refuse(res, failure);
+      }
+    }
     const encoder = await decoder.responseEncoder();
-    const up = await o.forward(inner, signal);
     res.writeHead(200, { 'content-type': MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', 'cache-control': 'no-store' });
     res.flushHeaders();
     try {
@@ -156,7 +230,7 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     } catch (err) {
       return refuse(res, err);
     }
-    const up = await o.forward(inner, upstreamSignal(res));
+    const up = await o.forward(inner, inner.content, upstreamAbort(res).signal);
     let message: Uint8Array;
     if ('problem' in up) {
       message = problemMessage(up.problem.status, up.problem.body);
@@ -188,7 +262,13 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
 
   function refuse(res: ServerResponse, err: unknown): void {
     o.stats.rejected++;
-    if (err instanceof BodyTooLarge) return sendProblem(res, 413, 'too-large', `requests are limited to ${o.maxRequestBytes} bytes`);
+    // Nobody to answer: the client went away, stalled past the idle limit, or the answer had begun.
+    if (res.headersSent || res.destroyed || err instanceof BodyIdle) return void res.destroy();
+    if (err instanceof BodyTooLarge) {
+      // Stop reading a body already over its limit: the connection closes after the answer.
+      res.setHeader('connection', 'close');
+      return sendProblem(res, 413, 'too-large', `requests are limited to ${err.limit} bytes`);
+    }
     const code = err instanceof CcinferError ? err.code : 'unknown';
     o.log('request-refused', { code });
     if (code === 'ERR_OHTTP_KEY_ID' || code === 'ERR_OHTTP_SUITE') return sendProblem(res, 400, 'key-config-mismatch', 'the request is not encrypted to a current key config');

@@ -3,8 +3,10 @@
  * server over plain HTTP inside the confidential VM (undici), and its response head comes back as Binary HTTP
  * fields. Hop-by-hop fields are dropped both ways; only allowed path prefixes are reachable.
  */
+import { Readable } from 'node:stream';
 import { request as undiciRequest, type Dispatcher } from 'undici';
-import type { BhttpRequest, Fields } from '@ccinfer/core';
+import type { Fields } from '@ccinfer/core';
+import type { BhttpRequestHead } from '@ccinfer/core/internal';
 import { HOP_BY_HOP } from '../http.js';
 import { problemJson } from './problem.js';
 import type { GatewayLog } from './slots.js';
@@ -25,11 +27,15 @@ export interface InnerProblem {
   problem: { status: number; body: string };
 }
 
-/** Forwards a decrypted request; resolves with the upstream response or an inner problem response. */
-export type Forward = (inner: BhttpRequest, signal: AbortSignal) => Promise<Dispatcher.ResponseData | InnerProblem>;
+/**
+ * Forwards a decrypted request; resolves with the upstream response or an inner problem response. `body` is
+ * the content, whole or as it is decrypted (an iterable that throws if the request turns out truncated or
+ * forged, which aborts the upstream request: it is never completed with a partial body).
+ */
+export type Forward = (inner: BhttpRequestHead, body: Uint8Array | AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<Dispatcher.ResponseData | InnerProblem>;
 
 export function createForward(o: UpstreamOptions): Forward {
-  return async (inner, signal) => {
+  return async (inner, body, signal) => {
     const target = upstreamTarget(o.upstream, inner.path);
     if (!target) {
       return { problem: { status: 400, body: problemJson(400, 'bad-request', 'the inner request path must be origin-form') } };
@@ -44,7 +50,7 @@ export function createForward(o: UpstreamOptions): Forward {
       return await undiciRequest(target, {
         method: inner.method as Dispatcher.HttpMethod,
         headers,
-        ...(inner.content.length > 0 || !['GET', 'HEAD'].includes(inner.method) ? { body: Buffer.from(inner.content.buffer, inner.content.byteOffset, inner.content.byteLength) } : {}),
+        ...(body instanceof Uint8Array ? (body.length > 0 || !['GET', 'HEAD'].includes(inner.method) ? { body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } : {}) : { body: Readable.from(body, { objectMode: false }) }),
         headersTimeout: o.timeoutMs,
         bodyTimeout: o.timeoutMs,
         signal,

@@ -214,7 +214,7 @@ describe('SecureClient ↔ gateway on loopback (simulated SNP pod)', () => {
   });
 
   it('oversized requests are refused with 413 problem+json', async () => {
-    const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxRequestBytes: 2048 });
+    const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxBodyBytes: 2048 });
     const { url: u } = await g.listen();
     try {
       const e = await expectCode(new SecureClient({ endpoint: u, appraise: fakeAppraise }).infer(ask('x'.repeat(5000))), TransportError, 'ERR_SESSION_GATEWAY_HTTP');

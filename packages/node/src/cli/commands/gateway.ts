@@ -8,7 +8,7 @@ import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
 import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
+  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--max-body SIZE] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
 
 const options = {
   upstream: { type: 'string', arg: 'URL', help: 'the OpenAI-compatible model server (required)' },
@@ -18,13 +18,14 @@ const options = {
   initdata: { type: 'string', arg: 'FILE', help: 'the CoCo initdata document carried in bundles' },
   'gpu-command': { type: 'string', arg: 'CMD', help: 'configfs: a command printing the GPU evidence JSON' },
   'snp-leaf': { type: 'string', arg: 'FILE', help: 'configfs: the VCEK / VLEK when the auxblob has none' },
-  'max-request-bytes': { type: 'string', arg: 'N', help: 'largest encapsulated request', fallback: '8 MiB' },
+  'max-request-bytes': { type: 'string', arg: 'N', help: 'largest encapsulated request read whole (non-chunked OHTTP)', fallback: '8 MiB' },
+  'max-body': { type: 'string', arg: 'SIZE', help: 'largest streamed (chunked) request, forwarded as it arrives; beyond it 413 too-large (bytes, or with KiB, MiB, GiB)', fallback: '2GiB' },
   'rotate-every': { type: 'string', arg: 'DURATION', help: 'rotate the HPKE key this often (90s, 15m, 24h; a bare number is seconds; at least 1 s), each new key with a random key id', fallback: 'one key for the process\'s life' },
   'rotation-grace': { type: 'string', arg: 'DURATION', help: 'how long the previous key still opens requests after a rotation (0 drops it at once); needs --rotate-every', fallback: '60s' },
   'max-streams': { type: 'string', arg: 'N', help: 'OHTTP requests in flight, streams included; beyond it 503 gateway-busy with Retry-After', fallback: '1024' },
   'max-attest': { type: 'string', arg: 'N', help: 'evidence collections at once; beyond it the same 503', fallback: '8' },
   'upstream-timeout': { type: 'string', arg: 'DURATION', help: 'time for the upstream\'s response head and between its body chunks; then an inner 504 timeout', fallback: '120s' },
-  'request-timeout': { type: 'string', arg: 'DURATION', help: 'time to receive a whole request from a client', fallback: '60s' },
+  'request-timeout': { type: 'string', arg: 'DURATION', help: 'time to receive a request head, or a whole non-streamed request; a streamed upload may not pause longer', fallback: '60s' },
   'cors-origin': { type: 'string', multiple: true, arg: 'ORIGIN', help: 'allow a web origin (repeatable)' },
   'allow-path': { type: 'string', multiple: true, arg: 'PREFIX', help: 'upstream path prefixes clients may reach (repeatable)', fallback: '/v1/' },
   tee: { type: 'string', arg: 'snp|tdx', help: 'simulated: the CPU TEE', fallback: 'snp' },
@@ -90,6 +91,7 @@ export const gatewayCommand: Command = {
     if (kind !== 'coco' && usesCocoFlags(values)) throw new UsageError('--aa-url, --gpu, --nvattest, --nvswitches and --nvml-library are for --evidence coco');
     const max = values['max-request-bytes'] !== undefined ? Number(values['max-request-bytes']) : undefined;
     if (max !== undefined && !(Number.isSafeInteger(max) && max > 0)) throw new UsageError('--max-request-bytes must be a positive integer');
+    const maxBodyBytes = values['max-body'] !== undefined ? parseSize(values['max-body'], '--max-body') : undefined;
     // A rotation at least a second apart, so a typo (`--rotate-every 1ms`) cannot make every attest stale at once.
     const rotateEveryMs = values['rotate-every'] !== undefined ? parseDuration(values['rotate-every'], '--rotate-every', 1000) : undefined;
     const rotationGraceMs = values['rotation-grace'] !== undefined ? parseDuration(values['rotation-grace'], '--rotation-grace') : undefined;
@@ -108,6 +110,7 @@ export const gatewayCommand: Command = {
       evidence,
       attachCollateral: attach ? { cache: cliCache(io, values), log, fetcher: io.fetcher } : false,
       ...(max ? { maxRequestBytes: max } : {}),
+      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       ...(rotateEveryMs !== undefined ? { rotateEveryMs } : {}),
       ...(maxStreams !== undefined ? { maxConcurrentRequests: maxStreams } : {}),
       ...(maxAttest !== undefined ? { maxConcurrentAttests: maxAttest } : {}),
@@ -125,6 +128,17 @@ export const gatewayCommand: Command = {
     return EXIT.ACCEPTED;
   },
 };
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** A byte size: a positive integer, optionally with a binary unit (`512MiB`, `2GiB`). */
+function parseSize(value: string, flag: string): number {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  const n = m && unit ? Number(m[1]) * unit : NaN;
+  if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`${flag} must be a positive size in bytes, KiB, MiB, GiB or TiB (got ${value})`);
+  return n;
+}
 
 /** `--max-streams` / `--max-attest`: a concurrency limit, 1..1,000,000. */
 function limit(value: string, flag: string): number {
