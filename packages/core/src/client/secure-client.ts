@@ -57,6 +57,13 @@ export interface SecureClientOptions {
   maxRetries?: number;
   /** Time allowed for the gateway's answer to arrive (its status and head; a stream then flows). Default 300 s. */
   requestTimeoutMs?: number;
+  /**
+   * Appraised keys kept for this endpoint (docs/architecture.md "Replicas"), most recent first, each only while
+   * its appraisal is fresh. When the gateway answers `key-config-mismatch` for the key in use (the replica
+   * holding it is gone), the client switches to another kept key before attesting again, so meeting replica
+   * B after A costs one attestation of B, and going back to A none. Default 8 (1..64).
+   */
+  maxPooledKeys?: number;
 }
 
 /** The longest `Retry-After` the client waits before resending a request the gateway was too busy to take. */
@@ -130,6 +137,8 @@ export type ChatBody = ChatCompletionRequest;
 export class SecureClient extends EventEmitter<SecureClientEvents> {
   private readonly opts: Required<Omit<SecureClientOptions, 'fetch'>> & { fetch: Fetcher };
   private session: Session | undefined;
+  /** Appraised sessions of this endpoint, most recent first (the current one included), `maxPooledKeys` at most. */
+  private pool: Session[] = [];
   private attesting: Promise<Session> | undefined;
 
   constructor(options: SecureClientOptions) {
@@ -155,7 +164,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       crypto: options.crypto ?? webCryptoSessionCrypto,
       maxRetries: options.maxRetries ?? 2,
       requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+      maxPooledKeys: options.maxPooledKeys ?? 8,
     };
+    if (!Number.isSafeInteger(this.opts.maxPooledKeys) || this.opts.maxPooledKeys < 1 || this.opts.maxPooledKeys > 64) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxPooledKeys must be an integer 1..64', { fields: ['maxPooledKeys'] });
     if (!Number.isSafeInteger(this.opts.maxRetries) || this.opts.maxRetries < 0 || this.opts.maxRetries > 100) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxRetries must be an integer 0..100', { fields: ['maxRetries'] });
     if (!(this.opts.requestTimeoutMs > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'requestTimeoutMs must be positive', { fields: ['requestTimeoutMs'] });
     this.fetch = this.fetch.bind(this);
@@ -177,9 +188,10 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     return { bundle: s.bundle.slice(), nonce: s.nonce.slice(), document: s.document, attestedAt: new Date(s.attestedAt).toISOString() };
   }
 
-  /** Forgets the attested key; the next request attests again. */
+  /** Forgets the attested keys; the next request attests again. */
   reset(): void {
     this.session = undefined;
+    this.pool = [];
   }
 
   private fresh(s: Session | undefined): s is Session {
@@ -200,13 +212,22 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
   }
 
   /**
-   * The session after the pod refused the key `sentTo`: the one another request already re-attested to (so
-   * concurrent refusals cost one attestation, not one each), else a fresh attestation.
+   * The session after the pod refused the key `sentTo` (which leaves the pool: its holder is gone): the one
+   * another request already re-attested to (so concurrent refusals cost one attestation, not one each), else
+   * another fresh appraised key from the pool (`pooled`: no attestation), else a fresh attestation.
    */
-  private async rekey(sentTo: string, signal: AbortSignal | undefined): Promise<Session> {
+  private async rekey(sentTo: string, signal: AbortSignal | undefined): Promise<{ session: Session; pooled: boolean }> {
+    this.pool = this.pool.filter((p) => p.keyDigest !== sentTo);
     if (this.attesting) await untilAborted(this.attesting.catch(() => undefined), signal);
-    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return this.session;
-    return this.ensureSession(true, signal);
+    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return { session: this.session, pooled: false };
+    const kept = this.pool.find((p) => this.fresh(p));
+    if (kept) {
+      const previous = this.session;
+      this.session = kept;
+      if (previous) this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: kept.keyConfig.keyId });
+      return { session: kept, pooled: true };
+    }
+    return { session: await this.ensureSession(true, signal), pooled: false };
   }
 
   private async doAttest(signal: AbortSignal | undefined): Promise<Session> {
@@ -242,6 +263,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       const keyConfig = parseKeyConfig(document.keyConfig);
       const previous = this.session;
       this.session = { document, keyConfig, keyDigest: keyConfigDigest(document.keyConfig), bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
+      this.pool = [this.session, ...this.pool.filter((p) => p.keyDigest !== this.session!.keyDigest)].slice(0, this.opts.maxPooledKeys);
       this.emit('attested', { document });
       if (previous && previous.keyDigest !== this.session.keyDigest) {
         this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: keyConfig.keyId });
@@ -272,7 +294,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const message = encodeRequest({ method: req.method, scheme: url.protocol.replace(':', ''), authority: url.host, path: url.pathname + url.search, headers, content, trailers: [] });
     const signal = init?.signal ?? undefined;
     let session = await this.ensureSession(false, signal);
-    for (let attempt = 0; ; attempt++) {
+    // Sent once to a key attested (or re-attested) for this request's retry: a second refusal ends it.
+    let resentAfterAttest = false;
+    for (;;) {
       const encoder = await ChunkedRequestEncoder.create(session.keyConfig, { crypto: this.opts.crypto });
       const body = await encoder.encapsulateAll(message);
       let outer: Response;
@@ -295,9 +319,13 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         // The pod restarted or rotated its key (docs/wire-protocol.md "The client's sequence", step 5):
         // re-attest once, and send again once, only to a different key: a pod that still attests the key the
         // request went to still holds it, so the refusal did not come from the key change a resend is for.
-        if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
+        // A key kept from an earlier appraisal (pooled) may be gone too: it is dropped, and the next one, or a
+        // fresh attestation, tried — a bounded loop, since every refused key leaves the pool.
+        if (resentAfterAttest) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
         const sentTo = session.keyDigest;
-        session = await this.rekey(sentTo, signal);
+        const next = await this.rekey(sentTo, signal);
+        session = next.session;
+        resentAfterAttest = !next.pooled;
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).
