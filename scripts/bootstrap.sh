@@ -45,6 +45,19 @@ if [ "$chromium" = 1 ] && [ -z "${SKIP_BROWSER_TESTS:-}" ] && ! command -v chrom
   fi
 fi
 
+# HAProxy for the replicas test (packages/node/test/cli/replicas-haproxy.test.ts: three gateways behind a
+# round-robin balancer); Debian's package. Without it that test fails and says how to install it.
+if ! command -v haproxy >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing haproxy from apt (a few seconds, once)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q haproxy >/dev/null
+  else
+    echo "bootstrap: haproxy not found and apt-get unavailable (not root?): the replicas test will fail; install it with apt-get install -y haproxy" >&2
+  fi
+fi
+
 # Content hashes of what each step reads (sorted paths, then contents), compared with the stamp it left.
 tree_hash() { find "$@" -type f -not -path '*/node_modules/*' -not -path '*/dist/*' -not -path '*/.tsbuild/*' -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1; }
 up_to_date() { [ -z "${CCINFER_FORCE_BOOTSTRAP:-}" ] && [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
