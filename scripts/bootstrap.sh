@@ -3,17 +3,19 @@
 #   --quiet     print only what changes
 #   --no-build     install only (tests run from the TypeScript sources)
 #   --no-chromium  never install Chromium (only the browser tests need it; `npm run demo` passes this)
+#   --no-haproxy   never install HAProxy (only the replicas test needs it; `npm run demo` passes this)
 # A second run skips what is up to date: the install when the lockfile and manifests hash to the stamp in
 # node_modules/.ccinfer-install, the build when the sources, configs and lockfile hash to node_modules/.ccinfer-build
 # and every package has its dist/. CCINFER_FORCE_BOOTSTRAP=1 ignores the stamps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quiet=0; build=1; chromium=1
+quiet=0; build=1; chromium=1; haproxy=1
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --no-build) build=0 ;;
     --no-chromium) chromium=0 ;;
+    --no-haproxy) haproxy=0 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,7 @@ fi
 
 # HAProxy for the replicas test (packages/node/test/cli/replicas-haproxy.test.ts: three gateways behind a
 # round-robin balancer); Debian's package. Without it that test fails and says how to install it.
-if ! command -v haproxy >/dev/null 2>&1; then
+if [ "$haproxy" = 1 ] && ! command -v haproxy >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing haproxy from apt (a few seconds, once)"
     export DEBIAN_FRONTEND=noninteractive
