@@ -18,7 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import { encodeKeyConfig, parseKeyConfigList } from '@ccinfer/core';
 import { keyConfigDigest, KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
-import { boundedChunks, readBody } from '../http.js';
+import { BodyTooLarge, boundedChunks, readBody } from '../http.js';
 import { sendProblem } from './problem.js';
 import type { GatewayLog } from './slots.js';
 
@@ -38,10 +38,6 @@ export type PeerSource = { urls: readonly string[] } | { dns: string; port: numb
 
 export interface PeerOptions {
   peers: PeerSource;
-  /** How long a peer's key configs are used before they are fetched again. Default 30 s. */
-  keyConfigTtlMs?: number;
-  /** Time allowed for a peer's key configs, and for a forwarded request's answer head. Default 5 s / the upstream timeout. */
-  keyConfigTimeoutMs?: number;
   /** Largest encapsulated request forwarded (the gateway's own request limit). */
   maxRequestBytes: number;
   /** Time for a forwarded request's answer head and between its body chunks. */
@@ -53,7 +49,11 @@ export interface PeerOptions {
 
 /** `GET /.well-known/ohttp-keys` is a few hundred bytes; a peer answering more is not a ccinfer gateway. */
 const MAX_KEY_CONFIGS_BYTES = 16 * 1024;
-/** Peers listed by DNS at most; a headless Service with more endpoints than this is cut off (and logged). */
+/** How long the peers' key configs are used before they are fetched again (a miss fetches them at once). */
+const KEY_CONFIG_TTL_MS = 30_000;
+/** Time allowed for a peer's key configs: a peer slower than this is left out of the table until the next refresh. */
+const KEY_CONFIG_TIMEOUT_MS = 5_000;
+/** Peers used at most; a headless Service with more endpoints than this is cut off (and logged). */
 const MAX_PEERS = 64;
 /** Refreshes on a miss are at least this far apart, so unknown key digests cannot make a replica spin. */
 const MIN_REFRESH_GAP_MS = 100;
@@ -69,13 +69,8 @@ export class PeerDirectory {
   private completedStartedAt = -Infinity;
   private startedAt = -Infinity;
   private refreshing: { done: Promise<void> } | undefined;
-  private readonly ttlMs: number;
-  private readonly timeoutMs: number;
 
-  constructor(private readonly o: PeerOptions) {
-    this.ttlMs = o.keyConfigTtlMs ?? 30_000;
-    this.timeoutMs = o.keyConfigTimeoutMs ?? 5_000;
-  }
+  constructor(private readonly o: PeerOptions) {}
 
   /**
    * The base URL of the peer holding the key config `digest`, or undefined. A miss (or a stale table) fetches
@@ -84,7 +79,7 @@ export class PeerDirectory {
    */
   async holder(digest: string): Promise<string | undefined> {
     const arrived = Date.now();
-    if (arrived - this.completedStartedAt > this.ttlMs) await this.refreshAfter(arrived);
+    if (arrived - this.completedStartedAt > KEY_CONFIG_TTL_MS) await this.refreshAfter(arrived);
     const known = this.holders.get(digest);
     if (known !== undefined) return known;
     await this.refreshAfter(arrived);
@@ -130,7 +125,7 @@ export class PeerDirectory {
 
   private async list(): Promise<string[]> {
     const s = this.o.peers;
-    if ('urls' in s) return [...s.urls];
+    if ('urls' in s) return s.urls.slice(0, MAX_PEERS);
     try {
       const addresses = await (s.resolve ?? resolve4)(s.dns);
       if (addresses.length > MAX_PEERS) this.o.log('peers-truncated', { listed: addresses.length, used: MAX_PEERS });
@@ -146,9 +141,9 @@ export class PeerDirectory {
     try {
       const res = await undiciRequest(peer + KEYS_PATH, {
         method: 'GET',
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: KEY_CONFIG_TIMEOUT_MS,
+        bodyTimeout: KEY_CONFIG_TIMEOUT_MS,
+        signal: AbortSignal.timeout(KEY_CONFIG_TIMEOUT_MS),
         ...(this.o.dispatcher ? { dispatcher: this.o.dispatcher } : {}),
       });
       if (res.statusCode !== 200) {
@@ -188,13 +183,14 @@ export function createPeerForwarder(o: PeerOptions): PeerForwarder {
       if (!res.writableFinished) ac.abort();
     });
     let sent = false;
+    let tooLarge = false;
     let answer: Dispatcher.ResponseData;
     try {
       answer = await undiciRequest(peer + OHTTP_PATH, {
         method: 'POST',
         headers,
         // The body streams through as it arrives, bounded like a request this replica would open itself.
-        body: Readable.from(boundedChunks(tracked(req, () => (sent = true)), o.maxRequestBytes)),
+        body: Readable.from(bounded(tracked(req, () => (sent = true)), o.maxRequestBytes, () => (tooLarge = true))),
         headersTimeout: o.timeoutMs,
         bodyTimeout: o.timeoutMs,
         signal: ac.signal,
@@ -204,6 +200,11 @@ export function createPeerForwarder(o: PeerOptions): PeerForwarder {
       const code = (err as { code?: string }).code ?? (err as Error).name;
       o.log('forward-failed', { peer, error: code });
       if (res.destroyed) return true;
+      // Over the limit: the peer got a cut request, which does not open (no final chunk, or a short message).
+      if (tooLarge) {
+        sendProblem(res, 413, 'too-large', `requests are limited to ${o.maxRequestBytes} bytes`);
+        return true;
+      }
       // A peer refusing the connection received nothing: its key is gone with it (keys are never persisted),
       // so the client is told to re-attest. Once bytes went out, the peer may have opened the request.
       if (!sent || isConnectRefusal(code)) {
@@ -237,6 +238,16 @@ export function createPeerForwarder(o: PeerOptions): PeerForwarder {
 
 function isConnectRefusal(code: string): boolean {
   return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND';
+}
+
+/** `boundedChunks`, noting (`onTooLarge`) that the limit was passed before the error reaches undici. */
+async function* bounded(body: AsyncIterable<Uint8Array>, limit: number, onTooLarge: () => void): AsyncGenerator<Uint8Array> {
+  try {
+    yield* boundedChunks(body, limit);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) onTooLarge();
+    throw err;
+  }
 }
 
 /** `body`, calling `onFirst` when its first piece is handed on (the request has then started to leave). */

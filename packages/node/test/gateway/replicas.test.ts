@@ -3,10 +3,11 @@
  * gateways, each its own key, peers of each other; the client's transport sends each request to the next
  * replica in turn, as a round-robin balancer does. (The same with the CLI and HAProxy: cli/replicas-haproxy.test.ts.)
  */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SecureClient, TransportError, type Fetcher } from '@ccinfer/core';
-import { KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
+import { encodeKeyConfigList, generateGatewayKey, SecureClient, TransportError, type Fetcher } from '@ccinfer/core';
+import { keyConfigDigest, KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
 import { createGateway, FORWARDED_HEADER, type Gateway, type PeerSource } from '../../src/gateway/index.js';
 import { createSimulatedProvider } from '../../src/simulator.js';
 import { demoReply, startModelServer, type ModelServer } from '../../src/demo/model-server.js';
@@ -100,7 +101,7 @@ describe('replicas behind round-robin without affinity', () => {
     // The digest of replica 0's key, sent to replica 1 with the forwarded marker: answered, not relayed.
     const client = new SecureClient({ endpoint: urls[0]!, appraise: fakeAppraise });
     await client.attest();
-    const digest = (await import('@ccinfer/core/internal')).keyConfigDigest(gateways[0]!.key.encoded);
+    const digest = keyConfigDigest(gateways[0]!.key.encoded);
     const res = await fetch(urls[1]! + '/.well-known/ccinfer/ohttp', {
       method: 'POST',
       headers: { 'content-type': 'message/ohttp-chunked-req', [KEY_CONFIG_HEADER]: digest, [FORWARDED_HEADER]: '1' },
@@ -167,5 +168,97 @@ describe('replicas behind round-robin without affinity', () => {
     const client = new SecureClient({ endpoint: urls[0]!, appraise: fakeAppraise, fetch: roundRobin(urls) });
     for (const p of ['d1', 'd2', 'd3', 'd4']) expect(((await client.infer(ask(p))) as Reply).choices[0]!.message.content).toBe(demoReply(p));
     expect(gateways.reduce((n, g) => n + g.stats.attest, 0)).toBe(1);
+  });
+});
+
+describe('peers are untrusted: bounded, and failures are told apart', () => {
+  /** A stand-in peer: serves `keys` at ohttp-keys and handles OHTTP posts with `onPost`. */
+  async function fakePeer(keys: Uint8Array, onPost: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void> }> {
+    const server = createHttpServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/.well-known/ohttp-keys') {
+        res.writeHead(200, { 'content-type': 'application/ohttp-keys' });
+        res.end(keys);
+        return;
+      }
+      onPost(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  }
+
+  async function post(url: string, digest: string, body: Uint8Array<ArrayBuffer>): Promise<{ status: number; type: string | undefined }> {
+    const res = await fetch(url + '/.well-known/ccinfer/ohttp', { method: 'POST', headers: { 'content-type': 'message/ohttp-chunked-req', [KEY_CONFIG_HEADER]: digest }, body });
+    const type = res.headers.get('content-type')?.startsWith('application/problem+json') ? ((await res.json()) as { type: string }).type.replace('urn:ccinfer:error:', '') : undefined;
+    return { status: res.status, type };
+  }
+
+  const peerKey = async () => {
+    const key = await generateGatewayKey(9);
+    return { list: encodeKeyConfigList([key.config]), digest: keyConfigDigest(key.encoded) };
+  };
+
+  it('a peer that fails after the request reached it: 502 peer-unavailable (it may have run the request)', async () => {
+    const k = await peerKey();
+    const peer = await fakePeer(k.list, (req) => req.once('data', () => req.socket.destroy()));
+    try {
+      const evidence = await createSimulatedProvider();
+      const g = await createGateway({ upstream: model.url, evidence, peers: { urls: [peer.url] } });
+      running.push(g);
+      const { url } = await g.listen();
+      expect(await post(url, k.digest, new Uint8Array(2048))).toEqual({ status: 502, type: 'peer-unavailable' });
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('a forwarded request over maxRequestBytes is cut and answered 413 too-large', async () => {
+    const k = await peerKey();
+    let received = 0;
+    const peer = await fakePeer(k.list, (req, res) => {
+      req.on('data', (d: Buffer) => void (received += d.length));
+      req.on('end', () => res.end());
+    });
+    try {
+      const evidence = await createSimulatedProvider();
+      const g = await createGateway({ upstream: model.url, evidence, peers: { urls: [peer.url] }, maxRequestBytes: 4096 });
+      running.push(g);
+      const { url } = await g.listen();
+      expect(await post(url, k.digest, new Uint8Array(64 * 1024))).toEqual({ status: 413, type: 'too-large' });
+      expect(received).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('a peer listing garbage instead of key configs holds nothing: key-config-mismatch, nothing relayed', async () => {
+    const k = await peerKey();
+    let posts = 0;
+    const peer = await fakePeer(Uint8Array.of(0, 200, 1, 2, 3), (_req, res) => {
+      posts++;
+      res.end();
+    });
+    try {
+      const evidence = await createSimulatedProvider();
+      const g = await createGateway({ upstream: model.url, evidence, peers: { urls: [peer.url] } });
+      running.push(g);
+      const { url } = await g.listen();
+      expect(await post(url, k.digest, new Uint8Array(64))).toEqual({ status: 400, type: 'key-config-mismatch' });
+      expect(posts).toBe(0);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('a peer that is not running: key-config-mismatch (nothing can have been decrypted)', async () => {
+    const k = await peerKey();
+    const peer = await fakePeer(k.list, (_req, res) => res.end());
+    const evidence = await createSimulatedProvider();
+    const g = await createGateway({ upstream: model.url, evidence, peers: { urls: [peer.url] } });
+    running.push(g);
+    const { url } = await g.listen();
+    // Learn the peer's key, then lose the peer: the forward is refused at connect.
+    await post(url, k.digest, new Uint8Array(64));
+    await peer.close();
+    expect(await post(url, k.digest, new Uint8Array(64))).toEqual({ status: 400, type: 'key-config-mismatch' });
   });
 });
