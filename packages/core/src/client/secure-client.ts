@@ -106,8 +106,9 @@ export type ChatBody = ChatCompletionRequest;
  * the key config that document carries, never to a key obtained any other way. Before an appraisal passes the
  * pod receives nothing but the nonce; a refusal throws (`ERR_SESSION_REJECTED`, or the appraiser's own error)
  * and emits `rejected`. Concurrent callers share one attestation; an accepted appraisal is reused for
- * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key) the client
- * re-attests (`rekeyed` event) and re-sends once only a request marked safe to repeat — a safe method, an
+ * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key, or the replica
+ * holding it is gone) the client moves to another appraised key it keeps for this endpoint (`maxPooledKeys`) or
+ * re-attests (`rekeyed` event), and re-sends only a request marked safe to repeat — a safe method, an
  * `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })` — since that answer is unauthenticated and
  * the request may already have run; others fail with TransportError `ERR_SESSION_NOT_RETRIED`. A streamed reply
  * that ends before its authenticated final chunk throws `ERR_OHTTP_TRUNCATED` after the data it delivered.
@@ -115,7 +116,7 @@ export type ChatBody = ChatCompletionRequest;
  * Options are checked in the constructor (ConfigError `ERR_SESSION_OPTIONS`: `endpoint` not a URL, `appraise`
  * not a function, no `fetch`). Defaults: `fetch` the global fetch; `clock` the system clock;
  * `maxEvidenceAgeSeconds` 3600; `inferPath` `/v1/chat/completions`; `maxBundleBytes` 8 MiB; `attestTimeoutMs`
- * 30 s; `crypto` WebCrypto. `@ccinfer/node` and `@ccinfer/browser` export `createSecureClient`, which builds
+ * 30 s; `crypto` WebCrypto; `maxPooledKeys` 8. `@ccinfer/node` and `@ccinfer/browser` export `createSecureClient`, which builds
  * one with `@ccinfer/verifier`'s appraisal as `appraise`; construct it directly to supply your own.
  *
  * @example
