@@ -195,7 +195,9 @@ describe.skipIf(skip)('three gateway replicas behind HAProxy (round-robin, no af
     await load;
 
     const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-    const summary = `${outcomes.length} requests (${streams} streams), ${failed.length} failed: ${JSON.stringify(failed.map((f) => `${f.cls}/${f.code}`))}`;
+    const byCode = new Map<string, number>();
+    for (const f of failed) byCode.set(`${f.cls}/${f.code}`, (byCode.get(`${f.cls}/${f.code}`) ?? 0) + 1);
+    const summary = `${outcomes.length} requests (${streams} streams), ${failed.length} failed: ${JSON.stringify(Object.fromEntries(byCode))}`;
     console.log(`replicas-haproxy: ${summary}; killed at +0, restarted after ${restartedAt - killedAt} ms`);
     expect(outcomes.length).toBeGreaterThanOrEqual(REQUESTS);
     expect(streams).toBeGreaterThan(REQUESTS / 8);

@@ -135,7 +135,24 @@ describe('replicas behind round-robin without affinity', () => {
     expect(rekeyed).toEqual([other.key.config.keyId]);
   });
 
-  it('the pool is bounded: maxPooledKeys out of range is refused', async () => {
+  it('the pool is bounded: with maxPooledKeys 1 only the key in use is kept, so losing it costs an attestation', async () => {
+    const { gateways, urls } = await replicas(3, (u) => ({ urls: u }));
+    const live = [...urls];
+    const client = new SecureClient({ endpoint: urls[0]!, appraise: fakeAppraise, fetch: roundRobin(live), maxPooledKeys: 1 });
+    let attested = 0;
+    client.on('attested', () => attested++);
+    await client.attest();
+    await client.attest({ force: true });
+    const inUse = Buffer.from(client.exportEvidence()!.document.keyConfig);
+    const current = gateways.find((g) => inUse.equals(g.key.encoded))!;
+    await current.close();
+    running = running.filter((g) => g !== current);
+    live.splice(gateways.indexOf(current), 1);
+    expect(((await client.infer(ask('bounded'), R)) as Reply).choices[0]!.message.content).toBe(demoReply('bounded'));
+    expect(attested).toBe(3);
+  });
+
+  it('maxPooledKeys out of range is refused', async () => {
     for (const maxPooledKeys of [0, 65, 1.5]) {
       expect(() => new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: fakeAppraise, maxPooledKeys })).toThrow(expect.objectContaining({ code: 'ERR_SESSION_OPTIONS' }));
     }
