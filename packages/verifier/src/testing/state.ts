@@ -19,6 +19,10 @@ import type { KeyKind, KeyPair } from './x509.js';
 /** Error code of saved simulated hierarchies (stable public API). */
 export type SimulatorStateErrorCode = 'ERR_SIMULATOR_STATE'; // ConfigError: a saved hierarchy that is malformed or inconsistent
 
+declare module '@ccinfer/core' {
+  interface CcinferErrorCodes extends Record<SimulatorStateErrorCode, true> {}
+}
+
 /** The format name a saved hierarchy carries; a document without it (or with another) is refused. */
 export const SIMULATED_HIERARCHY_FORMAT = 'ccinfer-simulated-hierarchy/1';
 
