@@ -100,9 +100,12 @@ function haproxyConfig(front: number, ports: number[]): string {
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
-    // A refused connection (the killed replica, before the health check notices) goes to another server.
+    // A refused connection (the killed replica, before the health check notices) goes to another server. A new
+    // server connection per request: a request sent on an idle kept-alive connection to a replica killed
+    // meanwhile would be dropped (HAProxy closes the client side, as for a keep-alive race), never redispatched.
     '  retries 3',
     '  option redispatch',
+    '  option http-server-close',
     'frontend ccinfer',
     `  bind 127.0.0.1:${front}`,
     '  default_backend replicas',
@@ -114,7 +117,7 @@ function haproxyConfig(front: number, ports: number[]): string {
   ].join('\n');
 }
 
-type Outcome = { ok: true } | { ok: false; started: number; code: string; cls: string };
+type Outcome = { ok: true } | { ok: false; started: number; code: string; cls: string; detail: string };
 
 describe.skipIf(skip)('three gateway replicas behind HAProxy (round-robin, no affinity)', () => {
   it('64 clients, thousands of requests and streams, a replica killed and restarted: only its in-flight requests fail', { timeout: 120_000 }, async () => {
@@ -177,7 +180,8 @@ describe.skipIf(skip)('three gateway replicas behind HAProxy (round-robin, no af
           outcomes.push({ ok: true });
         } catch (err) {
           if (!(err instanceof CcinferError)) throw err;
-          outcomes.push({ ok: false, started, code: err.code, cls: err.constructor.name });
+          const cause = err.cause instanceof Error ? `${err.cause.message} ${(err.cause.cause as Error | undefined)?.message ?? ''}` : '';
+          outcomes.push({ ok: false, started, code: err.code, cls: err.constructor.name, detail: `${err.message} | ${cause}` });
         }
         completed++;
       }
@@ -199,6 +203,7 @@ describe.skipIf(skip)('three gateway replicas behind HAProxy (round-robin, no af
     for (const f of failed) byCode.set(`${f.cls}/${f.code}`, (byCode.get(`${f.cls}/${f.code}`) ?? 0) + 1);
     const summary = `${outcomes.length} requests (${streams} streams), ${failed.length} failed: ${JSON.stringify(Object.fromEntries(byCode))}`;
     console.log(`replicas-haproxy: ${summary}; killed at +0, restarted after ${restartedAt - killedAt} ms`);
+    for (const f of failed) console.log(`  +${f.started - killedAt} ms ${f.code}: ${f.detail}`);
     expect(outcomes.length).toBeGreaterThanOrEqual(REQUESTS);
     expect(streams).toBeGreaterThan(REQUESTS / 8);
     // Only requests in flight at the kill may fail, each with a typed transport or truncation error.
