@@ -3,17 +3,19 @@
 #   --quiet     print only what changes
 #   --no-build     install only (tests run from the TypeScript sources)
 #   --no-chromium  never install Chromium (only the browser tests need it; `npm run demo` passes this)
+#   --no-haproxy   never install HAProxy (only the replicas test needs it; `npm run demo` passes this)
 # A second run skips what is up to date: the install when the lockfile and manifests hash to the stamp in
 # node_modules/.ccinfer-install, the build when the sources, configs and lockfile hash to node_modules/.ccinfer-build
 # and every package has its dist/. CCINFER_FORCE_BOOTSTRAP=1 ignores the stamps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-quiet=0; build=1; chromium=1
+quiet=0; build=1; chromium=1; haproxy=1
 for arg in "$@"; do
   case "$arg" in
     --quiet) quiet=1 ;;
     --no-build) build=0 ;;
     --no-chromium) chromium=0 ;;
+    --no-haproxy) haproxy=0 ;;
     *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -33,16 +35,30 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   hash -r
 fi
 
+# A Debian package a test suite needs: `apt_install PACKAGE TIME WITHOUT` installs it as root, or says what
+# happens WITHOUT it. One `apt-get update` per run at most.
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing $1 from apt ($2, once)"
+    export DEBIAN_FRONTEND=noninteractive
+    [ "$apt_updated" = 1 ] || apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
+    apt_updated=1
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q "$1" >/dev/null
+  else
+    echo "bootstrap: $1 not found and apt-get unavailable (not root?); $3" >&2
+  fi
+}
+
 # Chromium for the browser suite (Debian's package; Playwright's own download is not reachable).
 if [ "$chromium" = 1 ] && [ -z "${SKIP_BROWSER_TESTS:-}" ] && ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "bootstrap: installing chromium from apt (about 30 s, once)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null
-    apt-get -o DPkg::Lock::Timeout=300 install -y -q chromium >/dev/null
-  else
-    echo "bootstrap: chromium not found and apt-get unavailable; browser tests will be skipped" >&2
-  fi
+  apt_install chromium "about 30 s" "browser tests will be skipped"
+fi
+
+# HAProxy for the replicas test (packages/node/test/cli/replicas-haproxy.test.ts: three gateways behind a
+# round-robin balancer). Without it that test fails and says how to install it.
+if [ "$haproxy" = 1 ] && ! command -v haproxy >/dev/null 2>&1; then
+  apt_install haproxy "a few seconds" "the replicas test will fail: install it with apt-get install -y haproxy"
 fi
 
 # Content hashes of what each step reads (sorted paths, then contents), compared with the stamp it left.

@@ -31,7 +31,7 @@ import {
   type Fields,
   type SecureClientOptions,
 } from '@ccinfer/core';
-import { encodeVarint } from '@ccinfer/core/internal';
+import { encodeVarint, KEY_CONFIG_HEADER, keyConfigDigest } from '@ccinfer/core/internal';
 import { appraise, PINNED_ANCHORS, type Policy, type ProvenanceInput, type TrustAnchors } from '@ccinfer/verifier';
 import { proxiedFetcher, TieredCache } from './collateral.js';
 import { IndexedDbCache } from './idb-cache.js';
@@ -253,13 +253,16 @@ export class BrowserSecureClient extends SecureClient {
     const o: UploadOptions = { ...rest, ...(onProgress ? { onProgress } : {}) };
     const useXhr = (options.transport ?? (typeof XMLHttpRequest === 'function' ? 'xhr' : 'fetch')) === 'xhr';
     for (let attempt = 0; ; attempt++) {
-      const kc = attestedKeyConfig(await this.attest(attempt > 0 ? { force: true } : {}));
-      const encoder = await ChunkedRequestEncoder.create(kc);
+      const attested = await this.attest(attempt > 0 ? { force: true } : {});
+      const encoder = await ChunkedRequestEncoder.create(attestedKeyConfig(attested));
+      // The key config the upload is sealed to, by digest: a replica that does not hold it forwards the upload
+      // to the one that does (docs/architecture.md "Replicas"), and a restarted pod refuses it unopened.
+      const keyDigest = keyConfigDigest(attested.keyConfig!);
       const parts = await sealParts(encoder, content, { prefix, suffix, chunkSize: options.chunkSize, onProgress, signal: options.signal });
       // Sealed chunks go to the transport as a Blob of parts: no second contiguous copy (browsers may keep
       // large Blobs on disk). The plaintext was only ever read one slice at a time.
       const body = new Blob(parts as Uint8Array<ArrayBuffer>[]);
-      const res = useXhr ? await xhrPost(this.endpoint + OHTTP_PATH, body, o) : await this.fetchPost(body, o);
+      const res = useXhr ? await xhrPost(this.endpoint + OHTTP_PATH, body, keyDigest, o) : await this.fetchPost(body, keyDigest, o);
       if (res.status === 200 && res.contentType.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE)) {
         const dec = encoder.responseDecoder();
         const plain = concat(...(await dec.push(res.body)), await dec.finish());
@@ -283,12 +286,12 @@ export class BrowserSecureClient extends SecureClient {
     }
   }
 
-  private async fetchPost(body: Blob, o: UploadOptions): Promise<RawResponse> {
+  private async fetchPost(body: Blob, keyDigest: string, o: UploadOptions): Promise<RawResponse> {
     let res: Response;
     try {
       res = await this.transport(this.endpoint + OHTTP_PATH, {
         method: 'POST',
-        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE },
+        headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, [KEY_CONFIG_HEADER]: keyDigest },
         body,
         ...(o.signal ? { signal: o.signal } : {}),
       });
@@ -307,13 +310,14 @@ interface RawResponse {
 }
 
 /** XMLHttpRequest, because only it reports upload progress for a request body (`fetch` does not). */
-function xhrPost(url: string, body: Blob, o: UploadOptions): Promise<RawResponse> {
+function xhrPost(url: string, body: Blob, keyDigest: string, o: UploadOptions): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.responseType = 'arraybuffer';
     xhr.setRequestHeader('content-type', MEDIA_TYPE_CHUNKED_REQUEST);
     xhr.setRequestHeader('accept', MEDIA_TYPE_CHUNKED_RESPONSE);
+    xhr.setRequestHeader(KEY_CONFIG_HEADER, keyDigest);
     xhr.upload.onprogress = (e) => o.onProgress?.(progress('uploading', e.loaded, e.lengthComputable ? e.total : body.size));
     xhr.onload = () => resolve({ status: xhr.status, contentType: xhr.getResponseHeader('content-type') ?? '', body: new Uint8Array(xhr.response as ArrayBuffer) });
     const fail = (why: string) => () => reject(new TransportError('ERR_UPLOAD_NETWORK', `the encrypted upload did not reach the gateway (${why})`));

@@ -66,7 +66,13 @@ describe('createSecureClient (browser build) in Node', () => {
   });
 
   it('uploads with the fetch transport; the pod answers through the encrypted channel', async () => {
-    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors });
+    // Every sealed request names the key config it is sealed to (replicas forward by it, docs/architecture.md).
+    const named: (string | null)[] = [];
+    const watching: Fetcher = async (u, init) => {
+      if (u.endsWith('/.well-known/ccinfer/ohttp')) named.push(new Headers(init?.headers).get('ccinfer-key-config'));
+      return fetch(u, init);
+    };
+    const client = createSecureClient({ endpoint: url, allowUnpinnedMeasurements: true, anchors: provider.anchors, fetch: watching });
     const phases: string[] = [];
     // The demo model server counts what reached /v1/files; its answer comes back decrypted, proving the round trip.
     const res = await client.upload(new Blob([new Uint8Array(100_000)]), { transport: 'fetch', onProgress: (p) => phases.push(`${p.phase}:${p.percent}`) });
@@ -74,6 +80,8 @@ describe('createSecureClient (browser build) in Node', () => {
     expect(((await res.json()) as { bytes: number }).bytes).toBe(100_000);
     expect(phases.at(-1)).toBe('uploading:100');
     expect(phases).toContain('sealing:100');
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(/^[A-Za-z0-9_-]{43}$/); // base64url SHA-256
   });
 
   it('ERR_UPLOAD_NETWORK: the gateway cannot be reached for the upload', async () => {

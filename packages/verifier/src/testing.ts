@@ -95,3 +95,14 @@ export {
 } from './testing/nvidia.js';
 export { mintBundle, mintDevices, mintTdxBundleCollateral, simulatedPodMaterial, type BundleSpec, type SimulatedPodMaterial } from './testing/bundle.js';
 export { mintKbsAttestation, mintTrusteeEar, type KbsAttestationSpec, type MintedKbsAttestation, type TrusteeEarSpec } from './testing/trustee.js';
+/**
+ * A simulated vendor hierarchy saved as JSON and loaded again (`ccinfer gateway --sim-hierarchy DIR`), so
+ * restarted simulated pods and simulated replicas chain to the same simulated roots, as real pods do.
+ */
+export {
+  saveSimulatedHierarchy,
+  loadSimulatedHierarchy,
+  SIMULATED_HIERARCHY_FORMAT,
+  type SavedSimulatedHierarchy,
+  type SimulatorStateErrorCode,
+} from './testing/state.js';

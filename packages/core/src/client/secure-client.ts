@@ -64,6 +64,13 @@ export interface SecureClientOptions {
    * bodies are then encapsulated whole (`@ccinfer/browser` decides this for the page).
    */
   streamRequestBodies?: boolean;
+  /**
+   * Appraised keys kept for this endpoint (docs/architecture.md "Replicas"), most recent first, each only while
+   * its appraisal is fresh. When the gateway answers `key-config-mismatch` for the key in use (the replica
+   * holding it is gone), the client switches to another kept key before attesting again, so meeting replica
+   * B after A costs one attestation of B, and going back to A none. Default 8 (1..64).
+   */
+  maxPooledKeys?: number;
 }
 
 /** The longest `Retry-After` the client waits before resending a request the gateway was too busy to take. */
@@ -106,8 +113,9 @@ export type ChatBody = ChatCompletionRequest;
  * the key config that document carries, never to a key obtained any other way. Before an appraisal passes the
  * pod receives nothing but the nonce; a refusal throws (`ERR_SESSION_REJECTED`, or the appraiser's own error)
  * and emits `rejected`. Concurrent callers share one attestation; an accepted appraisal is reused for
- * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key) the client
- * re-attests (`rekeyed` event) and re-sends once only a request marked safe to repeat — a safe method, an
+ * `maxEvidenceAgeSeconds`. When the gateway answers `key-config-mismatch` (it rotated its key, or the replica
+ * holding it is gone) the client moves to another appraised key it keeps for this endpoint (`maxPooledKeys`) or
+ * re-attests (`rekeyed` event), and re-sends only a request marked safe to repeat — a safe method, an
  * `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })` — since that answer is unauthenticated and
  * the request may already have run; others fail with TransportError `ERR_SESSION_NOT_RETRIED`. A streamed reply
  * that ends before its authenticated final chunk throws `ERR_OHTTP_TRUNCATED` after the data it delivered.
@@ -115,7 +123,7 @@ export type ChatBody = ChatCompletionRequest;
  * Options are checked in the constructor (ConfigError `ERR_SESSION_OPTIONS`: `endpoint` not a URL, `appraise`
  * not a function, no `fetch`). Defaults: `fetch` the global fetch; `clock` the system clock;
  * `maxEvidenceAgeSeconds` 3600; `inferPath` `/v1/chat/completions`; `maxBundleBytes` 8 MiB; `attestTimeoutMs`
- * 30 s; `crypto` WebCrypto. `@ccinfer/node` and `@ccinfer/browser` export `createSecureClient`, which builds
+ * 30 s; `crypto` WebCrypto; `maxPooledKeys` 8. `@ccinfer/node` and `@ccinfer/browser` export `createSecureClient`, which builds
  * one with `@ccinfer/verifier`'s appraisal as `appraise`; construct it directly to supply your own.
  *
  * @example
@@ -137,6 +145,8 @@ export type ChatBody = ChatCompletionRequest;
 export class SecureClient extends EventEmitter<SecureClientEvents> {
   private readonly opts: Required<Omit<SecureClientOptions, 'fetch'>> & { fetch: Fetcher };
   private session: Session | undefined;
+  /** Appraised sessions of this endpoint, most recent first (the current one included), `maxPooledKeys` at most. */
+  private pool: Session[] = [];
   private attesting: Promise<Session> | undefined;
 
   constructor(options: SecureClientOptions) {
@@ -163,7 +173,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       maxRetries: options.maxRetries ?? 2,
       requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
       streamRequestBodies: options.streamRequestBodies ?? true,
+      maxPooledKeys: options.maxPooledKeys ?? 8,
     };
+    if (!Number.isSafeInteger(this.opts.maxPooledKeys) || this.opts.maxPooledKeys < 1 || this.opts.maxPooledKeys > 64) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxPooledKeys must be an integer 1..64', { fields: ['maxPooledKeys'] });
     if (!Number.isSafeInteger(this.opts.maxRetries) || this.opts.maxRetries < 0 || this.opts.maxRetries > 100) throw new ConfigError('ERR_SESSION_OPTIONS', 'maxRetries must be an integer 0..100', { fields: ['maxRetries'] });
     if (!(this.opts.requestTimeoutMs > 0)) throw new ConfigError('ERR_SESSION_OPTIONS', 'requestTimeoutMs must be positive', { fields: ['requestTimeoutMs'] });
     this.fetch = this.fetch.bind(this);
@@ -185,9 +197,10 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     return { bundle: s.bundle.slice(), nonce: s.nonce.slice(), document: s.document, attestedAt: new Date(s.attestedAt).toISOString() };
   }
 
-  /** Forgets the attested key; the next request attests again. */
+  /** Forgets the attested keys; the next request attests again. */
   reset(): void {
     this.session = undefined;
+    this.pool = [];
   }
 
   private fresh(s: Session | undefined): s is Session {
@@ -208,13 +221,22 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
   }
 
   /**
-   * The session after the pod refused the key `sentTo`: the one another request already re-attested to (so
-   * concurrent refusals cost one attestation, not one each), else a fresh attestation.
+   * The session after the pod refused the key `sentTo` (which leaves the pool: its holder is gone): the one
+   * another request already re-attested to (so concurrent refusals cost one attestation, not one each), else
+   * another fresh appraised key from the pool (`pooled`: no attestation), else a fresh attestation.
    */
-  private async rekey(sentTo: string, signal: AbortSignal | undefined): Promise<Session> {
+  private async rekey(sentTo: string, signal: AbortSignal | undefined): Promise<{ session: Session; pooled: boolean }> {
+    this.pool = this.pool.filter((p) => p.keyDigest !== sentTo);
     if (this.attesting) await untilAborted(this.attesting.catch(() => undefined), signal);
-    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return this.session;
-    return this.ensureSession(true, signal);
+    if (this.fresh(this.session) && this.session.keyDigest !== sentTo) return { session: this.session, pooled: false };
+    const kept = this.pool.find((p) => this.fresh(p));
+    if (kept) {
+      const previous = this.session;
+      this.session = kept;
+      if (previous) this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: kept.keyConfig.keyId });
+      return { session: kept, pooled: true };
+    }
+    return { session: await this.ensureSession(true, signal), pooled: false };
   }
 
   private async doAttest(signal: AbortSignal | undefined): Promise<Session> {
@@ -250,6 +272,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       const keyConfig = parseKeyConfig(document.keyConfig);
       const previous = this.session;
       this.session = { document, keyConfig, keyDigest: keyConfigDigest(document.keyConfig), bundle: res.body, nonce, attestedAt: this.opts.clock.now().getTime() };
+      this.pool = [this.session, ...this.pool.filter((p) => p.keyDigest !== this.session!.keyDigest)].slice(0, this.opts.maxPooledKeys);
       this.emit('attested', { document });
       if (previous && previous.keyDigest !== this.session.keyDigest) {
         this.emit('rekeyed', { previousKeyId: previous.keyConfig.keyId, keyId: keyConfig.keyId });
@@ -293,7 +316,9 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
     const repeatOk = repeatable(req.method, req.headers);
     const signal = init?.signal ?? undefined;
     let session = await this.ensureSession(false, signal);
-    for (let attempt = 0; ; attempt++) {
+    // Sent once to a key attested (or re-attested) for this request's retry: a second refusal ends it.
+    let resentAfterAttest = false;
+    for (;;) {
       const { outer, encoder, problem: refused } = message ? await this.sendWhole(session, message, signal) : await this.sendStream(session, head, streamed!, repeatOk, signal, onProgress);
       let problem = refused;
       const type = outer.headers.get('content-type') ?? '';
@@ -305,9 +330,13 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         // The pod restarted or rotated its key (docs/wire-protocol.md "The client's sequence", step 5):
         // re-attest once, and send again once, only to a different key: a pod that still attests the key the
         // request went to still holds it, so the refusal did not come from the key change a resend is for.
-        if (attempt > 0) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
+        // A key kept from an earlier appraisal (pooled) may be gone too: it is dropped, and the next one, or a
+        // fresh attestation, tried — a bounded loop, since every refused key leaves the pool.
+        if (resentAfterAttest) throw new TransportError('ERR_SESSION_KEY_CONFIG_MISMATCH', 'the pod refused a freshly attested key', { status: outer.status });
         const sentTo = session.keyDigest;
-        session = await this.rekey(sentTo, signal);
+        const next = await this.rekey(sentTo, signal);
+        session = next.session;
+        resentAfterAttest = !next.pooled;
         // The answer is unauthenticated: a man-in-the-middle may have delivered the request and forged it. So
         // the request is sent again only when repeating it is harmless (a safe method, RFC 9110 §9.2.1) or the
         // caller said so (an `Idempotency-Key` header, or `infer(…, { retryOnKeyChange: true })`).

@@ -4,6 +4,7 @@
  * browser deliver the (encrypted) exchange.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { KEY_CONFIG_HEADER } from '@ccinfer/core/internal';
 
 /**
  * Adds the CORS response headers for an allowed `Origin` on one of `paths`, and answers a preflight (`OPTIONS`)
@@ -22,7 +23,8 @@ export function createCorsHandler(origins: readonly string[], paths: readonly st
     if (req.method !== 'OPTIONS') return false;
     res.writeHead(204, {
       'access-control-allow-methods': getOnly.includes(path) ? 'GET' : 'POST',
-      'access-control-allow-headers': 'content-type, accept, incremental',
+      // ccinfer-key-config: the digest of the key config a request is sealed to (replicas, restarts).
+      'access-control-allow-headers': `content-type, accept, incremental, ${KEY_CONFIG_HEADER}`,
       'access-control-max-age': '600',
     });
     res.end();

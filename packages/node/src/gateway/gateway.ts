@@ -22,6 +22,7 @@ import { serveHealth } from './health.js';
 import { KeyRing } from './key-ring.js';
 import { ReplayGuard } from './replay.js';
 import { createOhttpHandler } from './ohttp.js';
+import { createPeerForwarder, type PeerSource } from './peers.js';
 import { sendProblem } from './problem.js';
 import { createForward } from './upstream.js';
 
@@ -105,6 +106,14 @@ export interface GatewayOptions {
   rotateEveryMs?: number;
   /** How long a rotated-out key still opens requests (ms). Default 60 s; 0 forgets it at once. */
   rotationGraceMs?: number;
+  /**
+   * The other replicas of this pod behind the same load balancer (docs/architecture.md "Replicas"): fixed
+   * base URLs, or a DNS name (a Kubernetes headless Service) whose A records are the replicas, and their port.
+   * A request for a key another replica holds is forwarded to it still encrypted (one hop), so clients reach
+   * the replica they attested without session affinity. Default none: such a request gets
+   * `key-config-mismatch` and the client re-attests.
+   */
+  peers?: PeerSource;
 }
 
 export interface Gateway {
@@ -199,6 +208,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       dispatcher: options.dispatcher ?? pool,
       log,
     }),
+    forwardToPeer: options.peers
+      ? createPeerForwarder({ peers: options.peers, maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024, maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 ** 3, timeoutMs: options.upstreamTimeoutMs ?? 120_000, log })
+      : undefined,
     maxRequestBytes: options.maxRequestBytes ?? 8 * 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 2 * 1024 ** 3,
     requestIdleTimeoutMs: requestTimeoutMs,

@@ -76,11 +76,12 @@ export class KeyRing {
   }
 
   /**
-   * `GET /.well-known/ohttp-keys` (RFC 9458 §3.2, application/ohttp-keys): the current key config. A
-   * convenience only: clients trust a key config only from an appraised evidence bundle.
+   * `GET /.well-known/ohttp-keys` (RFC 9458 §3.2, application/ohttp-keys): the key configs this ring opens
+   * requests for, current first. Peers route forwarded requests by it (peers.ts); clients trust a key config
+   * only from an appraised evidence bundle.
    */
   serveKeyConfigs(res: ServerResponse): void {
-    const body = encodeKeyConfigList([this.currentKey.key.config]);
+    const body = encodeKeyConfigList(this.held.map((k) => k.config));
     res.writeHead(200, { 'content-type': 'application/ohttp-keys', 'cache-control': 'no-store', 'content-length': body.length });
     res.end(body);
   }

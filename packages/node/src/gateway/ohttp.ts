@@ -25,6 +25,7 @@ import {
 import { BhttpRequestDecoder, encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER, type BhttpRequestEvent } from '@ccinfer/core/internal';
 import { BodyIdle, BodyTooLarge, boundedChunks, readBody, withIdleTimeout } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
+import type { PeerForwarder } from './peers.js';
 import { sendBusy, Slots, type GatewayLog } from './slots.js';
 import { responseFields, type Forward } from './upstream.js';
 
@@ -39,6 +40,11 @@ export interface OhttpHandlerOptions {
    * has admitted its share) as `key-config-mismatch` — both before the upstream sees anything.
    */
   admit: (e: { keyId: number; enc: Uint8Array }) => 'fresh' | 'replayed' | 'full';
+  /**
+   * Forwards a request for a key config this replica does not hold to the peer replica that does (peers.ts);
+   * false when none does. Absent: such a request is answered `key-config-mismatch` at once.
+   */
+  forwardToPeer?: PeerForwarder | undefined;
   crypto: SessionCrypto;
   forward: Forward;
   /** Largest encapsulated request read whole: a non-chunked (RFC 9458) request, or a chunked GET / HEAD. */
@@ -288,6 +294,8 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
       // refused before any byte is decrypted, so the client knows it may re-attest and send it again.
       const named = req.headers[KEY_CONFIG_HEADER];
       const lookup = Array.isArray(named) ? undefined : o.lookupFor(named);
+      // Another replica's key (docs/architecture.md "Replicas"): relayed to it still encrypted.
+      if (!lookup && typeof named === 'string' && o.forwardToPeer && (await o.forwardToPeer(req, res, named))) return;
       if (!lookup) {
         o.stats.rejected++;
         o.log('request-refused', { code: 'key-config-unknown' });

@@ -14,6 +14,7 @@ export type ProblemName =
   | 'method-not-allowed'
   | 'evidence-unavailable'
   | 'upstream-unavailable'
+  | 'peer-unavailable'
   | 'gateway-busy'
   | 'timeout'
   | 'internal-error';

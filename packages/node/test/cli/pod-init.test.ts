@@ -50,6 +50,7 @@ describe('ccinfer pod init', () => {
       new Service(service).validate();
       new ConfigMap(configMap).validate();
       expect(existsSync(join(k8s, 'service-peers.json'))).toBe(false); // one replica: no peer discovery
+      expect(deployment.spec.template.spec.containers[1].args).not.toContain('--peers-dns');
 
       const pod = deployment.spec.template;
       expect(deployment.spec.replicas).toBe(1);
@@ -109,6 +110,10 @@ describe('ccinfer pod init', () => {
     expect(peers.metadata.name).toBe('llama-peers');
     expect(peers.spec.clusterIP).toBe('None');
     expect(peers.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    // Every gateway finds the others through the headless Service (the peers' port is the gateway's).
+    const gateway = deployment.spec.template.spec.containers[1];
+    expect(gateway.args.slice(gateway.args.indexOf('--peers-dns'))).toEqual(['--peers-dns', 'llama-peers:8443']);
+    expect(gateway.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'ccinfer' });
     expect(json(dir, 'policy.json').gpu).toEqual({ count: { min: 8, max: 8 }, mode: 'ppcie' });
   });
 

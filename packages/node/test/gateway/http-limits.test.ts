@@ -25,6 +25,7 @@ describe('gateway CORS', () => {
     expect(res.headers.get('access-control-allow-methods')).toBe('POST');
     // The client's streamed OHTTP request carries `incremental: ?1` (draft-ietf-httpbis-incremental).
     expect(res.headers.get('access-control-allow-headers')).toContain('incremental');
+    expect(res.headers.get('access-control-allow-headers')).toContain('ccinfer-key-config'); // sent with every sealed request
     expect(res.headers.get('vary')).toBe('Origin');
   });
 

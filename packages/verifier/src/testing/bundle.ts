@@ -56,14 +56,19 @@ let shared: Promise<SimulatedPodMaterial> | undefined;
 export function simulatedPodMaterial(): Promise<SimulatedPodMaterial> {
   shared ??= (async () => {
     const [amd, intel, nvidia] = await Promise.all([simulatedAmd('Genoa'), mintIntelPki(), createSimulatedNvidia()]);
-    return {
-      amd,
-      intel,
-      nvidia,
-      anchors: { amd: amd.anchors.amd, intel: intel.anchors.intel, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true },
-    };
+    return podMaterialFrom(amd, intel, nvidia);
   })();
   return shared;
+}
+
+/** The pod material of three hierarchies, with anchors accepting all three (and flagged simulated). */
+export function podMaterialFrom(amd: SimulatedAmd, intel: SimulatedIntelPki, nvidia: SimulatedNvidia): SimulatedPodMaterial {
+  return {
+    amd,
+    intel,
+    nvidia,
+    anchors: { amd: amd.anchors.amd, intel: intel.anchors.intel, nvidiaDevice: nvidia.anchors.nvidiaDevice, nvidiaRim: nvidia.anchors.nvidiaRim, simulated: true },
+  };
 }
 
 /** Mints the device evidence of a system: GPUs and (PPCIe) switches with consistent PDIs. */

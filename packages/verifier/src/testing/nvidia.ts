@@ -20,7 +20,7 @@ import { generateKey, mintCertificate, name, sign, toPem, type KeyPair } from '.
 const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
 const KU_DIGITAL_SIGNATURE = { oid: '2.5.29.15', critical: true, value: der.bits(Uint8Array.of(0x80), 7) };
 
-interface Ca {
+export interface Ca {
   key: KeyPair;
   der: Uint8Array;
   name: string;
@@ -61,6 +61,15 @@ export async function createSimulatedNvidia(): Promise<SimulatedNvidia> {
   const rimRoot = await ca('SIMULATED NVIDIA CoRIM signing Root CA', undefined);
   const rimCa = await ca('SIMULATED NVIDIA Reference Value GH100 CA', rimRoot);
   const rimSigner = await leafCa('SIMULATED HCC RIM L4 Signer', rimCa);
+  return simulatedNvidiaFrom({ deviceRoot, identity, provisioner, rimRoot, rimCa, rimSigner });
+}
+
+/** The CAs that make a simulated NVIDIA hierarchy (what a saved hierarchy holds, state.ts). */
+export type SimulatedNvidiaParts = Pick<SimulatedNvidia, 'deviceRoot' | 'identity' | 'provisioner' | 'rimRoot' | 'rimCa' | 'rimSigner'>;
+
+/** A simulated NVIDIA hierarchy around existing CAs (minted above, or loaded from a saved one). */
+export async function simulatedNvidiaFrom(parts: SimulatedNvidiaParts): Promise<SimulatedNvidia> {
+  const { deviceRoot, identity, provisioner, rimRoot, rimCa, rimSigner } = parts;
   const keys = new Map<string, KeyPair>();
   for (const c of [deviceRoot, identity, provisioner, rimRoot, rimCa, rimSigner]) keys.set(toHex(c.der), c.key);
   const spki = async (c: Ca): Promise<string> => toHex(await sha256(parseCertificate(c.der).spki));

@@ -176,6 +176,16 @@ export async function createSimulatedAmd(product: SnpProductLine = 'Genoa'): Pro
   const crlDp = (kind: 'vcek' | 'vlek') => [{ oid: '2.5.29.31', value: der.seq(der.seq(der.ctx(0, der.ctx(0, tlv(0x86, utf8(crlUrl(product, kind))))))) }];
   const askDer = await mintCertificate({ subject: `SEV-${product}`, issuer: arkName, publicKey: ask, signer: ark, ca: { pathLen: 0 }, serial: 2, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, extensions: crlDp('vcek') });
   const asvkDer = await mintCertificate({ subject: `SEV-VLEK-${product}`, issuer: arkName, publicKey: asvk, signer: ark, ca: { pathLen: 0 }, serial: 3, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, extensions: crlDp('vlek') });
+  return simulatedAmdFrom({ product, ark, ask, asvk, arkDer, askDer, asvkDer });
+}
+
+/** The keys and certificates that make a simulated AMD hierarchy (what a saved hierarchy holds, state.ts). */
+export type SimulatedAmdParts = Pick<SimulatedAmd, 'product' | 'ark' | 'ask' | 'asvk' | 'arkDer' | 'askDer' | 'asvkDer'>;
+
+/** A simulated AMD hierarchy around existing keys and certificates (minted above, or loaded from a saved one). */
+export async function simulatedAmdFrom(parts: SimulatedAmdParts): Promise<SimulatedAmd> {
+  const { product, ark, ask, asvk, arkDer, askDer, asvkDer } = parts;
+  const arkName = `ARK-${product}`;
   const pin = toHex(await sha256(ark.spki));
   const anchors: TrustAnchors = { amd: { [product]: { name: `SIMULATED ARK-${product}`, spkiSha256: pin } }, intel: [], nvidiaDevice: [], nvidiaRim: [], simulated: true };
   const sim: SimulatedAmd = {

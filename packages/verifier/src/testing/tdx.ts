@@ -52,9 +52,14 @@ export async function mintIntelPki(spec: PkiSpec = {}): Promise<SimulatedIntelPk
     notBefore: validity.notBefore,
     notAfter: spec.tcbSigningNotAfter ?? validity.notAfter,
   });
-  const intel = [{ name: 'Simulated Intel SGX Root CA', spkiSha256: await spkiSha256(parseCertificate(rootDer)) }];
+  return intelPkiFrom({ root, rootDer, pckCa, pckCaDer, tcbSigning, tcbSigningDer });
+}
+
+/** A simulated Intel PKI around existing keys and certificates (minted above, or loaded from a saved one). */
+export async function intelPkiFrom(parts: Omit<SimulatedIntelPki, 'anchors'>): Promise<SimulatedIntelPki> {
+  const intel = [{ name: 'Simulated Intel SGX Root CA', spkiSha256: await spkiSha256(parseCertificate(parts.rootDer)) }];
   const anchors: TrustAnchors = { amd: {}, intel, nvidiaDevice: [], nvidiaRim: [], simulated: true };
-  return { root, rootDer, pckCa, pckCaDer, tcbSigning, tcbSigningDer, anchors };
+  return { ...parts, anchors };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,12 +3,15 @@ import { once } from 'node:events';
 import { cacheOptions, cliCache, parse, parseDuration, readInput, required } from '../args.js';
 import { createConfigfsProvider, createGateway, type EvidenceProvider } from '../../gateway/index.js';
 import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
+import { simulatedHierarchyIn } from '../../gateway/evidence/sim-hierarchy.js';
+import type { PeerSource } from '../../gateway/peers.js';
+import type { SimulatedPodMaterial } from '@ccinfer/verifier/testing';
 import { parseListen } from './proxy.js';
 import { cocoFlags, cocoProvider, usesCocoFlags } from './gateway-coco.js';
 import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
 const usage =
-  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--max-body SIZE] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
+  'ccinfer gateway --upstream URL --evidence coco|configfs|simulated [--aa-url URL] [--gpu aa|nvattest|nvml|none] [--nvattest CMD] [--nvswitches] [--nvml-library FILE] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--tee snp|tdx] [--sim-hierarchy DIR] [--gpus N] [--switches N] [--initdata FILE] [--gpu-command CMD] [--snp-leaf FILE] [--max-request-bytes N] [--max-body SIZE] [--rotate-every DURATION] [--rotation-grace DURATION] [--max-streams N] [--max-attest N] [--upstream-timeout DURATION] [--request-timeout DURATION] [--peers URL,... | --peers-dns NAME[:PORT]] [--cors-origin ORIGIN]... [--attach-collateral | --no-attach-collateral] [--cache-dir DIR | --no-cache]';
 
 const options = {
   upstream: { type: 'string', arg: 'URL', help: 'the OpenAI-compatible model server (required)' },
@@ -29,6 +32,9 @@ const options = {
   'cors-origin': { type: 'string', multiple: true, arg: 'ORIGIN', help: 'allow a web origin (repeatable)' },
   'allow-path': { type: 'string', multiple: true, arg: 'PREFIX', help: 'upstream path prefixes clients may reach (repeatable)', fallback: '/v1/' },
   tee: { type: 'string', arg: 'snp|tdx', help: 'simulated: the CPU TEE', fallback: 'snp' },
+  'sim-hierarchy': { type: 'string', arg: 'DIR', help: 'simulated: keep the simulated AMD / Intel / NVIDIA roots in DIR (written once, then reused), so restarts and replicas chain to the same roots', fallback: 'new roots on every start' },
+  peers: { type: 'string', arg: 'URL,...', help: 'the other replicas\' base URLs: a request for a key another replica holds is forwarded to it still encrypted', fallback: 'none' },
+  'peers-dns': { type: 'string', arg: 'NAME[:PORT]', help: 'the replicas are the A records of NAME (a Kubernetes headless Service), on PORT', fallback: 'the --listen port' },
   gpus: { type: 'string', arg: 'N', help: 'simulated: GPUs (0..64)', fallback: '0' },
   switches: { type: 'string', arg: 'N', help: 'simulated: NVSwitches (0..64)', fallback: '0' },
   'attach-collateral': { type: 'boolean', help: 'attach the vendor collateral bundles need', fallback: 'on for configfs, off for simulated' },
@@ -67,10 +73,13 @@ export const gatewayCommand: Command = {
       };
       const tee = values.tee ?? 'snp';
       if (tee !== 'snp' && tee !== 'tdx') throw new UsageError(`--tee must be snp or tdx\nusage: ${usage}`);
-      const sim = await createSimulatedProvider({ tee, gpus: count(values.gpus, '--gpus'), switches: count(values.switches, '--switches'), ...(initdata !== undefined ? { initdata } : {}) });
+      const material = values['sim-hierarchy'] ? await sharedHierarchy(values['sim-hierarchy'], io) : undefined;
+      const sim = await createSimulatedProvider({ tee, gpus: count(values.gpus, '--gpus'), switches: count(values.switches, '--switches'), ...(initdata !== undefined ? { initdata } : {}), ...(material ? { material } : {}) });
       evidence = sim;
       if (values['anchors-out']) await io.writeFile(values['anchors-out'], JSON.stringify(sim.anchors, null, 2) + '\n');
       io.stderr('ccinfer gateway: SIMULATED evidence — clients accept it only with --anchors from --anchors-out\n');
+    } else if (values['sim-hierarchy']) {
+      throw new UsageError('--sim-hierarchy is only for --evidence simulated');
     } else if (kind === 'configfs') {
       if (values['anchors-out'] || values.tee) throw new UsageError('--anchors-out and --tee are only for --evidence simulated (configfs reads the TEE from the kernel)');
       const snpLeaf = values['snp-leaf'] ? await readInput(io, values['snp-leaf'], 'SNP leaf certificate') : undefined;
@@ -104,6 +113,7 @@ export const gatewayCommand: Command = {
     // Default on for real pods (configfs, coco): their bundles carry no collateral, and browsers cannot fetch it
     // (no CORS at AMD / Intel / NVIDIA). Off for simulated evidence, which carries its own.
     const attach = values['no-attach-collateral'] ? false : values['attach-collateral'] === true || kind !== 'simulated';
+    const peers = peerSource(values.peers, values['peers-dns'], listen.port);
     const log = (event: string, detail?: Record<string, unknown>): void => io.stderr(`gateway: ${event}${detail ? ' ' + JSON.stringify(detail) : ''}\n`);
     const gateway = await createGateway({
       upstream,
@@ -117,6 +127,7 @@ export const gatewayCommand: Command = {
       ...(upstreamTimeoutMs !== undefined ? { upstreamTimeoutMs } : {}),
       ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
       ...(rotationGraceMs !== undefined ? { rotationGraceMs } : {}),
+      ...(peers ? { peers } : {}),
       ...(values['cors-origin'] ? { corsOrigins: corsOrigins(values['cors-origin']) } : {}),
       ...(values['allow-path'] ? { allowedPathPrefixes: pathPrefixes(values['allow-path']) } : {}),
       log,
@@ -138,6 +149,47 @@ function parseSize(value: string, flag: string): number {
   const n = m && unit ? Number(m[1]) * unit : NaN;
   if (!(Number.isSafeInteger(n) && n > 0)) throw new UsageError(`${flag} must be a positive size in bytes, KiB, MiB, GiB or TiB (got ${value})`);
   return n;
+}
+
+/** `--sim-hierarchy DIR`: the saved simulated hierarchy (written now when DIR holds none). */
+export async function sharedHierarchy(dir: string, io: { stderr: (s: string) => void }, command = 'gateway'): Promise<SimulatedPodMaterial> {
+  try {
+    const { material, created } = await simulatedHierarchyIn(dir);
+    io.stderr(`ccinfer ${command}: simulated roots ${created ? 'written to' : 'loaded from'} ${dir}\n`);
+    return material;
+  } catch (err) {
+    // An unreadable or malformed state directory is bad input, as an unreadable --initdata is.
+    throw new UsageError(`--sim-hierarchy ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * `--peers URL,...` or `--peers-dns NAME[:PORT]` (docs/architecture.md "Replicas"): the other replicas. Peer
+ * URLs are origins (http or https, no path): only the gateway's own endpoints are called on them.
+ */
+function peerSource(urls: string | undefined, dns: string | undefined, listenPort: number): PeerSource | undefined {
+  if (urls !== undefined && dns !== undefined) throw new UsageError('--peers and --peers-dns exclude each other');
+  if (urls !== undefined) {
+    const list = urls.split(',').map((u) => u.trim()).filter(Boolean);
+    if (list.length === 0 || list.length > 64) throw new UsageError('--peers takes 1..64 URLs');
+    return {
+      urls: list.map((v) => {
+        let u: URL;
+        try {
+          u = new URL(v);
+        } catch {
+          throw new UsageError(`--peers ${v} is not a URL such as http://10.0.0.7:8443`);
+        }
+        if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.origin !== v.replace(/\/$/, '')) throw new UsageError(`--peers ${v} must be an origin such as http://10.0.0.7:8443`);
+        return u.origin;
+      }),
+    };
+  }
+  if (dns === undefined) return undefined;
+  const m = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)(?::(\d{1,5}))?$/i.exec(dns);
+  const port = m?.[5] !== undefined ? Number(m[5]) : listenPort;
+  if (!m || dns.length > 253 || !(port >= 1 && port <= 65535)) throw new UsageError(`--peers-dns ${dns} must be a DNS name with an optional :PORT (1..65535), such as ccinfer-peers.default.svc.cluster.local:8443`);
+  return { dns: m[1]!, port };
 }
 
 /** `--max-streams` / `--max-attest`: a concurrency limit, 1..1,000,000. */

@@ -168,7 +168,13 @@ function deployment(o: PodOptions, initdata: Uint8Array): Manifest {
                 '--initdata', `${INITDATA_DIR}/initdata.toml`,
                 '--listen', `0.0.0.0:${GATEWAY_PORT}`,
                 '--cache-dir', '/var/lib/ccinfer/cache',
+                // Replicas (docs/architecture.md "Replicas"): the headless Service lists every ready replica, and a
+                // request for another replica's key is forwarded to it still encrypted. The short name resolves
+                // through the pod's DNS search path (its own namespace).
+                ...(o.replicas > 1 ? ['--peers-dns', `${peersService(o)}:${GATEWAY_PORT}`] : []),
               ],
+              // Ready once it serves: the headless Service publishes only ready replicas as peers.
+              readinessProbe: { httpGet: { path: '/healthz', port: 'ccinfer' }, periodSeconds: 5 },
               ports: [{ name: 'ccinfer', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
               securityContext: {
                 runAsNonRoot: true,
@@ -200,14 +206,19 @@ function service(o: PodOptions, headless: boolean): Manifest {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name: headless ? `${o.name}-peers` : o.name, labels: labels(o) },
+    metadata: { name: headless ? peersService(o) : o.name, labels: labels(o) },
     spec: {
       selector: labels(o),
       ports: [{ name: 'ccinfer', port: GATEWAY_PORT, targetPort: 'ccinfer', protocol: 'TCP' }],
-      // Headless: DNS answers with every replica's address, so a client can attest and pin one replica.
+      // Headless: DNS answers with every ready replica's address: the gateways' --peers-dns.
       ...(headless ? { clusterIP: 'None', publishNotReadyAddresses: false } : { type: 'ClusterIP' }),
     },
   };
+}
+
+/** The headless Service whose A records are the replicas (the gateways' peers). */
+function peersService(o: PodOptions): string {
+  return `${o.name}-peers`;
 }
 
 function configMap(o: PodOptions, initdata: string): Manifest {
@@ -254,7 +265,8 @@ function readme(o: PodOptions, register: string, pins: MeasurementPins): string 
 
 initdata.toml        the pod's initdata. Its ${o.tee === 'snp' ? 'sha256' : 'sha384'} digest is measured into ${reg}:
                      ${register}
-k8s/                 Deployment, Service${o.replicas > 1 ? ', headless Service for the replicas' : ''} and the ConfigMap the gateway serves
+k8s/                 Deployment, Service${o.replicas > 1 ? `, headless Service ${peersService(o)} (the gateways find each other
+                     through it and forward requests for another replica's key to it, still encrypted)` : ''} and the ConfigMap the gateway serves
                      initdata.toml from. Apply with: kubectl apply -f k8s/
 policy.json          the client policy: pins ${o.tee === 'snp' ? 'snp.hostData' : 'tdx.mrConfigId'} = the initdata digest above${pinned ? '\n                     and snp.measurements = the launch measurement (step 2)' : ''}.
 

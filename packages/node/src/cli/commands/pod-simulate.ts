@@ -10,10 +10,11 @@ import { DEMO_MODEL, startModelServer } from '../../demo/model-server.js';
 import { createGateway } from '../../gateway/index.js';
 import { createSimulatedProvider } from '../../gateway/evidence/simulated.js';
 import { parse } from '../args.js';
+import { sharedHierarchy } from './gateway.js';
 import { listenFailure, parseListen } from './proxy.js';
 import { EXIT, UsageError, type Command, type FlagTable } from '../types.js';
 
-const usage = 'ccinfer pod simulate [--tee snp|tdx] [--gpus N] [--switches N] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--token-delay MS]';
+const usage = 'ccinfer pod simulate [--tee snp|tdx] [--gpus N] [--switches N] [--listen 127.0.0.1:8443] [--anchors-out FILE] [--sim-hierarchy DIR] [--token-delay MS]';
 
 const options = {
   tee: { type: 'string', arg: 'snp|tdx', help: 'the simulated CPU TEE', fallback: 'snp' },
@@ -21,6 +22,7 @@ const options = {
   switches: { type: 'string', arg: 'N', help: 'simulated NVSwitches, PPCIe mode (needs --gpus)', fallback: '0' },
   listen: { type: 'string', arg: 'HOST:PORT', help: "the pod gateway's address; port 0 picks a free one", fallback: '127.0.0.1:8443' },
   'anchors-out': { type: 'string', arg: 'FILE', help: "where to write the simulator's trust anchors for clients' --anchors", fallback: 'sim-anchors.json' },
+  'sim-hierarchy': { type: 'string', arg: 'DIR', help: 'keep the simulated roots in DIR (written once, then reused), so a restarted pod is accepted with the same anchors file', fallback: 'new roots on every start' },
   'token-delay': { type: 'string', arg: 'MS', help: 'delay between streamed tokens of the demo model', fallback: '35' },
 } as const satisfies FlagTable;
 
@@ -47,7 +49,8 @@ export const podSimulateCommand: Command = {
     const delay = count(values['token-delay'], '--token-delay', 35, 10_000);
     const anchorsFile = values['anchors-out'] ?? 'sim-anchors.json';
 
-    const sim = await createSimulatedProvider({ tee, gpus, switches });
+    const material = values['sim-hierarchy'] ? await sharedHierarchy(values['sim-hierarchy'], io, 'pod simulate') : undefined;
+    const sim = await createSimulatedProvider({ tee, gpus, switches, ...(material ? { material } : {}) });
     await io.writeFile(anchorsFile, JSON.stringify(sim.anchors, null, 2) + '\n');
     const model = await startModelServer({ tokenDelayMs: delay });
     try {

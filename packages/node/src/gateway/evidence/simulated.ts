@@ -43,6 +43,11 @@ export interface SimulatedProviderOptions {
   devices?: DeviceEvidenceSource;
   /** The devices' RIMs and OCSP responses in `collateral.nvidia` (default: both); `false` attaches none. */
   nvidiaCollateral?: boolean | Omit<NvidiaCollateralSpec, 'now'>;
+  /**
+   * The simulated vendor hierarchy to sign with (e.g. one loaded with `loadSimulatedHierarchy`, so several
+   * simulated pods chain to the same roots). Default: this process's own (`simulatedPodMaterial`).
+   */
+  material?: SimulatedPodMaterial;
   /** Last-moment change to the bundle (tampering in tests and in `ccinfer demo`). */
   mutate?: (bundle: EvidenceBundle) => EvidenceBundle | Promise<EvidenceBundle>;
 }
@@ -112,7 +117,7 @@ export async function simulatedCollateral(
 }
 
 export async function createSimulatedProvider(options: SimulatedProviderOptions = {}): Promise<SimulatedProvider> {
-  const material = await simulatedPodMaterial();
+  const material = options.material ?? (await simulatedPodMaterial());
   const tdx = options.tee === 'tdx';
   const cpu = await simulatedCpuSource(material, options);
   const attach = await simulatedCollateral(material, tdx ? 'tdx' : 'snp', options.nvidiaCollateral ?? true);
