@@ -30,10 +30,11 @@ const rows: Record<string, unknown>[] = [];
 
 for (const c of selected) {
   if (c.measure) {
-    const { value, unit, details } = await c.measure();
-    const row = { case: c.name, value, unit, title: c.title, ...(details ? { details } : {}) };
+    const { value, unit, ratios, details } = await c.measure();
+    const row = { case: c.name, value, unit, ...(ratios ? { ratios } : {}), title: c.title, ...(details ? { details } : {}) };
     rows.push(row);
-    if (!json) console.error(`  ${c.name.padEnd(34)} ${String(value).padStart(10)} ${unit}   ${c.title}`);
+    const ratio = Object.entries(ratios ?? {}).map(([k, v]) => `  ${v}× ${k}`).join('');
+    if (!json) console.error(`  ${c.name.padEnd(34)} ${String(value).padStart(10)} ${unit}${ratio}   ${c.title}`);
     else console.log(JSON.stringify(row));
     continue;
   }

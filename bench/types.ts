@@ -5,8 +5,11 @@ export interface BenchCase {
   /** What is measured, for the table. */
   title: string;
   fn?: () => unknown | Promise<unknown>;
-  /** For non-timed cases (sizes, one long run): the value, its unit, and figures for the JSON row (`details`). */
-  measure?: () => Promise<{ value: number; unit: string; details?: Record<string, unknown> }>;
+  /**
+   * For non-timed cases (sizes, one long run, rates measured in their own loop): the value, its unit, optionally
+   * its ratios to other figures of the same run (printed as given) and figures for the JSON row (`details`).
+   */
+  measure?: () => Promise<{ value: number; unit: string; ratios?: Record<string, number>; details?: Record<string, unknown> }>;
   /** Budget in ms (median), checked and printed. */
   budgetMs?: number;
   /** Name of the case this one is compared to (ratio printed as this / other). */

@@ -17,7 +17,7 @@ import { encryptRequestStream, type BodySource } from '../session/request-stream
 import { encodeAttestRequest, NONCE_LENGTH } from '../session/bundle.js';
 import { KEY_CONFIG_HEADER, keyConfigDigest, parseKeyConfig, type KeyConfig } from '../session/keyconfig.js';
 import { webCryptoSessionCrypto, type SessionCrypto } from '../session/backend.js';
-import { ChunkedRequestEncoder, decryptResponseStream, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE } from '../session/ohttp.js';
+import { ChunkedRequestEncoder, MEDIA_TYPE_CHUNKED_REQUEST, MEDIA_TYPE_CHUNKED_RESPONSE, readResponseChunks, type ChunkedResponseDecoder } from '../session/ohttp.js';
 import { parseSse, type SseEvent } from './sse.js';
 import { asCompletion, type ChatCompletion, type ChatCompletionChunk, type ChatCompletionRequest } from './chat.js';
 
@@ -323,7 +323,7 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
       let problem = refused;
       const type = outer.headers.get('content-type') ?? '';
       if (outer.ok && type.startsWith(MEDIA_TYPE_CHUNKED_RESPONSE) && outer.body) {
-        return responseFrom(decryptResponseStream(outer.body, encoder.responseDecoder()), signal);
+        return responseFrom(outer.body, encoder.responseDecoder(), signal);
       }
       if (outer.ok) problem = await readProblem(outer);
       if (problem === 'key-config-mismatch') {
@@ -418,11 +418,14 @@ export class SecureClient extends EventEmitter<SecureClientEvents> {
         method: 'POST',
         headers: { 'content-type': MEDIA_TYPE_CHUNKED_REQUEST, accept: MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', [KEY_CONFIG_HEADER]: keyDigest },
         body: body as Uint8Array<ArrayBuffer>,
-        // A stream body needs half duplex (Fetch Standard; Node's fetch and Chromium refuse it otherwise), and
-        // redirect mode "error": for any other mode fetch clones the request to be able to follow a redirect
-        // (Fetch Standard "HTTP-network-or-cache fetch" step 8), teeing the body — whose unread branch would then
-        // queue the whole upload in memory.
-        ...(body instanceof Uint8Array ? {} : { duplex: 'half', redirect: 'error' }),
+        // The OHTTP endpoint never redirects, so a redirect is a failure rather than a resend elsewhere; and a
+        // fetch with no window whose redirect mode is "error" does not clone its request (Fetch Standard,
+        // "HTTP-network-or-cache fetch" step 8), which would tee the body: per request for a byte body, and for a
+        // stream an unread branch that would queue the whole upload in memory. A stream body also needs half
+        // duplex (Node's fetch and Chromium refuse it otherwise).
+        redirect: 'error',
+        window: null,
+        ...(body instanceof Uint8Array ? {} : { duplex: 'half' }),
         signal: ac.signal,
       } as RequestInit);
     } catch (cause) {
@@ -598,56 +601,56 @@ async function readProblem(res: Response): Promise<string | undefined> {
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
 /**
- * Turns a decrypted Binary HTTP response stream into a `Response` as soon as its head has arrived. When the
- * caller's `signal` aborted, a read that fails is the caller's abort (its reason, an `AbortError`), not a
- * truncated stream: the carrier was cut on purpose, by the reader.
+ * Turns a chunked OHTTP response body into a `Response` as soon as its head has arrived, decrypting and
+ * decoding each piece as it is read: one stream layer (the `Response` body) over the carrier, not a decrypted
+ * stream under a decoded one, since every layer costs a read and a promise per chunk. When the caller's
+ * `signal` aborted, a read that fails is the caller's abort (its reason, an `AbortError`), not a truncated
+ * stream: the carrier was cut on purpose, by the reader.
  */
-async function responseFrom(plain: ReadableStream<Uint8Array>, signal: AbortSignal | undefined): Promise<Response> {
-  const reader = plain.getReader();
+async function responseFrom(carrier: ReadableStream<Uint8Array>, ohttp: ChunkedResponseDecoder, signal: AbortSignal | undefined): Promise<Response> {
+  const reader = carrier.getReader();
   const decoder = new BhttpResponseDecoder();
   const pending: Uint8Array[] = [];
   let head: { status: number; headers: Fields } | undefined;
+  let carrierEnded = false;
+  let ended = false;
   const absorb = (events: ReturnType<BhttpResponseDecoder['push']>): void => {
     for (const e of events) {
       if (e.type === 'head') head = { status: e.status, headers: e.headers };
       else if (e.type === 'data') pending.push(e.data);
     }
   };
-  const pump = async (): Promise<boolean> => {
-    let r: ReadableStreamReadResult<Uint8Array>;
+  /**
+   * Reads and opens one piece of the carrier; once it ended (its final chunk opened), ends the Binary HTTP
+   * message, so that the data decoded before a malformed end is delivered before the error.
+   */
+  const step = async (): Promise<void> => {
+    if (carrierEnded) {
+      ended = true;
+      return absorb(decoder.finish());
+    }
+    let r: Awaited<ReturnType<typeof readResponseChunks>>;
     try {
-      r = await reader.read();
+      r = await readResponseChunks(reader, ohttp);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw err;
     }
-    const { done, value } = r;
-    if (done) {
-      absorb(decoder.finish());
-      return false;
-    }
-    absorb(decoder.push(value));
-    return true;
+    for (const c of r.chunks) absorb(decoder.push(c));
+    carrierEnded = r.done;
   };
-  while (!head) {
-    if (!(await pump())) break;
-  }
+  while (!head && !ended) await step();
   if (!head) throw new SessionError('ERR_BHTTP_TRUNCATED', 'the response ended before its status');
   const headers = new Headers();
   for (const [n, v] of head.headers) if (!HOP_BY_HOP.has(n) && n !== 'content-encoding') headers.append(n, v);
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
-      // Close only when the encrypted stream itself ended and its final chunk opened (pump → finish), so
-      // a cut after the last content byte is still an error rather than a clean end.
-      while (pending.length === 0) {
-        if (!(await pump())) {
-          if (pending.length === 0) {
-            controller.close();
-            return;
-          }
-        }
-      }
-      controller.enqueue(pending.shift()!);
+      // Close only when the encrypted stream itself ended and its final chunk opened, so a cut after the last
+      // content byte is still an error rather than a clean end.
+      while (pending.length === 0 && !ended) await step();
+      // Everything decoded so far is queued at once (no copy): the reader takes it without another pull.
+      for (const data of pending.splice(0)) controller.enqueue(data);
+      if (ended) controller.close();
     },
     async cancel(reason) {
       await reader.cancel(reason);

@@ -395,6 +395,27 @@ export class ChunkedResponseDecoder {
 }
 
 /**
+ * Reads the next piece of a chunked response body and opens the chunks it completes, in order (maybe none).
+ * `done` once the body ended and its final chunk opened (its plaintext, if any, is the last of `chunks`). A
+ * carrier that breaks (connection reset, abort) is `ERR_OHTTP_TRUNCATED`: the message ended before its final
+ * chunk. One read and one call per piece, so a reader can decode on top of it without another stream layer.
+ */
+export async function readResponseChunks(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  decoder: ChunkedResponseDecoder,
+): Promise<{ chunks: Uint8Array[]; done: boolean }> {
+  let r: ReadableStreamReadResult<Uint8Array>;
+  try {
+    r = await reader.read();
+  } catch (cause) {
+    throw cause instanceof CcinferError ? cause : sessionError('ERR_OHTTP_TRUNCATED', 'the response stream failed before its final chunk', { cause });
+  }
+  if (!r.done) return { chunks: await decoder.push(r.value), done: false };
+  const last = await decoder.finish();
+  return { chunks: last.length > 0 ? [last] : [], done: true };
+}
+
+/**
  * Decrypts a chunked response body as it streams. The returned stream errors (with the SessionError) on any
  * bad chunk and on a body that ends before its final chunk, so a reader never mistakes a cut for an end.
  */
@@ -403,22 +424,9 @@ export function decryptResponseStream(body: ReadableStream<Uint8Array>, decoder:
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
-        let r: ReadableStreamReadResult<Uint8Array>;
-        try {
-          r = await reader.read();
-        } catch (cause) {
-          // The carrier broke (connection reset, abort): the message ended before its final chunk.
-          throw cause instanceof CcinferError ? cause : sessionError('ERR_OHTTP_TRUNCATED', 'the response stream failed before its final chunk', { cause });
-        }
-        const { done, value } = r;
-        if (done) {
-          const last = await decoder.finish();
-          if (last.length > 0) controller.enqueue(last);
-          controller.close();
-          return;
-        }
-        const chunks = await decoder.push(value);
+        const { chunks, done } = await readResponseChunks(reader, decoder);
         for (const c of chunks) controller.enqueue(c);
+        if (done) return controller.close();
         if (chunks.length > 0) return;
       }
     },

@@ -1,4 +1,7 @@
 /** SecureClient against fake transports: the error codes that need a misbehaving pod to happen. */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SecureClient, SessionError, TransportError, generateGatewayKey, parseSse, type AttestedDocument, type Fetcher } from '@ccinfer/core';
 import { expectCode } from '../../../../test-support/helpers.js';
@@ -173,6 +176,33 @@ describe('SecureClient error codes', () => {
     const junk = fake(() => new Response(new Uint8Array(64), { status: 200, headers: { 'content-type': 'message/ohttp-chunked-res' } }));
     const res = new SecureClient({ endpoint: 'http://127.0.0.1:1', appraise: okAppraise, fetch: junk.fetch }).fetch('http://x/v1/models');
     await expect(res).rejects.toBeInstanceOf(SessionError);
+  });
+});
+
+describe('SecureClient transport', () => {
+  it('never follows a redirect from the OHTTP endpoint: ERR_SESSION_UNREACHABLE, and the other origin receives nothing', async () => {
+    const elsewhere: string[] = [];
+    const other = createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.writeHead(500).end();
+    });
+    const gateway = createServer((req, res) => {
+      req.resume();
+      if (req.url?.endsWith('/attest')) return void res.writeHead(200, { 'content-type': 'application/cbor' }).end(Buffer.from([0xa0]));
+      res.writeHead(303, { location: `http://127.0.0.1:${(other.address() as AddressInfo).port}/.well-known/ccinfer/ohttp` }).end();
+    });
+    for (const s of [other, gateway]) {
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    try {
+      const client = new SecureClient({ endpoint: `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`, appraise: okAppraise });
+      const e = await expectCode(client.fetch('http://x/v1/models'), TransportError, 'ERR_SESSION_UNREACHABLE');
+      expect(e.cause).toBeInstanceOf(TypeError);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      for (const s of [other, gateway]) s.close();
+    }
   });
 });
 

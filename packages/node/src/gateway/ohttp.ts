@@ -8,13 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CcinferError,
   ChunkedRequestDecoder,
-  CHUNK_SIZE,
-  concat,
   decapsulateRequest,
   decodeRequest,
   encodeResponse,
   MEDIA_TYPE_CHUNKED_REQUEST,
-  MEDIA_TYPE_CHUNKED_RESPONSE,
   MEDIA_TYPE_REQUEST,
   MEDIA_TYPE_RESPONSE,
   utf8,
@@ -22,10 +19,11 @@ import {
   type KeyLookup,
   type SessionCrypto,
 } from '@ccinfer/core';
-import { BhttpRequestDecoder, encodeContentChunk, encodeResponseEnd, encodeResponseHead, KEY_CONFIG_HEADER, type BhttpRequestEvent } from '@ccinfer/core/internal';
+import { BhttpRequestDecoder, KEY_CONFIG_HEADER, type BhttpRequestEvent } from '@ccinfer/core/internal';
 import { BodyIdle, BodyTooLarge, boundedChunks, readBody, withIdleTimeout } from '../http.js';
 import { problemJson, sendProblem } from './problem.js';
 import type { PeerForwarder } from './peers.js';
+import { PROBLEM_FIELDS, relayChunked, upstreamSignal } from './relay.js';
 import { sendBusy, Slots, type GatewayLog } from './slots.js';
 import { responseFields, type Forward } from './upstream.js';
 
@@ -63,7 +61,6 @@ export interface OhttpHandlerOptions {
   stats: { ohttp: number; ohttpBytes: number; rejected: number };
 }
 
-const PROBLEM_FIELDS: [string, string][] = [['content-type', 'application/problem+json']];
 const EMPTY = new Uint8Array(0);
 
 /** A GET or HEAD request with content (RFC 9110 §9.3.1: no defined semantics; the upstream client refuses it). */
@@ -72,38 +69,6 @@ class BodyForMethod extends Error {}
 export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const slots = new Slots(o.maxConcurrent);
   const countBytes = (n: number): void => void (o.stats.ohttpBytes += n);
-
-  /** Aborts the upstream request when the client goes away before its response is complete. */
-  function upstreamAbort(res: ServerResponse): AbortController {
-    const ac = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) ac.abort();
-    });
-    return ac;
-  }
-
-  /**
-   * Writes with back-pressure. A client that disconnects never emits `drain`, so the wait also ends on
-   * `close`; one that stops reading is cut off after `writeIdleTimeoutMs`.
-   */
-  async function write(res: ServerResponse, bytes: Uint8Array): Promise<void> {
-    if (res.destroyed) throw new Error('client gone');
-    if (res.write(bytes)) return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error('client stopped reading')), o.writeIdleTimeoutMs);
-      const onDrain = (): void => done();
-      const onClose = (): void => done(new Error('client gone'));
-      function done(err?: Error): void {
-        clearTimeout(timer);
-        res.off('drain', onDrain);
-        res.off('close', onClose);
-        if (err) reject(err);
-        else resolve();
-      }
-      res.once('drain', onDrain);
-      res.once('close', onClose);
-    });
-  }
 
   /**
    * Chunked OHTTP: the inner request is decrypted chunk by chunk and its content forwarded to the upstream as it
@@ -160,7 +125,7 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
         settle();
       }
     }
-    const ac = upstreamAbort(res);
+    const ac = upstreamSignal(res);
     // GET and HEAD carry no content upstream (undici refuses a body for them): read the message to its end first.
     const bodyless = head.method === 'GET' || head.method === 'HEAD';
     let up: Awaited<ReturnType<Forward>>;
@@ -170,9 +135,9 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
       } catch (err) {
         return refuse(res, err);
       }
-      up = await o.forward(head, EMPTY, ac.signal);
+      up = await o.forward(head, EMPTY, ac);
     } else {
-      up = await o.forward(head, content(), ac.signal);
+      up = await o.forward(head, content(), ac);
       // The upstream may answer (or fail) before it has read the whole body; the answer still waits for the
       // request's authenticated end, read here if the upstream stopped pulling or never started.
       if (pulling) await settled;
@@ -191,32 +156,7 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
       }
     }
     const encoder = await decoder.responseEncoder();
-    res.writeHead(200, { 'content-type': MEDIA_TYPE_CHUNKED_RESPONSE, incremental: '?1', 'cache-control': 'no-store' });
-    res.flushHeaders();
-    try {
-      await write(res, encoder.header());
-      if ('problem' in up) {
-        await write(res, await encoder.seal(encodeResponseHead(up.problem.status, PROBLEM_FIELDS), false));
-        await write(res, await encoder.seal(concat(encodeContentChunk(utf8(up.problem.body)), encodeResponseEnd()), true));
-        res.end();
-        return;
-      }
-      await write(res, await encoder.seal(encodeResponseHead(up.statusCode, responseFields(up.headers)), false));
-      // Each upstream piece is sealed and written as soon as it arrives (no buffering), split at CHUNK_SIZE.
-      for await (const piece of up.body as AsyncIterable<Buffer>) {
-        for (let at = 0; at < piece.length; at += CHUNK_SIZE) {
-          const part = new Uint8Array(piece.buffer, piece.byteOffset + at, Math.min(CHUNK_SIZE, piece.length - at));
-          await write(res, await encoder.seal(encodeContentChunk(part), false));
-        }
-      }
-      await write(res, await encoder.seal(encodeResponseEnd(), true));
-      res.end();
-    } catch (err) {
-      // Mid-stream failure: no final chunk is sent, so the client sees a truncated (rejected) response.
-      o.log('stream-failed', { error: (err as Error).name });
-      if ('body' in up) up.body.destroy();
-      res.destroy();
-    }
+    await relayChunked(res, encoder, up, o);
   }
 
   /** Plain RFC 9458 (non-chunked) request: buffered both ways. */
@@ -236,7 +176,7 @@ export function createOhttpHandler(o: OhttpHandlerOptions): (req: IncomingMessag
     } catch (err) {
       return refuse(res, err);
     }
-    const up = await o.forward(inner, inner.content, upstreamAbort(res).signal);
+    const up = await o.forward(inner, inner.content, upstreamSignal(res));
     let message: Uint8Array;
     if ('problem' in up) {
       message = problemMessage(up.problem.status, up.problem.body);

@@ -3,6 +3,7 @@
  * server over plain HTTP inside the confidential VM (undici), and its response head comes back as Binary HTTP
  * fields. Hop-by-hop fields are dropped both ways; only allowed path prefixes are reachable.
  */
+import type { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { request as undiciRequest, type Dispatcher } from 'undici';
 import type { Fields } from '@ccinfer/core';
@@ -27,12 +28,16 @@ export interface InnerProblem {
   problem: { status: number; body: string };
 }
 
+/** The upstream's response: status, head and a body stream. */
+export type UpstreamResponse = Dispatcher.ResponseData;
+
 /**
  * Forwards a decrypted request; resolves with the upstream response or an inner problem response. `body` is
  * the content, whole or as it is decrypted (an iterable that throws if the request turns out truncated or
- * forged, which aborts the upstream request: it is never completed with a partial body).
+ * forged, which aborts the upstream request: it is never completed with a partial body). `signal` cancels it:
+ * an AbortSignal, or an emitter of `abort` (relay.ts `upstreamSignal`), both of which undici takes.
  */
-export type Forward = (inner: BhttpRequestHead, body: Uint8Array | AsyncIterable<Uint8Array>, signal: AbortSignal) => Promise<Dispatcher.ResponseData | InnerProblem>;
+export type Forward = (inner: BhttpRequestHead, body: Uint8Array | AsyncIterable<Uint8Array>, signal: AbortSignal | EventEmitter) => Promise<UpstreamResponse | InnerProblem>;
 
 export function createForward(o: UpstreamOptions): Forward {
   return async (inner, body, signal) => {
@@ -65,7 +70,7 @@ export function createForward(o: UpstreamOptions): Forward {
 }
 
 /** The upstream response's header fields for the inner (Binary HTTP) response, without hop-by-hop ones. */
-export function responseFields(h: Dispatcher.ResponseData['headers']): Fields {
+export function responseFields(h: UpstreamResponse['headers']): Fields {
   const out: Fields = [];
   for (const [n, v] of Object.entries(h)) {
     if (HOP_BY_HOP.has(n) || v === undefined) continue;

@@ -123,6 +123,43 @@ describe('gateway resource bounds (review findings)', () => {
     }
   });
 
+  it('a client that goes away before the upstream answers cancels the upstream request (not left to upstreamTimeoutMs)', async () => {
+    const http = await import('node:http');
+    const net = await import('node:net');
+    let upstreamClosed: () => void;
+    const closed = new Promise<void>((r) => (upstreamClosed = r));
+    let arrived: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    // An upstream that takes the request and never answers it.
+    const silent = http.createServer((req, res) => {
+      req.resume();
+      arrived();
+      res.on('close', () => upstreamClosed());
+    });
+    silent.listen(0, '127.0.0.1');
+    await new Promise((r) => silent.on('listening', r));
+    const g = await createGateway({ upstream: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, evidence: await createSimulatedProvider(), upstreamTimeoutMs: 60_000 });
+    const { port } = await g.listen(0, '127.0.0.1');
+    try {
+      const { ChunkedRequestEncoder, encodeRequest } = await import('@ccinfer/core');
+      const enc = await ChunkedRequestEncoder.create(g.key.config);
+      const body = await enc.encapsulateAll(encodeRequest({ method: 'POST', scheme: 'http', authority: 'x', path: '/v1/x', headers: [], content: new Uint8Array(10), trailers: [] }));
+      const s = net.connect(port, '127.0.0.1');
+      await new Promise((r) => s.on('connect', r));
+      s.write(`POST /.well-known/ccinfer/ohttp HTTP/1.1\r\nhost: x\r\ncontent-type: message/ohttp-chunked-req\r\ncontent-length: ${body.length}\r\n\r\n`);
+      s.write(body);
+      await reached;
+      const t0 = Date.now();
+      s.destroy();
+      await closed;
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    } finally {
+      await g.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
   it('OHTTP requests beyond maxConcurrentRequests get 503 with Retry-After', async () => {
     const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxConcurrentRequests: 0 });
     const { url: u } = await g.listen(0, '127.0.0.1');
