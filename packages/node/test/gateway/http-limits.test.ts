@@ -1,5 +1,7 @@
 /** Gateway HTTP surface: CORS only for configured origins (preflights answered), and bounded concurrent attests. */
+import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChunkedRequestEncoder, encodeRequest } from '@ccinfer/core';
 import { createGateway, type Gateway } from '../../src/gateway/index.js';
 import { createSimulatedProvider, startModelServer, type ModelServer } from '../../src/simulator.js';
 
@@ -16,6 +18,17 @@ afterAll(async () => {
   await gateway.close();
   await model.close();
 });
+
+/** Sends one encapsulated request over a raw socket (so a test can stop reading, or vanish) and returns the socket. */
+async function sendRawRequest(g: Gateway, port: number): Promise<Socket> {
+  const enc = await ChunkedRequestEncoder.create(g.key.config);
+  const body = await enc.encapsulateAll(encodeRequest({ method: 'POST', scheme: 'http', authority: 'x', path: '/v1/x', headers: [], content: new Uint8Array(10), trailers: [] }));
+  const s = connect(port, '127.0.0.1');
+  await new Promise((r) => s.on('connect', r));
+  s.write(`POST /.well-known/ccinfer/ohttp HTTP/1.1\r\nhost: x\r\ncontent-type: message/ohttp-chunked-req\r\ncontent-length: ${body.length}\r\n\r\n`);
+  s.write(body);
+  return s;
+}
 
 describe('gateway CORS', () => {
   it('answers a preflight from an allowed origin', async () => {
@@ -74,8 +87,7 @@ describe('gateway resource bounds (review findings)', () => {
   it('a client that sends attest headers and no body holds no evidence slot', async () => {
     const g = await createGateway({ upstream: model.url, evidence: await createSimulatedProvider(), maxConcurrentAttests: 1 });
     const { url: u, port } = await g.listen(0, '127.0.0.1');
-    const net = await import('node:net');
-    const idle = net.connect(port, '127.0.0.1');
+    const idle = connect(port, '127.0.0.1');
     await new Promise((r) => idle.on('connect', r));
     idle.write('POST /.well-known/ccinfer/attest HTTP/1.1\r\nhost: x\r\ncontent-type: application/cbor\r\ncontent-length: 40\r\n\r\n');
     try {
@@ -91,7 +103,6 @@ describe('gateway resource bounds (review findings)', () => {
 
   it('a client that disconnects mid-stream ends the handler (no wait for a drain that never comes)', async () => {
     const http = await import('node:http');
-    const net = await import('node:net');
     const flood = http.createServer((req, res) => {
       req.resume();
       res.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -104,13 +115,7 @@ describe('gateway resource bounds (review findings)', () => {
     const g = await createGateway({ upstream: `http://127.0.0.1:${(flood.address() as { port: number }).port}`, evidence: await createSimulatedProvider(), log: (e) => events.push(e) });
     const { port } = await g.listen(0, '127.0.0.1');
     try {
-      const { ChunkedRequestEncoder, encodeRequest } = await import('@ccinfer/core');
-      const enc = await ChunkedRequestEncoder.create(g.key.config);
-      const body = await enc.encapsulateAll(encodeRequest({ method: 'POST', scheme: 'http', authority: 'x', path: '/v1/x', headers: [], content: new Uint8Array(10), trailers: [] }));
-      const s = net.connect(port, '127.0.0.1');
-      await new Promise((r) => s.on('connect', r));
-      s.write(`POST /.well-known/ccinfer/ohttp HTTP/1.1\r\nhost: x\r\ncontent-type: message/ohttp-chunked-req\r\ncontent-length: ${body.length}\r\n\r\n`);
-      s.write(body);
+      const s = await sendRawRequest(g, port);
       s.pause();
       await new Promise((r) => setTimeout(r, 400));
       s.destroy();
@@ -125,7 +130,6 @@ describe('gateway resource bounds (review findings)', () => {
 
   it('a client that goes away before the upstream answers cancels the upstream request (not left to upstreamTimeoutMs)', async () => {
     const http = await import('node:http');
-    const net = await import('node:net');
     let upstreamClosed: () => void;
     const closed = new Promise<void>((r) => (upstreamClosed = r));
     let arrived: () => void;
@@ -141,13 +145,7 @@ describe('gateway resource bounds (review findings)', () => {
     const g = await createGateway({ upstream: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, evidence: await createSimulatedProvider(), upstreamTimeoutMs: 60_000 });
     const { port } = await g.listen(0, '127.0.0.1');
     try {
-      const { ChunkedRequestEncoder, encodeRequest } = await import('@ccinfer/core');
-      const enc = await ChunkedRequestEncoder.create(g.key.config);
-      const body = await enc.encapsulateAll(encodeRequest({ method: 'POST', scheme: 'http', authority: 'x', path: '/v1/x', headers: [], content: new Uint8Array(10), trailers: [] }));
-      const s = net.connect(port, '127.0.0.1');
-      await new Promise((r) => s.on('connect', r));
-      s.write(`POST /.well-known/ccinfer/ohttp HTTP/1.1\r\nhost: x\r\ncontent-type: message/ohttp-chunked-req\r\ncontent-length: ${body.length}\r\n\r\n`);
-      s.write(body);
+      const s = await sendRawRequest(g, port);
       await reached;
       const t0 = Date.now();
       s.destroy();
