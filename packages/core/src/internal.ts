@@ -48,3 +48,5 @@ export { HOP_BY_HOP } from './session/bhttp.js';
 export { encryptRequestStream, MAX_CONTENT_PER_CHUNK, type BodySource, type RequestStreamOptions } from './session/request-stream.js';
 // client/secure-client: bodies above this size are streamed
 export { STREAM_THRESHOLD } from './client/secure-client.js';
+/** The one rule for a failed collateral fetch (a caller's abort stays ERR_FETCH_ABORTED), shared by cachedFetch and TDX's own PCS fetcher. */
+export { collateralFetchFailure } from './runtime.js';

@@ -159,6 +159,15 @@ async function readCapped(res: Response, maxBytes: number, url: string): Promise
  * the network. A missing fetcher with nothing cached is `missingCode`, so callers can tell "unavailable"
  * from "invalid".
  */
+/**
+ * The error for a collateral fetch that failed: a cancelled appraisal is the caller's doing, not missing
+ * collateral, so fetchBytes' `ERR_FETCH_ABORTED` stays; anything else is `missingCode`.
+ */
+export function collateralFetchFailure(url: string, missingCode: ErrorCode, cause: unknown, signal: AbortSignal | undefined): CcinferError {
+  if (signal?.aborted && cause instanceof CcinferError && cause.code === 'ERR_FETCH_ABORTED') return cause;
+  return new CollateralError(missingCode, `could not fetch ${url}`, { cause });
+}
+
 export async function cachedFetch(
   url: string,
   opts: { fetcher?: Fetcher; cache?: Cache; now: Date; ttlMs?: number; missingCode: ErrorCode } & Omit<FetchBytesOptions, 'fetcher'>,
@@ -170,9 +179,7 @@ export async function cachedFetch(
   try {
     ({ body } = await fetchBytes(url, { ...opts, fetcher: opts.fetcher }));
   } catch (cause) {
-    // A cancelled appraisal is the caller's doing, not missing collateral: fetchBytes' ERR_FETCH_ABORTED stays.
-    if (opts.signal?.aborted && cause instanceof CcinferError && cause.code === 'ERR_FETCH_ABORTED') throw cause;
-    throw new CollateralError(opts.missingCode, `could not fetch ${url}`, { cause });
+    throw collateralFetchFailure(url, opts.missingCode, cause, opts.signal);
   }
   const entry: CacheEntry = { value: body };
   if (opts.ttlMs !== undefined) entry.expiresAt = opts.now.getTime() + opts.ttlMs;

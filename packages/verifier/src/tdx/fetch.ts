@@ -4,8 +4,8 @@
  * untrusted for content (everything is verified after retrieval). Retries with back-off on 429/5xx come from
  * core `fetchBytes`.
  */
-import { CcinferError, CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
-import { ByteReader } from '@ccinfer/core/internal';
+import { CollateralError, ParseError, concat, fetchBytes, type Cache, type FetchBytesOptions, type Fetcher } from '@ccinfer/core';
+import { ByteReader, collateralFetchFailure } from '@ccinfer/core/internal';
 import { parseCrl } from '../x509/crl.js';
 import {
   ISSUER_CHAIN_HEADERS,
@@ -86,9 +86,7 @@ async function getItem(
   try {
     res = await fetchBytes(url, { ...opts.fetch, fetcher: opts.fetcher });
   } catch (cause) {
-    // A cancelled appraisal is the caller's doing, not missing collateral: keep fetchBytes' ERR_FETCH_ABORTED.
-    if (opts.fetch?.signal?.aborted && cause instanceof CcinferError) throw cause;
-    throw new CollateralError('ERR_TDX_COLLATERAL_MISSING', `could not fetch ${url}`, { cause });
+    throw collateralFetchFailure(url, 'ERR_TDX_COLLATERAL_MISSING', cause, opts.fetch?.signal ?? undefined);
   }
   let chain: Uint8Array | undefined;
   if (headers) {
